@@ -1,0 +1,149 @@
+/**
+ * The error taxonomy shared by every component. Each error carries a stable `code` (what went
+ * wrong, machine-readable) and a `kind` (which class of failure). The CLI maps kinds to exit codes
+ * in cli/exit-codes.ts and the gRPC server maps them to status codes in one place; nothing else
+ * inspects messages.
+ */
+
+export const ErrorKind = {
+  /** The user's input (experiment file, flags, API request) is wrong. */
+  Validation: "validation",
+  /** The operator's configuration is wrong or incomplete. */
+  Configuration: "configuration",
+  /** A link to another component (NATS, worker thread, gRPC) failed. */
+  Transport: "transport",
+  /** The system under test or a backend (target, Prometheus, webhook) failed. */
+  Target: "target",
+  /** A bug: an invariant did not hold. */
+  Internal: "internal",
+  /** The work was cancelled (Ctrl-C, Cancel RPC). */
+  Cancelled: "cancelled",
+} as const;
+export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
+
+/** Where in a source file a problem is. Lines and columns are 1-based. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface AssayErrorOptions {
+  cause?: unknown;
+  /** Dotted path of the offending field, e.g. `spec[0].with.qps`. */
+  field?: string;
+  location?: SourceLocation;
+  /** A hint the CLI prints after the message. */
+  suggestion?: string;
+}
+
+export class AssayError extends Error {
+  readonly code: string;
+  readonly kind: ErrorKind;
+  readonly field: string | undefined;
+  readonly location: SourceLocation | undefined;
+  readonly suggestion: string | undefined;
+
+  constructor(kind: ErrorKind, code: string, message: string, options: AssayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.kind = kind;
+    this.code = code;
+    this.field = options.field;
+    this.location = options.location;
+    this.suggestion = options.suggestion;
+  }
+
+  /** `file:line:column: message (field)`, the form editors and terminals understand. */
+  describe(): string {
+    const where = this.location ? `${this.location.file}:${this.location.line}:${this.location.column}: ` : "";
+    const field = this.field && !this.message.includes(this.field) ? ` (at ${this.field})` : "";
+    return `${where}${this.message}${field}`;
+  }
+}
+
+export class ValidationError extends AssayError {
+  constructor(code: string, message: string, options?: AssayErrorOptions) {
+    super(ErrorKind.Validation, code, message, options);
+  }
+}
+
+export class ConfigurationError extends AssayError {
+  constructor(code: string, message: string, options?: AssayErrorOptions) {
+    super(ErrorKind.Configuration, code, message, options);
+  }
+}
+
+export class TransportError extends AssayError {
+  constructor(code: string, message: string, options?: AssayErrorOptions) {
+    super(ErrorKind.Transport, code, message, options);
+  }
+}
+
+export class TargetError extends AssayError {
+  constructor(code: string, message: string, options?: AssayErrorOptions) {
+    super(ErrorKind.Target, code, message, options);
+  }
+}
+
+export class InternalError extends AssayError {
+  constructor(code: string, message: string, options?: AssayErrorOptions) {
+    super(ErrorKind.Internal, code, message, options);
+  }
+}
+
+export class CancelledError extends AssayError {
+  constructor(code: string, message: string, options?: AssayErrorOptions) {
+    super(ErrorKind.Cancelled, code, message, options);
+  }
+}
+
+/** Stable error codes. New codes are added here, never renamed. */
+export const ErrorCode = {
+  // validation
+  YamlSyntax: "EXPERIMENT_YAML_SYNTAX",
+  UnknownKey: "EXPERIMENT_UNKNOWN_KEY",
+  UnknownTask: "EXPERIMENT_UNKNOWN_TASK",
+  WrongType: "EXPERIMENT_WRONG_TYPE",
+  OutOfRange: "EXPERIMENT_OUT_OF_RANGE",
+  MissingField: "EXPERIMENT_MISSING_FIELD",
+  Contradiction: "EXPERIMENT_CONTRADICTION",
+  BadCondition: "EXPERIMENT_BAD_CONDITION",
+  BadTemplate: "EXPERIMENT_BAD_TEMPLATE",
+  BadOverride: "EXPERIMENT_BAD_OVERRIDE",
+  BadDuration: "BAD_DURATION",
+  BadFlag: "CLI_BAD_FLAG",
+  FileNotFound: "FILE_NOT_FOUND",
+  BadResultFile: "RESULT_FILE_INVALID",
+  // configuration
+  NoAgents: "NO_AGENTS",
+  RunDisabled: "RUN_TASK_DISABLED",
+  TargetNotAllowed: "TARGET_NOT_ALLOWED",
+  LimitExceeded: "LIMIT_EXCEEDED",
+  // transport
+  LinkClosed: "LINK_CLOSED",
+  AgentLost: "AGENT_LOST",
+  ControlTimeout: "CONTROL_TIMEOUT",
+  MalformedMessage: "MALFORMED_MESSAGE",
+  // target
+  TargetUnreachable: "TARGET_UNREACHABLE",
+  BackendFailed: "BACKEND_FAILED",
+  ActionFailed: "ACTION_FAILED",
+  // internal
+  Invariant: "INVARIANT",
+  ConservationMismatch: "CONSERVATION_MISMATCH",
+  // cancelled
+  Interrupted: "INTERRUPTED",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export function isAssayError(error: unknown): error is AssayError {
+  return error instanceof AssayError;
+}
+
+/** Wraps anything thrown into an AssayError (InternalError unless it already is one). */
+export function toAssayError(error: unknown): AssayError {
+  if (error instanceof AssayError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(ErrorCode.Invariant, message, { cause: error });
+}

@@ -1,0 +1,325 @@
+/**
+ * The experiment model: what the parser (core/experiment/parse.ts) produces from an Iter8-format
+ * YAML file after validation, defaults and `--set` overrides. Everything inside is normalised:
+ * canonical task names, durations in milliseconds, payloads read into bytes. Nothing in here is
+ * a human string that still needs parsing.
+ */
+import type { SourceLocation } from "../errors.js";
+
+/** Canonical task names (Iter8's short names plus Assay's extensions). */
+export const TaskName = {
+  Http: "http",
+  Grpc: "grpc",
+  CustomMetrics: "custommetrics",
+  Assess: "assess",
+  Notify: "notify",
+  Slack: "slack",
+  Github: "github",
+  Ready: "ready",
+  Run: "run",
+  K8sPatch: "k8s-patch",
+  CloudEvent: "cloudevent",
+} as const;
+export type TaskName = (typeof TaskName)[keyof typeof TaskName];
+
+/** Long (Iter8 v0.8 and older) names accepted as aliases of the canonical ones. */
+export const TASK_ALIASES: Readonly<Record<string, TaskName>> = {
+  "gen-load-and-collect-metrics-http": TaskName.Http,
+  "gen-load-and-collect-metrics": TaskName.Http,
+  "gen-load-and-collect-metrics-grpc": TaskName.Grpc,
+  "custom-metrics": TaskName.CustomMetrics,
+  "collect-metrics-database": TaskName.CustomMetrics,
+  "assess-app-versions": TaskName.Assess,
+};
+
+/** Iter8's default latency percentiles, always reported. */
+export const DEFAULT_PERCENTILES: readonly number[] = [50, 75, 90, 95, 99, 99.9];
+
+export interface Experiment {
+  /** `name:` in the file, else the file's base name without extension. */
+  readonly name: string;
+  /** Path of the file it was read from ("<inline>" for strings). */
+  readonly source: string;
+  readonly tasks: readonly TaskEntry[];
+}
+
+/** One entry of the task list. */
+export interface TaskEntry {
+  /** Position in the list, 0-based. */
+  readonly index: number;
+  /** The task name as written in the file (an alias stays visible in reports). */
+  readonly writtenName: string;
+  /** Parsed `if:` condition, when present. */
+  readonly condition: Condition | undefined;
+  /** `if:` as written. */
+  readonly conditionText: string | undefined;
+  readonly spec: TaskSpec;
+  readonly location: SourceLocation;
+}
+
+export type TaskSpec =
+  | HttpTaskSpec
+  | GrpcTaskSpec
+  | CustomMetricsTaskSpec
+  | AssessTaskSpec
+  | NotifyTaskSpec
+  | SlackTaskSpec
+  | GithubTaskSpec
+  | ReadyTaskSpec
+  | RunTaskSpec
+  | K8sPatchTaskSpec
+  | CloudEventTaskSpec;
+
+// ------------------------------------------------------------------------------------ load
+
+export const LoadModelKind = { Open: "open", Closed: "closed" } as const;
+export type LoadModelKind = (typeof LoadModelKind)[keyof typeof LoadModelKind];
+
+export interface StageSpec {
+  readonly durationMs: number;
+  /** Rate reached at the end of the stage (linear ramp from the previous stage's rate). */
+  readonly qps: number;
+}
+
+/** An inclusive HTTP status range counted as an error; a missing bound is open. */
+export interface StatusRangeSpec {
+  readonly lower: number | undefined;
+  readonly upper: number | undefined;
+}
+
+/** How many agents a load task uses: a count, or a label selector. */
+export type AgentSelection =
+  | { readonly kind: "count"; readonly count: number }
+  | { readonly kind: "selector"; readonly labels: Readonly<Record<string, string>> };
+
+/** One HTTP request shape: the version's url, or an endpoint's overrides applied to it. */
+export interface HttpRequestSpec {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Request body (payloadStr, or the bytes of payloadFile). */
+  readonly body: Uint8Array | undefined;
+  readonly contentType: string | undefined;
+}
+
+export interface HttpVersionSpec {
+  /** "default" for the single-url form. */
+  readonly name: string;
+  readonly request: HttpRequestSpec;
+  /** Endpoint name -> request (the version's request with the endpoint's overrides applied). */
+  readonly endpoints: Readonly<Record<string, HttpRequestSpec>>;
+}
+
+export interface HttpTaskSpec {
+  readonly task: typeof TaskName.Http;
+  /** At least one. The first is the baseline unless assess.baseline says otherwise. */
+  readonly versions: readonly HttpVersionSpec[];
+  /**
+   * Requests per version (and per endpoint). Iter8: default 100; wins over duration. Undefined in
+   * duration mode (duration given and numRequests not).
+   */
+  readonly numRequests: number | undefined;
+  /** Run length in duration mode. */
+  readonly durationMs: number | undefined;
+  /**
+   * Requests per second per version. Iter8's default is 8. 0 means unlimited (closed model at full
+   * speed).
+   */
+  readonly qps: number;
+  /** Connections per version (Iter8 default 4). */
+  readonly connections: number;
+  /** `open` when qps was given explicitly (or stages), else `closed` (rate-capped at qps if > 0). */
+  readonly loadModel: LoadModelKind;
+  readonly stages: readonly StageSpec[];
+  /** Empty means status >= 400 is an error. Connection failures and timeouts always are. */
+  readonly errorRanges: readonly StatusRangeSpec[];
+  /** Sorted, de-duplicated, always including DEFAULT_PERCENTILES. */
+  readonly percentiles: readonly number[];
+  readonly warmupNumRequests: number | undefined;
+  readonly warmupDurationMs: number | undefined;
+  /** Per-request timeout (Assay; default 30s). */
+  readonly timeoutMs: number;
+  readonly agents: AgentSelection | undefined;
+  readonly insecureSkipVerify: boolean;
+  readonly followRedirects: boolean;
+}
+
+export interface GrpcTaskSpec {
+  readonly task: typeof TaskName.Grpc;
+  readonly host: string;
+  readonly call: string;
+  readonly protoFile: string | undefined;
+  readonly data: unknown;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly total: number;
+  readonly concurrency: number;
+  readonly rps: number | undefined;
+  readonly durationMs: number | undefined;
+  readonly timeoutMs: number;
+}
+
+// ------------------------------------------------------------------------------------ metrics
+
+/** A custom-metrics provider: how to query one backend. */
+export interface MetricsProviderSpec {
+  /** Metrics are named `<provider>/<metric>`. */
+  readonly name: string;
+  /** "prometheus" (PromQL against /api/v1/query) or "rest". */
+  readonly type: "prometheus" | "rest";
+  /** URL template (templated over the values). */
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly params: Readonly<Record<string, string>>;
+  readonly body: string | undefined;
+  readonly metrics: readonly CustomMetricSpec[];
+}
+
+export interface CustomMetricSpec {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly units: string | undefined;
+  readonly type: "gauge" | "counter" | "rate" | "mean" | "count";
+  /** Query template(s); a plain gauge has `value`, sample-statistic types have their parts. */
+  readonly queries: Readonly<Record<string, string>>;
+  /** Expression that picks the value from the JSON response (e.g. `$.data.result[0].value[1]`). */
+  readonly jqExpression: string | undefined;
+}
+
+export interface CustomMetricsTaskSpec {
+  readonly task: typeof TaskName.CustomMetrics;
+  readonly providers: readonly MetricsProviderSpec[];
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly versionValues: readonly Readonly<Record<string, unknown>>[];
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+// ------------------------------------------------------------------------------------ assess
+
+export interface SloSpec {
+  readonly metric: string;
+  readonly limit: number;
+}
+
+export interface AssessTaskSpec {
+  readonly task: typeof TaskName.Assess;
+  readonly slos: { readonly upper: readonly SloSpec[]; readonly lower: readonly SloSpec[] };
+  readonly rewards: { readonly max: readonly string[]; readonly min: readonly string[] };
+  readonly baseline: string | undefined;
+  /** Default 0.95. */
+  readonly confidence: number;
+  /** Assessment options passed through (priors, floor, cap, seed, ...). */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+// ------------------------------------------------------------------------------------ actions
+
+/** Common to action tasks. */
+export interface ActionCommon {
+  readonly softFailure: boolean;
+  readonly timeoutMs: number | undefined;
+  readonly retries: number | undefined;
+}
+
+export interface NotifyTaskSpec extends ActionCommon {
+  readonly task: typeof TaskName.Notify;
+  readonly url: string;
+  readonly method: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly payloadTemplate: string | undefined;
+}
+
+export interface SlackTaskSpec extends ActionCommon {
+  readonly task: typeof TaskName.Slack;
+  readonly url: string;
+  readonly method: string;
+  readonly payloadTemplate: string | undefined;
+}
+
+export interface GithubTaskSpec extends ActionCommon {
+  readonly task: typeof TaskName.Github;
+  readonly owner: string;
+  readonly repo: string;
+  readonly token: string;
+  readonly eventType: string | undefined;
+  readonly workflow: string | undefined;
+  readonly ref: string | undefined;
+  readonly apiUrl: string;
+  readonly payloadTemplate: string | undefined;
+}
+
+export interface ReadyTaskSpec extends ActionCommon {
+  readonly task: typeof TaskName.Ready;
+  readonly name: string;
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+  readonly namespace: string | undefined;
+  readonly condition: string | undefined;
+}
+
+export interface RunTaskSpec extends ActionCommon {
+  readonly task: typeof TaskName.Run;
+  readonly command: string;
+}
+
+export interface K8sPatchTaskSpec extends ActionCommon {
+  readonly task: typeof TaskName.K8sPatch;
+  readonly apiVersion: string;
+  readonly kind: string | undefined;
+  readonly resource: string | undefined;
+  readonly name: string;
+  readonly namespace: string | undefined;
+  readonly patchType: "json" | "merge" | "apply";
+  /** Template text of the patch (YAML or JSON once rendered). */
+  readonly patchTemplate: string;
+}
+
+export interface CloudEventTaskSpec extends ActionCommon {
+  readonly task: typeof TaskName.CloudEvent;
+  readonly url: string;
+  readonly type: string;
+  readonly source: string;
+  readonly mode: "binary" | "structured";
+  readonly payloadTemplate: string | undefined;
+}
+
+// ------------------------------------------------------------------------------------ conditions
+
+/**
+ * A parsed `if:` expression. Grammar (EXPERIMENT.md):
+ *   expr    := or
+ *   or      := and ("or" and)*          (also "||")
+ *   and     := unary ("and" unary)*     (also "&&")
+ *   unary   := ("not" | "!") unary | compare
+ *   compare := operand (("==" | "!=" | "<" | "<=" | ">" | ">=") operand)?
+ *   operand := call | "Result." path | string | number | true | false | "(" expr ")"
+ *   call    := "SLOs()" | "WinnerFound()" | "Winner()" | "CandidateWon()"
+ */
+export type Condition =
+  | { readonly kind: "call"; readonly fn: ConditionFunction }
+  | { readonly kind: "field"; readonly path: readonly string[] }
+  | { readonly kind: "literal"; readonly value: string | number | boolean | null }
+  | { readonly kind: "not"; readonly operand: Condition }
+  | { readonly kind: "and" | "or"; readonly left: Condition; readonly right: Condition }
+  | {
+      readonly kind: "compare";
+      readonly op: "==" | "!=" | "<" | "<=" | ">" | ">=";
+      readonly left: Condition;
+      readonly right: Condition;
+    };
+
+export type ConditionFunction = "SLOs" | "WinnerFound" | "Winner" | "CandidateWon";
+
+/** What a condition is evaluated against. */
+export interface ConditionContext {
+  /** All SLOs satisfied by all versions (false when no assess task ran). */
+  slosSatisfied(): boolean;
+  /** The winning version, or null. */
+  winner(): string | null;
+  /** A version other than the baseline won. */
+  candidateWon(): boolean;
+  /** The result document, for `Result.<path>` (first path element after `Result`). */
+  readonly result: Readonly<Record<string, unknown>>;
+}

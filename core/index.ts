@@ -1,0 +1,38 @@
+/**
+ * core: what more than one component needs. Agent and coordinator import only this entry.
+ */
+export {
+  AssayError,
+  ValidationError,
+  ConfigurationError,
+  TransportError,
+  TargetError,
+  InternalError,
+  CancelledError,
+  ErrorKind,
+  ErrorCode,
+  isAssayError,
+  toAssayError,
+} from "./errors.js";
+export type { SourceLocation, AssayErrorOptions } from "./errors.js";
+export { parseDurationMs, formatDurationMs } from "./duration.js";
+export {
+  createHistogram,
+  recordMicros,
+  encodeHistogram,
+  decodeHistogram,
+  addEncoded,
+  histogramToBase64,
+  histogramFromBase64,
+  percentileMs,
+  countAtOrBelow,
+  HISTOGRAM_MAX_US,
+} from "./histogram.js";
+export type { Histogram } from "./histogram.js";
+export { pb } from "./proto/index.js";
+export type * from "./proto/index.js";
+export type { AgentInfo, AgentEvent, AgentEventHandler, AgentLink, CoordinatorPort, ControlHandler } from "./link.js";
+export { createLogger, silentLogger, REDACTED_PATHS } from "./logger.js";
+export type { Logger, LoggerOptions } from "./logger.js";
+export * from "./experiment/model.js";
+export * from "./result.js";

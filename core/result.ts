@@ -1,0 +1,120 @@
+/**
+ * The result document (EXPERIMENT.md): what `assay run --output json` prints, what `--out`
+ * stores, what `report` and `assert` read, and what action templates see as `Result`.
+ * Plain JSON: no class instances, no undefined inside arrays.
+ */
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+export type TaskStatus = "pending" | "running" | "completed" | "skipped" | "failed" | "cancelled";
+
+export interface TaskResult {
+  index: number;
+  /** Canonical task name. */
+  task: string;
+  /** As written in the file when it was an alias. */
+  writtenName?: string;
+  status: TaskStatus;
+  /** `if:` as written. */
+  condition?: string;
+  startTime?: string;
+  durationMs?: number;
+  /** Action tasks: how many attempts were made. */
+  attempts?: number;
+  error?: { code: string; message: string };
+  /** Task-specific detail (e.g. a load task's shard layout, an action's HTTP status). */
+  detail?: Record<string, unknown>;
+}
+
+export interface MetricInfo {
+  units?: string;
+  type: "counter" | "gauge" | "histogram";
+  description: string;
+}
+
+export interface SloResult {
+  metric: string;
+  direction: "upper" | "lower";
+  limit: number;
+  /** Per version: whether the SLO holds. A missing metric is `false`. */
+  satisfied: Record<string, boolean>;
+  /** Per version: the value compared (null when missing). */
+  value: Record<string, number | null>;
+  /** Assessment (Bayesian layer): posterior probability the SLO holds, per version. */
+  probability?: Record<string, number | null>;
+}
+
+/** Encoded latency histograms of one series (base64 of HdrHistogram's compressed encoding, µs). */
+export interface SeriesHistograms {
+  latency: string;
+  serviceTime?: string;
+  scheduleLag?: string;
+}
+
+export interface LoadEvent {
+  time: string;
+  type: "agent-joined" | "agent-lost" | "redistributed" | "degraded" | "late-report" | "interrupted" | "info";
+  agentId?: string;
+  message: string;
+}
+
+/** What the load tasks recorded about the run itself. */
+export interface LoadSummary {
+  /** Agents that ran shards. */
+  agents: string[];
+  /** Largest difference between agents' actual start times (ms). */
+  startSkewMs: number;
+  durationMs: number;
+  /** Conservation check: per agent, interval counts versus shard totals. */
+  conservation: { ok: boolean; mismatches: string[] };
+  /** Distinct error messages (connection refused, timeout, ...) with counts, per version. */
+  errors: Record<string, Record<string, number>>;
+  events: LoadEvent[];
+  /** How many interval reports were merged. */
+  reportsMerged: number;
+}
+
+export interface ResultDocument {
+  schemaVersion: number;
+  name: string;
+  /** Every task ran to its end (skipped tasks count as ended). */
+  completed: boolean;
+  /** Why the experiment did not complete or a task failed; null when none did. */
+  failure: string | null;
+  /** The run was cut short (Ctrl-C, cancel): what was measured is kept. */
+  incomplete: boolean;
+  startTime: string;
+  endTime?: string;
+  numCompletedTasks: number;
+  versions: string[];
+  /** version -> metric name -> value (latency in ms). */
+  metrics: Record<string, Record<string, number>>;
+  metricsInfo: Record<string, MetricInfo>;
+  slos: SloResult[];
+  tasks: TaskResult[];
+  /** version -> series prefix ("http", "http-<endpoint>") -> histograms. */
+  histograms: Record<string, Record<string, SeriesHistograms>>;
+  load?: LoadSummary;
+  /** Assessment beyond SLOs (issue: Bayesian A/B/n): probabilities, winner, weights. */
+  assessment?: Record<string, unknown>;
+  /** version -> metric -> sample statistics (for assessment and offline re-analysis). */
+  samples?: Record<string, Record<string, MetricSample>>;
+  /** Errors from metrics tasks, per version and metric, when a value could not be obtained. */
+  metricErrors?: Record<string, Record<string, string>>;
+  /** The experiment file it came from. */
+  source: string;
+}
+
+/**
+ * Sample statistics behind a metric, so assessment can reason about uncertainty and not only a
+ * point value. Stored in the result (`samples`) so `assay analyze` can redo an assessment later.
+ */
+export type MetricSample =
+  /** successes out of trials (error rate, conversion). Beta–Binomial. */
+  | { type: "rate"; successes: number; trials: number }
+  /** n, sum and sum of squares of observations (mean latency, revenue per user). Normal. */
+  | { type: "mean"; count: number; sum: number; sumOfSquares: number }
+  /** events over exposure (errors per hour). Gamma–Poisson. */
+  | { type: "count"; events: number; exposure: number }
+  /** Latency histogram (base64 HdrHistogram, µs): percentile SLOs become binomial questions. */
+  | { type: "histogram"; histogram: string };

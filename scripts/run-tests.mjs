@@ -1,0 +1,27 @@
+// Runs every compiled test file (dist/test/**/*.test.js) with Node's test runner.
+// Usage: node scripts/run-tests.mjs [filter...]   (filters match against the path)
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = join(import.meta.dirname, "..");
+const testRoot = join(root, "dist", "test");
+
+function find(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === "bench" ? [] : find(path);
+    return name.endsWith(".test.js") ? [path] : [];
+  });
+}
+
+const filters = process.argv.slice(2);
+const files = find(testRoot)
+  .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error("no test files found under dist/test (did the build run?)");
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root });
+process.exit(result.status ?? 1);
