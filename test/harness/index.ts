@@ -1,0 +1,13 @@
+/**
+ * The shared test harness: real servers (HTTP targets, nats-server, Prometheus) and child
+ * processes on free 127.0.0.1 ports, readiness by polling, and cleanup that runs even when a test
+ * fails or forgets (see registry.ts and docs/testing.md).
+ */
+export { freePort, waitUntil } from "./wait.js";
+export type { WaitUntilOptions } from "./wait.js";
+export { cleanupAll, makeTempDir } from "./registry.js";
+export { startHttpTarget } from "./http-target.js";
+export type { HttpTarget, HttpTargetOptions, RecordedRequest } from "./http-target.js";
+export { startProcess } from "./process.js";
+export type { ProcessHandle, StartProcessOptions } from "./process.js";
+export { TEST_TLS_CERT } from "./tls-fixture.js";
