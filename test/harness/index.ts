@@ -11,3 +11,5 @@ export type { HttpTarget, HttpTargetOptions, RecordedRequest } from "./http-targ
 export { startProcess } from "./process.js";
 export type { ProcessHandle, StartProcessOptions } from "./process.js";
 export { TEST_TLS_CERT } from "./tls-fixture.js";
+export { startNatsServer } from "./nats.js";
+export type { NatsServerHandle, NatsServerOptions } from "./nats.js";

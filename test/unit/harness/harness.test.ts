@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { connect as tcpConnect } from "node:net";
+import { join } from "node:path";
+import { connect, StringCodec } from "nats";
 import { Agent, request } from "undici";
-import { cleanupAll, freePort, startHttpTarget, startProcess, waitUntil } from "../../harness/index.js";
+import { cleanupAll, freePort, makeTempDir, startHttpTarget, startNatsServer, startProcess, waitUntil } from "../../harness/index.js";
 
 after(cleanupAll);
 
@@ -212,5 +217,110 @@ void describe("startProcess", () => {
 
   void it("fails when the command does not exist", async () => {
     await assert.rejects(startProcess("/nonexistent/assay-binary", []), /could not start/);
+  });
+});
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tcpAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+void describe("startNatsServer", () => {
+  it("starts a private server with JetStream; pub/sub round trip works", async (t) => {
+    const server = await startNatsServer();
+    t.after(() => server.stop());
+    assert.notEqual(server.port, 4222);
+    assert.equal(server.url, `nats://127.0.0.1:${server.port}`);
+    const nc = await connect({ servers: server.url });
+    t.after(() => nc.close());
+    const sc = StringCodec();
+    const sub = nc.subscribe("assay.test.echo", { max: 1 });
+    nc.publish("assay.test.echo", sc.encode("hello"));
+    const received: string[] = [];
+    for await (const msg of sub) received.push(sc.decode(msg.data));
+    assert.deepEqual(received, ["hello"]);
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.getAccountInfo();
+    assert.equal(typeof info.limits.max_storage, "number");
+  });
+
+  it("jetstream: false starts a server without JetStream", async (t) => {
+    const server = await startNatsServer({ jetstream: false });
+    t.after(() => server.stop());
+    const nc = await connect({ servers: server.url });
+    t.after(() => nc.close());
+    await assert.rejects(nc.jetstreamManager());
+  });
+
+  it("restart keeps the port and the JetStream store; stop and kill really end the process", async (t) => {
+    const server = await startNatsServer();
+    t.after(() => server.stop());
+    const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+    t.after(() => nc.close());
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: "HARNESS", subjects: ["harness.>"] });
+    await nc.jetstream().publish("harness.one", StringCodec().encode("kept"));
+
+    const firstPid = server.process().pid;
+    server.kill();
+    assert.equal(await server.process().exited, null, "SIGKILL ends it");
+    assert.equal(server.process().child.signalCode, "SIGKILL");
+    assert.equal(await tcpAccepts(server.port), false);
+
+    await server.restart();
+    assert.notEqual(server.process().pid, firstPid);
+    assert.equal(await tcpAccepts(server.port), true);
+    await waitUntil(() => !nc.isClosed() && nc.info !== undefined && nc.info.port === server.port, { what: "client reconnect" });
+    let stream: Awaited<ReturnType<typeof jsm.streams.info>> | undefined;
+    await waitUntil(
+      async () => {
+        stream = await jsm.streams.info("HARNESS");
+        return true;
+      },
+      { what: "stream info after restart" },
+    );
+    assert.equal(stream?.state.messages, 1, "the store dir survived the restart");
+
+    const pid = server.process().pid;
+    await server.stop();
+    assert.equal(pidAlive(pid), false);
+    assert.equal(await tcpAccepts(server.port), false);
+  });
+});
+
+void describe("cleanup guarantees", () => {
+  it("a test process that exits without cleanup still kills its servers and removes temp dirs", async () => {
+    const dir = await makeTempDir("exit-hook");
+    const script = join(dir, "forgetful.mjs");
+    const harnessUrl = new URL("../../harness/index.js", import.meta.url).href;
+    await writeFile(
+      script,
+      `import { startNatsServer } from ${JSON.stringify(harnessUrl)};
+       const server = await startNatsServer();
+       console.log(JSON.stringify({ pid: server.process().pid, port: server.port, storeDir: server.storeDir }));
+       process.exit(0);`,
+    );
+    const loaderArgs = process.execArgv.filter((arg) => !arg.startsWith("--test"));
+    const child = await startProcess(process.execPath, [...loaderArgs, script], { name: "forgetful test" });
+    assert.equal(await child.exited, 0, child.stderr());
+    const started = JSON.parse(child.stdout().trim()) as { pid: number; port: number; storeDir: string };
+    await waitUntil(() => !pidAlive(started.pid), { what: "the orphaned nats-server to die" });
+    assert.equal(await tcpAccepts(started.port), false);
+    assert.equal(existsSync(started.storeDir), false);
   });
 });
