@@ -241,7 +241,7 @@ function tcpAccepts(port: number): Promise<boolean> {
 }
 
 void describe("startNatsServer", () => {
-  it("starts a private server with JetStream; pub/sub round trip works", async (t) => {
+  void it("starts a private server with JetStream; pub/sub round trip works", async (t) => {
     const server = await startNatsServer();
     t.after(() => server.stop());
     assert.notEqual(server.port, 4222);
@@ -259,7 +259,7 @@ void describe("startNatsServer", () => {
     assert.equal(typeof info.limits.max_storage, "number");
   });
 
-  it("jetstream: false starts a server without JetStream", async (t) => {
+  void it("jetstream: false starts a server without JetStream", async (t) => {
     const server = await startNatsServer({ jetstream: false });
     t.after(() => server.stop());
     const nc = await connect({ servers: server.url });
@@ -267,7 +267,7 @@ void describe("startNatsServer", () => {
     await assert.rejects(nc.jetstreamManager());
   });
 
-  it("restart keeps the port and the JetStream store; stop and kill really end the process", async (t) => {
+  void it("restart keeps the port and the JetStream store; stop and kill really end the process", async (t) => {
     const server = await startNatsServer();
     t.after(() => server.stop());
     const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
@@ -304,7 +304,7 @@ void describe("startNatsServer", () => {
 });
 
 void describe("cleanup guarantees", () => {
-  it("a test process that exits without cleanup still kills its servers and removes temp dirs", async () => {
+  void it("a test process that exits without cleanup still kills its servers and removes temp dirs", async () => {
     const dir = await makeTempDir("exit-hook");
     const script = join(dir, "forgetful.mjs");
     const harnessUrl = new URL("../../harness/index.js", import.meta.url).href;
