@@ -13,3 +13,5 @@ export type { ProcessHandle, StartProcessOptions } from "./process.js";
 export { TEST_TLS_CERT } from "./tls-fixture.js";
 export { startNatsServer } from "./nats.js";
 export type { NatsServerHandle, NatsServerOptions } from "./nats.js";
+export { startPrometheus } from "./prometheus.js";
+export type { PrometheusHandle, PrometheusOptions, PromSample } from "./prometheus.js";

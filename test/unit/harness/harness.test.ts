@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { connect, StringCodec } from "nats";
 import { Agent, request } from "undici";
-import { cleanupAll, freePort, makeTempDir, startHttpTarget, startNatsServer, startProcess, waitUntil } from "../../harness/index.js";
+import { cleanupAll, freePort, makeTempDir, startHttpTarget, startNatsServer, startProcess, startPrometheus, waitUntil } from "../../harness/index.js";
 
 after(cleanupAll);
 
@@ -322,5 +323,42 @@ void describe("cleanup guarantees", () => {
     await waitUntil(() => !pidAlive(started.pid), { what: "the orphaned nats-server to die" });
     assert.equal(await tcpAccepts(started.port), false);
     assert.equal(existsSync(started.storeDir), false);
+  });
+});
+
+void describe("startPrometheus", () => {
+  void it("scrapes a /metrics endpoint and waitForSeries finds the series", async (t) => {
+    let scrapes = 0;
+    const metrics = createServer((req, res) => {
+      if (req.url !== "/custom-metrics") {
+        res.writeHead(404).end();
+        return;
+      }
+      scrapes += 1;
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      res.end(`# HELP assay_harness_up A test gauge.\n# TYPE assay_harness_up gauge\nassay_harness_up{role="probe"} 42\n`);
+    });
+    await new Promise<void>((resolve) => metrics.listen(0, "127.0.0.1", resolve));
+    t.after(() => new Promise<void>((resolve) => metrics.close(() => resolve())));
+    const address = metrics.address();
+    assert.ok(address !== null && typeof address === "object");
+
+    const prom = await startPrometheus({ scrapeTargets: [`127.0.0.1:${address.port}`], scrapeIntervalMs: 500, metricsPath: "/custom-metrics" });
+    t.after(() => prom.stop());
+    assert.equal(prom.url, `http://127.0.0.1:${prom.port}`);
+    assert.deepEqual(await prom.query('absent_series_xyz{job="none"}'), []);
+
+    const series = await prom.waitForSeries('assay_harness_up{role="probe"}', 30_000);
+    assert.equal(series.length, 1);
+    assert.equal(series[0]?.value?.[1], "42");
+    assert.equal(series[0]?.metric.job, "assay-test");
+    assert.ok(scrapes >= 1);
+
+    await assert.rejects(prom.query("this is not promql("), /failed/);
+    await assert.rejects(prom.waitForSeries("never_exists_metric", 600), /never_exists_metric/);
+
+    const pid = prom.process.pid;
+    await prom.stop();
+    assert.equal(pidAlive(pid), false);
   });
 });
