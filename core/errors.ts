@@ -125,6 +125,12 @@ export const ErrorCode = {
   AgentLost: "AGENT_LOST",
   ControlTimeout: "CONTROL_TIMEOUT",
   MalformedMessage: "MALFORMED_MESSAGE",
+  /** Agent: a Control named a shard the agent does not know. */
+  UnknownShard: "SHARD_UNKNOWN",
+  /** Agent: a ShardSpec it cannot run (bad url, no termination, ...). */
+  BadShard: "SHARD_INVALID",
+  /** Agent: a Control the agent does not implement. */
+  Unsupported: "UNSUPPORTED",
   // target
   TargetUnreachable: "TARGET_UNREACHABLE",
   BackendFailed: "BACKEND_FAILED",
