@@ -1,0 +1,68 @@
+/**
+ * The `assay` command: dispatches to a subcommand, prints errors with their location and a hint,
+ * and maps them to exit codes (cli/exit-codes.ts).
+ */
+import { isAssayError } from "../core/index.js";
+import { assertCommand, reportCommand } from "./commands/report.js";
+import { demoCommand } from "./commands/demo.js";
+import { runCommand } from "./commands/run.js";
+import { ExitCode, exitCodeFor } from "./exit-codes.js";
+import { processIo, write } from "./output.js";
+import type { CliIo } from "./output.js";
+
+export const VERSION = "0.1.0";
+
+const USAGE = `assay ${VERSION} — release experiments under load (Iter8-compatible)
+
+usage: assay COMMAND [options]
+
+  run FILE         run an experiment with local agents (worker threads)
+  demo             start a two-version demo service and run the quickstart against it
+  report FILE      render a stored result (text, json, html)
+  assert FILE      check conditions on a stored result (-c completed -c nofailure -c slos)
+  version          print the version
+
+Run \`assay COMMAND --help\` for a command's options. Docs: README.md and docs/.
+`;
+
+type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  run: runCommand,
+  demo: demoCommand,
+  report: reportCommand,
+  assert: assertCommand,
+  version: async (_argv, io) => {
+    await write(io.stdout, `${VERSION}\n`);
+    return ExitCode.Ok;
+  },
+};
+
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    await write(io.stdout, USAGE);
+    return name === undefined ? ExitCode.Validation : ExitCode.Ok;
+  }
+  if (name === "--version") return COMMANDS["version"]?.(rest, io) ?? ExitCode.Ok;
+  const command = COMMANDS[name];
+  if (!command) {
+    await write(io.stderr, `assay: unknown command "${name}"\n\n${USAGE}`);
+    return ExitCode.Validation;
+  }
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    await write(io.stderr, describeError(error));
+    return exitCodeFor(error);
+  }
+}
+
+function describeError(error: unknown): string {
+  if (isAssayError(error)) {
+    const hint = error.suggestion ? `\nhint: ${error.suggestion}` : "";
+    return `error [${error.code}]: ${error.describe()}${hint}\n`;
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return `internal error: ${message}\n`;
+}
