@@ -35,6 +35,7 @@ export type { AgentInfo, AgentEvent, AgentEventHandler, AgentLink, CoordinatorPo
 export { createLogger, silentLogger, REDACTED_PATHS } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export * from "./experiment/model.js";
+export * from "./experiment/index.js";
 export { compileTemplate, renderTemplate, checkTemplate, isTemplate, TEMPLATE_SOURCE, TEMPLATE_FUNCTIONS } from "./template/index.js";
 export type { CompiledTemplate } from "./template/index.js";
 export * from "./result.js";

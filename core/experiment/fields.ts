@@ -1,0 +1,309 @@
+import { parseDurationMs } from "../duration.js";
+import { ErrorCode } from "../errors.js";
+import type { Anchor, Problems } from "./problems.js";
+import { childPath, closest, describeNode } from "./problems.js";
+import type { MapEntry, MapNode, SeqNode, TreeNode } from "./tree.js";
+import { entry } from "./tree.js";
+
+/** Options of one parse (see ParseOptions in parse.ts). */
+export interface ParseContext {
+  readonly problems: Problems;
+  /** Directory relative `payloadFile`-like paths are read from. */
+  readonly baseDir: string;
+  readonly checkTemplate: ((text: string, field: string) => void) | undefined;
+}
+
+/** A numeric range; `expected` phrases are derived from it. */
+export interface NumberRange {
+  readonly integer?: boolean;
+  readonly min?: number;
+  readonly minExclusive?: boolean;
+  readonly max?: number;
+  readonly maxExclusive?: boolean;
+}
+
+export function describeRange(range: NumberRange): string {
+  const { integer = false, min, max, minExclusive = false, maxExclusive = false } = range;
+  if (max === undefined) {
+    if (integer && min === 1 && !minExclusive) return "a positive integer";
+    if (min === 0 && !minExclusive) return integer ? "a non-negative integer" : "a non-negative number";
+    if (min === 0 && minExclusive) return integer ? "a positive integer" : "a positive number";
+    if (min === undefined) return integer ? "an integer" : "a number";
+    return `${integer ? "an integer" : "a number"} ${minExclusive ? ">" : "≥"} ${min}`;
+  }
+  const what = integer ? "an integer" : "a number";
+  if (min === undefined) return `${what} ${maxExclusive ? "<" : "≤"} ${max}`;
+  if (minExclusive && maxExclusive) return `${what} between ${min} and ${max} (exclusive)`;
+  if (!minExclusive && !maxExclusive) return `${what} from ${min} to ${max}`;
+  return `${what} in ${minExclusive ? "(" : "["}${min}, ${max}${maxExclusive ? ")" : "]"}`;
+}
+
+export function checkNumber(ctx: ParseContext, node: TreeNode, field: string, range: NumberRange = {}): number | undefined {
+  const expected = describeRange(range);
+  if (node.kind !== "scalar" || typeof node.value !== "number") {
+    ctx.problems.report(ErrorCode.WrongType, node, field, `expected ${expected}, got ${describeNode(node)}`);
+    return undefined;
+  }
+  const value = node.value;
+  const { integer = false, min, max, minExclusive = false, maxExclusive = false } = range;
+  const bad =
+    !Number.isFinite(value) ||
+    (integer && !Number.isInteger(value)) ||
+    (min !== undefined && (minExclusive ? value <= min : value < min)) ||
+    (max !== undefined && (maxExclusive ? value >= max : value > max));
+  if (bad) {
+    const code = integer && !Number.isInteger(value) && Number.isFinite(value) ? ErrorCode.WrongType : ErrorCode.OutOfRange;
+    ctx.problems.report(code, node, field, `expected ${expected}, got ${describeNode(node)}`);
+    return undefined;
+  }
+  return value;
+}
+
+export function checkString(ctx: ParseContext, node: TreeNode, field: string, options: { nonEmpty?: boolean } = {}): string | undefined {
+  if (node.kind !== "scalar" || typeof node.value !== "string") {
+    ctx.problems.report(ErrorCode.WrongType, node, field, `expected a string, got ${describeNode(node)}`);
+    return undefined;
+  }
+  if ((options.nonEmpty ?? true) && node.value.trim() === "") {
+    ctx.problems.report(ErrorCode.OutOfRange, node, field, "expected a non-empty string");
+    return undefined;
+  }
+  return node.value;
+}
+
+export function checkBoolean(ctx: ParseContext, node: TreeNode, field: string): boolean | undefined {
+  if (node.kind !== "scalar" || typeof node.value !== "boolean") {
+    ctx.problems.report(ErrorCode.WrongType, node, field, `expected true or false, got ${describeNode(node)}`);
+    return undefined;
+  }
+  return node.value;
+}
+
+/** A Go duration string ("10s", "1m30s") or a number of seconds, in milliseconds. */
+export function checkDuration(ctx: ParseContext, node: TreeNode, field: string, options: { positive?: boolean } = {}): number | undefined {
+  const expected = 'a duration like "10s", "1m30s" or a number of seconds';
+  if (node.kind !== "scalar" || (typeof node.value !== "string" && typeof node.value !== "number")) {
+    ctx.problems.report(ErrorCode.WrongType, node, field, `expected ${expected}, got ${describeNode(node)}`);
+    return undefined;
+  }
+  let ms: number;
+  try {
+    ms = parseDurationMs(node.value, field);
+  } catch {
+    ctx.problems.report(ErrorCode.BadDuration, node, field, `expected ${expected}, got ${describeNode(node)}`);
+    return undefined;
+  }
+  if ((options.positive ?? true) && ms <= 0) {
+    ctx.problems.report(ErrorCode.OutOfRange, node, field, `expected a duration greater than zero, got ${describeNode(node)}`);
+    return undefined;
+  }
+  return ms;
+}
+
+/** An http: or https: URL. */
+export function checkUrl(ctx: ParseContext, node: TreeNode, field: string): string | undefined {
+  const text = checkString(ctx, node, field);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.problems.report(ErrorCode.OutOfRange, node, field, `expected an http:// or https:// URL, got ${describeNode(node)}`);
+    return undefined;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    ctx.problems.report(ErrorCode.OutOfRange, node, field, `expected an http:// or https:// URL, got ${describeNode(node)}`);
+    return undefined;
+  }
+  return text;
+}
+
+/** A map of strings; numbers and booleans are written as text (`X-Version: 2`). */
+export function checkStringMap(ctx: ParseContext, node: TreeNode, field: string): Record<string, string> | undefined {
+  if (node.kind !== "map") {
+    ctx.problems.report(ErrorCode.WrongType, node, field, `expected a map of strings, got ${describeNode(node)}`);
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  let ok = true;
+  for (const { key, value } of node.entries) {
+    if (value.kind !== "scalar" || value.value === null) {
+      ctx.problems.report(ErrorCode.WrongType, value, childPath(field, key), `expected a string, got ${describeNode(value)}`);
+      ok = false;
+      continue;
+    }
+    defineOwn(out, key, String(value.value));
+  }
+  return ok ? out : undefined;
+}
+
+export function checkMap(ctx: ParseContext, node: TreeNode, field: string, what = "a map"): MapNode | undefined {
+  if (node.kind !== "map") {
+    ctx.problems.report(ErrorCode.WrongType, node, field, `expected ${what}, got ${describeNode(node)}`);
+    return undefined;
+  }
+  return node;
+}
+
+export function checkList(ctx: ParseContext, node: TreeNode, field: string, what = "a list"): SeqNode | undefined {
+  if (node.kind !== "seq") {
+    ctx.problems.report(ErrorCode.WrongType, node, field, `expected ${what}, got ${describeNode(node)}`);
+    return undefined;
+  }
+  return node;
+}
+
+/** Sets an own property even for keys like `__proto__`. */
+export function defineOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Typed access to the keys of one YAML map. Construction reports every key not in `known`
+ * (EXPERIMENT_UNKNOWN_KEY, pointing at the key, with a "did you mean" hint).
+ */
+export class Fields {
+  private constructor(
+    readonly ctx: ParseContext,
+    readonly node: MapNode,
+    readonly path: string,
+  ) {}
+
+  /** `undefined` (and a problem reported) when `node` is not a map; a null node is an empty map. */
+  static of(ctx: ParseContext, node: TreeNode, path: string, known: readonly string[], what: string): Fields | undefined {
+    if (node.kind === "scalar" && node.value === null) {
+      return new Fields(ctx, { kind: "map", loc: node.loc, origin: node.origin, entries: [] }, path);
+    }
+    if (node.kind !== "map") {
+      ctx.problems.report(ErrorCode.WrongType, node, path, `expected a map (the fields of ${what}), got ${describeNode(node)}`);
+      return undefined;
+    }
+    const fields = new Fields(ctx, node, path);
+    for (const { key, keyLoc, value } of node.entries) {
+      if (known.includes(key)) continue;
+      const guess = closest(key, known);
+      const hint = guess === undefined ? `; known fields: ${known.join(", ")}` : ` (did you mean "${guess}"?)`;
+      ctx.problems.report(ErrorCode.UnknownKey, { loc: keyLoc, origin: value.origin }, childPath(path, key), `unknown field "${key}" in ${what}${hint}`);
+    }
+    return fields;
+  }
+
+  get anchor(): Anchor {
+    return this.node;
+  }
+
+  has(key: string): boolean {
+    return entry(this.node, key) !== undefined;
+  }
+
+  entry(key: string): MapEntry | undefined {
+    return entry(this.node, key);
+  }
+
+  get(key: string): TreeNode | undefined {
+    return entry(this.node, key)?.value;
+  }
+
+  /** The value, unless absent or written as null (`key:` with nothing after it). */
+  present(key: string): TreeNode | undefined {
+    const value = this.get(key);
+    if (value === undefined || (value.kind === "scalar" && value.value === null)) return undefined;
+    return value;
+  }
+
+  pathOf(key: string): string {
+    return childPath(this.path, key);
+  }
+
+  missing(key: string, message = "is required"): void {
+    this.ctx.problems.report(ErrorCode.MissingField, this.node, this.pathOf(key), message);
+  }
+
+  /** Reports a contradiction at the second key. */
+  contradiction(first: string, second: string, message: string): void {
+    const at = this.entry(second);
+    const anchor: Anchor = at ? { loc: at.keyLoc, origin: at.value.origin } : this.node;
+    this.ctx.problems.report(ErrorCode.Contradiction, anchor, this.pathOf(second), message.replace("{first}", first));
+  }
+
+  string(key: string, options: { required?: boolean; nonEmpty?: boolean } = {}): string | undefined {
+    const value = this.present(key);
+    if (value === undefined) {
+      if (options.required) this.missing(key);
+      return undefined;
+    }
+    return checkString(this.ctx, value, this.pathOf(key), options.nonEmpty === undefined ? {} : { nonEmpty: options.nonEmpty });
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[]): T | undefined {
+    const value = this.present(key);
+    if (value === undefined) return undefined;
+    const text = checkString(this.ctx, value, this.pathOf(key));
+    if (text === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(text)) {
+      this.ctx.problems.report(ErrorCode.OutOfRange, value, this.pathOf(key), `expected one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${describeNode(value)}`);
+      return undefined;
+    }
+    return text as T;
+  }
+
+  number(key: string, range: NumberRange = {}, options: { required?: boolean } = {}): number | undefined {
+    const value = this.present(key);
+    if (value === undefined) {
+      if (options.required) this.missing(key);
+      return undefined;
+    }
+    return checkNumber(this.ctx, value, this.pathOf(key), range);
+  }
+
+  boolean(key: string): boolean | undefined {
+    const value = this.present(key);
+    return value === undefined ? undefined : checkBoolean(this.ctx, value, this.pathOf(key));
+  }
+
+  durationMs(key: string, options: { positive?: boolean } = {}): number | undefined {
+    const value = this.present(key);
+    return value === undefined ? undefined : checkDuration(this.ctx, value, this.pathOf(key), options);
+  }
+
+  url(key: string, options: { required?: boolean } = {}): string | undefined {
+    const value = this.present(key);
+    if (value === undefined) {
+      if (options.required) this.missing(key);
+      return undefined;
+    }
+    return checkUrl(this.ctx, value, this.pathOf(key));
+  }
+
+  stringMap(key: string): Record<string, string> | undefined {
+    const value = this.present(key);
+    return value === undefined ? undefined : checkStringMap(this.ctx, value, this.pathOf(key));
+  }
+
+  list(key: string, what?: string): SeqNode | undefined {
+    const value = this.present(key);
+    return value === undefined ? undefined : checkList(this.ctx, value, this.pathOf(key), what);
+  }
+
+  map(key: string, what?: string): MapNode | undefined {
+    const value = this.present(key);
+    return value === undefined ? undefined : checkMap(this.ctx, value, this.pathOf(key), what);
+  }
+
+  /** Runs the template hook (ParseOptions.checkTemplate) and reports what it throws. */
+  template(key: string, text: string): void {
+    const value = this.get(key);
+    checkTemplate(this.ctx, text, this.pathOf(key), value ?? this.node);
+  }
+}
+
+export function checkTemplate(ctx: ParseContext, text: string, field: string, at: Anchor): void {
+  if (ctx.checkTemplate === undefined) return;
+  try {
+    ctx.checkTemplate(text, field);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const prefix = `${field}: `;
+    ctx.problems.report(ErrorCode.BadTemplate, at, field, message.startsWith(prefix) ? message.slice(prefix.length) : message);
+  }
+}

@@ -1,0 +1,143 @@
+import { ErrorCode } from "../../errors.js";
+import type { ParseContext } from "../fields.js";
+import { Fields, checkNumber, checkString } from "../fields.js";
+import { TaskName } from "../model.js";
+import type { AssessTaskSpec, SloSpec } from "../model.js";
+import { childPath, describeNode } from "../problems.js";
+import type { TreeNode } from "../tree.js";
+import { toPlain } from "../tree.js";
+
+const ASSESS_FIELDS = ["SLOs", "criteria", "rewards", "baseline", "confidence", "priors", "floor", "maxIncrease", "seed", "samples"] as const;
+const CRITERIA_FIELDS = ["SLOs", "rewards"] as const;
+const METRIC_NAME = /^[^\s/]+\/\S+$/;
+
+/** Assay's default posterior confidence for a winner. */
+export const DEFAULT_CONFIDENCE = 0.95;
+
+interface Slos {
+  upper: SloSpec[];
+  lower: SloSpec[];
+}
+
+/** Validates the `with:` of an `assess` task: SLOs in all of Iter8's forms, and Assay's rewards. */
+export function parseAssessTask(ctx: ParseContext, withNode: TreeNode, path: string, what: string): AssessTaskSpec | undefined {
+  const f = Fields.of(ctx, withNode, path, ASSESS_FIELDS, what);
+  if (f === undefined) return undefined;
+  const before = ctx.problems.count;
+
+  const slos: Slos = { upper: [], lower: [] };
+  const rewards = { max: [] as string[], min: [] as string[] };
+  if (f.has("SLOs") && f.has("criteria")) f.contradiction("SLOs", "criteria", "write SLOs either directly or inside criteria (Iter8 v0.8), not both");
+  if (f.has("rewards") && f.has("criteria")) {
+    const criteria = f.present("criteria");
+    if (criteria?.kind === "map" && criteria.entries.some((e) => e.key === "rewards")) {
+      f.contradiction("criteria", "rewards", "write rewards either directly or inside criteria, not both");
+    }
+  }
+  const slosNode = f.present("SLOs");
+  if (slosNode !== undefined) parseSlos(ctx, slosNode, f.pathOf("SLOs"), slos);
+  const rewardsNode = f.present("rewards");
+  if (rewardsNode !== undefined) parseRewards(ctx, rewardsNode, f.pathOf("rewards"), rewards);
+  const criteriaNode = f.present("criteria");
+  if (criteriaNode !== undefined) {
+    const criteria = Fields.of(ctx, criteriaNode, f.pathOf("criteria"), CRITERIA_FIELDS, "criteria");
+    const criteriaSlos = criteria?.present("SLOs");
+    if (criteria && criteriaSlos) parseSlos(ctx, criteriaSlos, criteria.pathOf("SLOs"), slos);
+    const criteriaRewards = criteria?.present("rewards");
+    if (criteria && criteriaRewards) parseRewards(ctx, criteriaRewards, criteria.pathOf("rewards"), rewards);
+  }
+
+  const baseline = f.string("baseline");
+  const confidence = f.number("confidence", { min: 0, minExclusive: true, max: 1, maxExclusive: true }) ?? DEFAULT_CONFIDENCE;
+  const options: Record<string, unknown> = {};
+  const priors = f.map("priors", "a map of metric or version to prior parameters");
+  if (priors !== undefined) options["priors"] = toPlain(priors);
+  const numbers = [
+    ["floor", { min: 0, max: 100, maxExclusive: true }],
+    ["maxIncrease", { min: 0, minExclusive: true, max: 100 }],
+    ["seed", { integer: true }],
+    ["samples", { integer: true, min: 1 }],
+  ] as const;
+  for (const [key, range] of numbers) {
+    const value = f.number(key, range);
+    if (value !== undefined) options[key] = value;
+  }
+
+  if (ctx.problems.count > before) return undefined;
+  return { task: TaskName.Assess, slos, rewards, baseline, confidence, options };
+}
+
+function checkMetric(ctx: ParseContext, node: TreeNode, field: string): string | undefined {
+  const name = checkString(ctx, node, field);
+  if (name === undefined) return undefined;
+  if (!METRIC_NAME.test(name)) {
+    ctx.problems.report(ErrorCode.OutOfRange, node, field, `expected a metric name like "http/latency-p95" or "prom/cpu", got ${describeNode(node)}`);
+    return undefined;
+  }
+  return name;
+}
+
+/** `{upper: [...], lower: [...]}` (list or map form), or Iter8 v0.9's `[{metric, upperLimit, lowerLimit}]`. */
+function parseSlos(ctx: ParseContext, node: TreeNode, path: string, into: Slos): void {
+  if (node.kind === "seq") {
+    node.items.forEach((item, i) => {
+      const slo = Fields.of(ctx, item, childPath(path, i), ["metric", "upperLimit", "lowerLimit"], "an SLO");
+      if (slo === undefined) return;
+      const metricNode = slo.present("metric");
+      const metric = metricNode === undefined ? undefined : checkMetric(ctx, metricNode, slo.pathOf("metric"));
+      if (metricNode === undefined) slo.missing("metric");
+      const upper = slo.number("upperLimit");
+      const lower = slo.number("lowerLimit");
+      if (!slo.has("upperLimit") && !slo.has("lowerLimit")) {
+        ctx.problems.report(ErrorCode.MissingField, item, childPath(path, i), "an SLO needs upperLimit, lowerLimit or both");
+      }
+      if (metric === undefined) return;
+      if (upper !== undefined) into.upper.push({ metric, limit: upper });
+      if (lower !== undefined) into.lower.push({ metric, limit: lower });
+    });
+    return;
+  }
+  const slos = Fields.of(ctx, node, path, ["upper", "lower"], "SLOs");
+  if (slos === undefined) return;
+  for (const direction of ["upper", "lower"] as const) {
+    const value = slos.present(direction);
+    if (value === undefined) continue;
+    const field = slos.pathOf(direction);
+    if (value.kind === "seq") {
+      value.items.forEach((item, i) => {
+        const slo = Fields.of(ctx, item, childPath(field, i), ["metric", "limit"], "an SLO");
+        if (slo === undefined) return;
+        const metricNode = slo.present("metric");
+        const metric = metricNode === undefined ? undefined : checkMetric(ctx, metricNode, slo.pathOf("metric"));
+        if (metricNode === undefined) slo.missing("metric");
+        const limit = slo.number("limit", {}, { required: true });
+        if (metric !== undefined && limit !== undefined) into[direction].push({ metric, limit });
+      });
+    } else if (value.kind === "map") {
+      for (const { key, keyLoc, value: limitNode } of value.entries) {
+        const metricField = childPath(field, key);
+        if (!METRIC_NAME.test(key)) {
+          ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: limitNode.origin }, metricField, `expected a metric name like "http/latency-p95" or "prom/cpu", got ${JSON.stringify(key)}`);
+          continue;
+        }
+        const limit = checkNumber(ctx, limitNode, metricField);
+        if (limit !== undefined) into[direction].push({ metric: key, limit });
+      }
+    } else {
+      ctx.problems.report(ErrorCode.WrongType, value, field, `expected a list of {metric, limit} or a map of metric to limit, got ${describeNode(value)}`);
+    }
+  }
+}
+
+function parseRewards(ctx: ParseContext, node: TreeNode, path: string, into: { max: string[]; min: string[] }): void {
+  const rewards = Fields.of(ctx, node, path, ["max", "min"], "rewards");
+  if (rewards === undefined) return;
+  for (const direction of ["max", "min"] as const) {
+    const list = rewards.list(direction, "a list of metric names");
+    for (const [i, item] of (list?.items ?? []).entries()) {
+      const metric = checkMetric(ctx, item, childPath(rewards.pathOf(direction), i));
+      if (metric !== undefined) into[direction].push(metric);
+    }
+  }
+}
+

@@ -1,0 +1,382 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { ErrorCode } from "../../errors.js";
+import type { ParseContext } from "../fields.js";
+import { Fields, checkNumber, checkString, checkUrl, defineOwn } from "../fields.js";
+import { DEFAULT_PERCENTILES, LoadModelKind, TaskName } from "../model.js";
+import type { AgentSelection, HttpRequestSpec, HttpTaskSpec, HttpVersionSpec, StageSpec, StatusRangeSpec } from "../model.js";
+import { childPath, describeNode } from "../problems.js";
+import type { TreeNode } from "../tree.js";
+
+/** Iter8's defaults for the http task, plus Assay's per-request timeout. */
+export const HTTP_DEFAULTS = {
+  numRequests: 100,
+  qps: 8,
+  connections: 4,
+  timeoutMs: 30_000,
+} as const;
+
+const HTTP_FIELDS = [
+  "url",
+  "versions",
+  "versionInfo",
+  "headers",
+  "numRequests",
+  "numQueries",
+  "duration",
+  "time",
+  "qps",
+  "connections",
+  "payloadStr",
+  "payloadFile",
+  "payloadURL",
+  "contentType",
+  "method",
+  "errorRanges",
+  "percentiles",
+  "warmupNumRequests",
+  "warmupDuration",
+  "endpoints",
+  "agents",
+  "loadModel",
+  "stages",
+  "timeout",
+  "insecureSkipVerify",
+  "followRedirects",
+  "allowInitialErrors",
+  "loadOnly",
+  "warmup",
+] as const;
+
+const VERSION_FIELDS = ["name", "url", "headers"] as const;
+const ENDPOINT_FIELDS = ["url", "method", "headers", "payloadStr", "payloadFile", "contentType"] as const;
+const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const ENDPOINT_NAME = /^[A-Za-z0-9_-]+$/;
+const METHOD = /^[A-Za-z]+$/;
+
+interface Payload {
+  readonly body: Uint8Array | undefined;
+  readonly contentType: string | undefined;
+  readonly method: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+interface RawVersion {
+  readonly name: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Validates the `with:` of an `http` task (and its aliases) and applies Iter8's defaults. */
+export function parseHttpTask(ctx: ParseContext, withNode: TreeNode, path: string, what: string): HttpTaskSpec | undefined {
+  const f = Fields.of(ctx, withNode, path, HTTP_FIELDS, what);
+  if (f === undefined) return undefined;
+  const before = ctx.problems.count;
+
+  for (const key of ["numRequests", "duration"] as const) {
+    const alias = key === "numRequests" ? "numQueries" : "time";
+    if (f.has(key) && f.has(alias)) f.contradiction(key, alias, `write either {first} or ${alias} (its Iter8 v0.8 name), not both`);
+  }
+  if (f.has("payloadURL")) {
+    const at = f.entry("payloadURL");
+    if (at) ctx.problems.report(ErrorCode.UnknownKey, { loc: at.keyLoc, origin: at.value.origin }, f.pathOf("payloadURL"), "payloadURL is not supported (Assay does not download payloads); save the payload and use payloadFile");
+  }
+  if (f.boolean("warmup") === true) {
+    ctx.problems.report(ErrorCode.OutOfRange, f.get("warmup") ?? f.anchor, f.pathOf("warmup"), "warmup: true (a task whose results are discarded) is not supported; use warmupNumRequests or warmupDuration");
+  }
+  f.boolean("allowInitialErrors");
+  f.boolean("loadOnly");
+
+  const numRequests = f.number(f.has("numQueries") ? "numQueries" : "numRequests", { integer: true, min: 1 });
+  const durationKey = f.has("time") ? "time" : "duration";
+  const durationMs = f.durationMs(durationKey);
+  const qps = f.number("qps", { min: 0 });
+  const connections = f.number("connections", { integer: true, min: 1 }) ?? HTTP_DEFAULTS.connections;
+  const timeoutMs = f.durationMs("timeout") ?? HTTP_DEFAULTS.timeoutMs;
+  const warmupNumRequests = f.number("warmupNumRequests", { integer: true, min: 0 });
+  const warmupDurationMs = f.durationMs("warmupDuration");
+  const insecureSkipVerify = f.boolean("insecureSkipVerify") ?? false;
+  const followRedirects = f.boolean("followRedirects") ?? false;
+  const errorRanges = parseErrorRanges(ctx, f);
+  const percentiles = parsePercentiles(ctx, f);
+  const agents = parseAgents(ctx, f);
+  const stages = parseStages(ctx, f);
+  const writtenModel = f.oneOf("loadModel", [LoadModelKind.Open, LoadModelKind.Closed]);
+
+  const payload = parsePayload(ctx, f);
+  const versions = parseVersions(ctx, f);
+  const endpoints = parseEndpoints(ctx, f);
+
+  if (stages.length > 0 && f.present(durationKey) !== undefined) {
+    f.contradiction("stages", durationKey, `${durationKey} cannot be combined with stages (the stages define the duration)`);
+  }
+  const stagesGiven = f.present("stages") !== undefined;
+  const loadModel = writtenModel ?? (stagesGiven || (qps !== undefined && qps > 0) ? LoadModelKind.Open : LoadModelKind.Closed);
+  if (loadModel === LoadModelKind.Closed && stagesGiven) {
+    f.contradiction("loadModel", "stages", 'stages need the open load model, but loadModel is "closed"');
+  }
+  if (writtenModel === LoadModelKind.Open && !stagesGiven && qps === 0) {
+    f.contradiction("loadModel", "qps", 'the open load model needs qps > 0 (or stages); qps: 0 means "as fast as possible", a closed model');
+  }
+
+  if (ctx.problems.count > before || versions === undefined || payload === undefined || endpoints === undefined) return undefined;
+
+  const stagesMs = stages.reduce((sum, stage) => sum + stage.durationMs, 0);
+  let finalNumRequests: number | undefined = numRequests;
+  let finalDurationMs: number | undefined;
+  if (numRequests !== undefined) finalDurationMs = stages.length > 0 ? stagesMs : undefined;
+  else if (durationMs !== undefined) finalDurationMs = durationMs;
+  else if (stages.length > 0) finalDurationMs = stagesMs;
+  else finalNumRequests = HTTP_DEFAULTS.numRequests;
+
+  const requests = buildVersions(ctx, f, versions, payload, endpoints);
+  if (requests === undefined) return undefined;
+
+  return {
+    task: TaskName.Http,
+    versions: requests,
+    numRequests: finalNumRequests,
+    durationMs: finalDurationMs,
+    qps: qps ?? (stages.length > 0 ? Math.max(...stages.map((stage) => stage.qps)) : HTTP_DEFAULTS.qps),
+    connections,
+    loadModel,
+    stages,
+    errorRanges,
+    percentiles,
+    warmupNumRequests,
+    warmupDurationMs,
+    timeoutMs,
+    agents,
+    insecureSkipVerify,
+    followRedirects,
+  };
+}
+
+function parseErrorRanges(ctx: ParseContext, f: Fields): StatusRangeSpec[] {
+  const list = f.list("errorRanges", "a list of {lower, upper}");
+  if (list === undefined) return [];
+  const ranges: StatusRangeSpec[] = [];
+  list.items.forEach((item, i) => {
+    const path = childPath(f.pathOf("errorRanges"), i);
+    const range = Fields.of(ctx, item, path, ["lower", "upper"], "an error range");
+    if (range === undefined) return;
+    const lower = range.number("lower", { integer: true, min: 0 });
+    const upper = range.number("upper", { integer: true, min: 0 });
+    if (!range.has("lower") && !range.has("upper")) {
+      ctx.problems.report(ErrorCode.MissingField, item, path, "an error range needs lower, upper or both");
+      return;
+    }
+    if (lower !== undefined && upper !== undefined && lower > upper) {
+      range.contradiction("lower", "upper", `upper (${upper}) is below lower (${lower})`);
+      return;
+    }
+    ranges.push({ lower, upper });
+  });
+  return ranges;
+}
+
+function parsePercentiles(ctx: ParseContext, f: Fields): number[] {
+  const values = new Set(DEFAULT_PERCENTILES);
+  const list = f.list("percentiles", "a list of numbers");
+  for (const [i, item] of (list?.items ?? []).entries()) {
+    const value = checkNumber(ctx, item, childPath(f.pathOf("percentiles"), i), { min: 0, minExclusive: true, max: 100 });
+    if (value !== undefined) values.add(value);
+  }
+  return [...values].sort((a, b) => a - b);
+}
+
+function parseAgents(ctx: ParseContext, f: Fields): AgentSelection | undefined {
+  const node = f.present("agents");
+  if (node === undefined) return undefined;
+  if (node.kind === "map") {
+    const labels = f.stringMap("agents");
+    if (labels === undefined) return undefined;
+    if (Object.keys(labels).length === 0) {
+      ctx.problems.report(ErrorCode.OutOfRange, node, f.pathOf("agents"), "a label selector needs at least one label");
+      return undefined;
+    }
+    return { kind: "selector", labels };
+  }
+  if (node.kind === "scalar" && typeof node.value === "number") {
+    const count = f.number("agents", { integer: true, min: 1 });
+    return count === undefined ? undefined : { kind: "count", count };
+  }
+  ctx.problems.report(ErrorCode.WrongType, node, f.pathOf("agents"), `expected a number of agents or a map of labels, got ${describeNode(node)}`);
+  return undefined;
+}
+
+function parseStages(ctx: ParseContext, f: Fields): StageSpec[] {
+  const list = f.list("stages", "a list of {duration, qps}");
+  if (list === undefined) return [];
+  if (list.items.length === 0) {
+    ctx.problems.report(ErrorCode.OutOfRange, list, f.pathOf("stages"), "expected at least one stage");
+    return [];
+  }
+  const stages: StageSpec[] = [];
+  list.items.forEach((item, i) => {
+    const stage = Fields.of(ctx, item, childPath(f.pathOf("stages"), i), ["duration", "qps"], "a stage");
+    if (stage === undefined) return;
+    const durationMs = stage.durationMs("duration");
+    const qps = stage.number("qps", { min: 0 }, { required: true });
+    if (!stage.has("duration")) stage.missing("duration");
+    if (durationMs !== undefined && qps !== undefined) stages.push({ durationMs, qps });
+  });
+  return stages;
+}
+
+/** Body, content type, method and headers written at one level (task or endpoint). */
+function parsePayload(ctx: ParseContext, f: Fields): Payload | undefined {
+  const before = ctx.problems.count;
+  const payloadStr = f.string("payloadStr", { nonEmpty: false });
+  const payloadFile = f.string("payloadFile");
+  const contentType = f.string("contentType");
+  const headers = f.stringMap("headers") ?? {};
+  let method = f.string("method");
+  if (method !== undefined && !METHOD.test(method)) {
+    ctx.problems.report(ErrorCode.OutOfRange, f.get("method") ?? f.anchor, f.pathOf("method"), `expected an HTTP method like GET or POST, got ${JSON.stringify(method)}`);
+    method = undefined;
+  }
+  let body: Uint8Array | undefined = payloadStr === undefined ? undefined : new TextEncoder().encode(payloadStr);
+  if (payloadFile !== undefined) {
+    const fullPath = resolve(ctx.baseDir, payloadFile);
+    try {
+      body = new Uint8Array(readFileSync(fullPath));
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+      ctx.problems.report(ErrorCode.FileNotFound, f.get("payloadFile") ?? f.anchor, f.pathOf("payloadFile"), `cannot read ${JSON.stringify(payloadFile)} (${fullPath}): ${reason}`);
+    }
+  }
+  if (ctx.problems.count > before) return undefined;
+  return { body, contentType, method: method?.toUpperCase(), headers };
+}
+
+function parseVersions(ctx: ParseContext, f: Fields): RawVersion[] | undefined {
+  const written = (["url", "versions", "versionInfo"] as const).filter((key) => f.has(key));
+  const [first, second] = written;
+  if (first !== undefined && second !== undefined) {
+    f.contradiction(first, second, `write exactly one of url, versions and versionInfo (found {first} and ${second})`);
+    return undefined;
+  }
+  if (first === undefined) {
+    if (f.present("endpoints") !== undefined) return [];
+    f.missing("url", "the http task needs url (one version) or versions (several)");
+    return undefined;
+  }
+  if (first === "url") {
+    const url = f.url("url");
+    return url === undefined ? undefined : [{ name: "default", url, headers: {} }];
+  }
+  const list = f.list(first, "a list of versions {name, url, headers}");
+  if (list === undefined) {
+    if (f.present(first) === undefined) f.missing(first, "expected a list of versions");
+    return undefined;
+  }
+  const before = ctx.problems.count;
+  const versions: RawVersion[] = [];
+  const seen = new Map<string, number>();
+  list.items.forEach((item, i) => {
+    const path = childPath(f.pathOf(first), i);
+    if (first === "versionInfo" && item.kind === "scalar" && item.value === null) return;
+    const version = Fields.of(ctx, item, path, VERSION_FIELDS, "a version");
+    if (version === undefined) return;
+    const url = version.url("url", { required: true });
+    const headers = version.stringMap("headers") ?? {};
+    let name = version.string("name") ?? `v${i + 1}`;
+    if (!VERSION_NAME.test(name)) {
+      ctx.problems.report(ErrorCode.OutOfRange, version.get("name") ?? item, version.pathOf("name"), `version names use letters, digits, ".", "_" and "-", got ${JSON.stringify(name)}`);
+      name = `v${i + 1}`;
+    }
+    const previous = seen.get(name);
+    if (previous !== undefined) {
+      ctx.problems.report(ErrorCode.Contradiction, version.get("name") ?? item, version.pathOf("name"), `version name "${name}" is already used by ${childPath(f.pathOf(first), previous)}`);
+    }
+    seen.set(name, i);
+    if (url !== undefined) versions.push({ name, url, headers });
+  });
+  if (ctx.problems.count > before) return undefined;
+  if (versions.length === 0) {
+    ctx.problems.report(ErrorCode.MissingField, list, f.pathOf(first), "expected at least one version");
+    return undefined;
+  }
+  return versions;
+}
+
+interface RawEndpoint {
+  readonly name: string;
+  readonly url: string | undefined;
+  readonly path: string;
+  readonly node: TreeNode;
+  readonly payload: Payload;
+}
+
+function parseEndpoints(ctx: ParseContext, f: Fields): RawEndpoint[] | undefined {
+  const map = f.map("endpoints", "a map of endpoint name to {url, method, headers, payloadStr, payloadFile, contentType}");
+  if (map === undefined) return f.present("endpoints") === undefined ? [] : undefined;
+  const before = ctx.problems.count;
+  const endpoints: RawEndpoint[] = [];
+  for (const { key, keyLoc, value } of map.entries) {
+    const path = childPath(f.pathOf("endpoints"), key);
+    if (!ENDPOINT_NAME.test(key)) {
+      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `endpoint names use letters, digits, "_" and "-" (metrics are named http-<endpoint>/...), got ${JSON.stringify(key)}`);
+      continue;
+    }
+    const endpoint = Fields.of(ctx, value, path, ENDPOINT_FIELDS, `endpoint "${key}"`);
+    if (endpoint === undefined) continue;
+    const urlNode = endpoint.present("url");
+    let url: string | undefined;
+    if (urlNode !== undefined) {
+      const text = checkString(ctx, urlNode, endpoint.pathOf("url"));
+      if (text !== undefined && text.startsWith("/") && !text.startsWith("//")) url = text;
+      else if (text !== undefined) url = checkUrl(ctx, urlNode, endpoint.pathOf("url"));
+    }
+    const payload = parsePayload(ctx, endpoint);
+    if (payload !== undefined) endpoints.push({ name: key, url, path, node: value, payload });
+  }
+  return ctx.problems.count > before ? undefined : endpoints;
+}
+
+function buildVersions(ctx: ParseContext, f: Fields, versions: RawVersion[], task: Payload, endpoints: RawEndpoint[]): HttpVersionSpec[] | undefined {
+  if (versions.length === 0) {
+    // Iter8 allows endpoints without a task url when every endpoint has an absolute one.
+    const relative = endpoints.find((endpoint) => endpoint.url === undefined || endpoint.url.startsWith("/"));
+    if (relative !== undefined || endpoints[0] === undefined) {
+      const node = relative?.node ?? f.anchor;
+      ctx.problems.report(ErrorCode.MissingField, node, relative ? childPath(relative.path, "url") : f.pathOf("url"), "needs an absolute url when the task has no url or versions");
+      return undefined;
+    }
+    versions = [{ name: "default", url: endpoints[0].url ?? "", headers: {} }];
+  }
+  return versions.map((version) => {
+    const headers = mergeHeaders(task.headers, version.headers);
+    const request = makeRequest(version.url, task, headers, undefined);
+    const byEndpoint: Record<string, HttpRequestSpec> = {};
+    for (const endpoint of endpoints) {
+      const url = endpoint.url === undefined ? version.url : endpoint.url.startsWith("/") ? new URL(endpoint.url, version.url).toString() : endpoint.url;
+      defineOwn(byEndpoint, endpoint.name, makeRequest(url, task, mergeHeaders(headers, endpoint.payload.headers), endpoint.payload));
+    }
+    return { name: version.name, request, endpoints: byEndpoint };
+  });
+}
+
+function makeRequest(url: string, task: Payload, headers: Record<string, string>, endpoint: Payload | undefined): HttpRequestSpec {
+  const body = endpoint?.body ?? task.body;
+  return {
+    url,
+    method: endpoint?.method ?? task.method ?? (body === undefined ? "GET" : "POST"),
+    headers,
+    body,
+    contentType: endpoint?.contentType ?? task.contentType,
+  };
+}
+
+/** Later layers win; header names compare case-insensitively. */
+function mergeHeaders(...layers: readonly Readonly<Record<string, string>>[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const layer of layers) {
+    for (const [name, value] of Object.entries(layer)) {
+      for (const existing of Object.keys(out)) if (existing.toLowerCase() === name.toLowerCase()) delete out[existing];
+      defineOwn(out, name, value);
+    }
+  }
+  return out;
+}
