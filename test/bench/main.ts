@@ -1,0 +1,102 @@
+/**
+ * `npm run bench`: performance figures, each printed next to the peer it is compared with, all
+ * run side by side in the same run on this machine. Not a test: it asserts nothing, it measures.
+ *
+ *   npm run bench                       # every section
+ *   npm run bench -- throughput open    # only some sections
+ *
+ * Sections: throughput (closed model vs autocannon and wrk against nginx, generator and target
+ * pinned to different cores), open (5,000 qps for 10 s: achieved rate, drops, scheduling lag),
+ * memory (agent process RSS at 10 s and 60 s of a long run).
+ */
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { startNginx } from "./nginx.js";
+import { repoRoot, runAssay, runAutocannon, runWrk } from "./generators.js";
+import type { GeneratorResult } from "./generators.js";
+import { mkdtemp, writeFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const TARGET_CORE = 0;
+const GENERATOR_CORE = availableParallelism() > 1 ? 1 : 0;
+const CONNECTIONS = 50;
+const SECONDS = 8;
+
+type Section = (url: string) => Promise<void>;
+
+const fmt = (n: number, digits = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+const sections: Record<string, Section> = {
+  async throughput(url) {
+    console.log(`\n## Closed model, one core: ${CONNECTIONS} connections, ${SECONDS} s, small GET against nginx (target on core ${TARGET_CORE}, generator on core ${GENERATOR_CORE})\n`);
+    const results: GeneratorResult[] = [];
+    results.push(await runWrk(url, { core: GENERATOR_CORE, connections: CONNECTIONS, seconds: SECONDS }));
+    results.push(await runAutocannon(url, { core: GENERATOR_CORE, connections: CONNECTIONS, seconds: SECONDS }));
+    results.push((await runAssay(url, { core: GENERATOR_CORE, connections: CONNECTIONS, seconds: SECONDS })).result);
+    const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+    console.log("| generator | requests/s | requests | errors |");
+    console.log("|---|---:|---:|---:|");
+    for (const r of results) console.log(`| ${r.name} | ${fmt(r.requestsPerSecond)} | ${fmt(r.requests)} | ${fmt(r.errors)} |`);
+    const assay = byName["assay"]?.requestsPerSecond ?? 0;
+    console.log(`\nassay / autocannon = ${(assay / (byName["autocannon"]?.requestsPerSecond ?? 1)).toFixed(2)}×   assay / wrk = ${(assay / (byName["wrk"]?.requestsPerSecond ?? 1)).toFixed(2)}×`);
+  },
+
+  async open(url) {
+    const qps = 5000;
+    console.log(`\n## Open model: ${qps} qps for 10 s, ${CONNECTIONS} connections (generator on core ${GENERATOR_CORE})\n`);
+    const { result, document } = await runAssay(url, { core: GENERATOR_CORE, connections: CONNECTIONS, seconds: 10, qps, open: true });
+    const metrics = document.metrics["default"] ?? {};
+    const dropped = metrics["http/dropped-count"] ?? 0;
+    console.log("| target qps | achieved qps | within 1% | dropped | schedule lag p99 (ms) | latency p99 (ms) | service time p99 (ms) |");
+    console.log("|---:|---:|---|---:|---:|---:|---:|");
+    console.log(
+      `| ${qps} | ${fmt(result.requestsPerSecond, 1)} | ${Math.abs(result.requestsPerSecond - qps) / qps <= 0.01 ? "yes" : "no"} | ${fmt(dropped)} | ${fmt(metrics["http/schedule-lag-p99"] ?? NaN, 3)} | ${fmt(metrics["http/latency-p99"] ?? NaN, 3)} | ${fmt(metrics["http/service-time-p99"] ?? NaN, 3)} |`,
+    );
+  },
+
+  async memory(url) {
+    const seconds = 60;
+    console.log(`\n## Agent memory over a ${seconds} s open-model run at 2,000 qps (RSS of the assay process: coordinator + one agent worker)\n`);
+    const dir = await mkdtemp(join(tmpdir(), "assay-bench-mem-"));
+    const file = join(dir, "mem.yaml");
+    await writeFile(file, `spec:\n  - task: http\n    with:\n      url: ${url}\n      duration: ${seconds}s\n      qps: 2000\n      connections: 20\n`);
+    const child = spawn("taskset", ["-c", String(GENERATOR_CORE), process.execPath, join(repoRoot, "bin", "assay.js"), "run", file, "--agents", "1", "-o", "json", "--no-progress"], { stdio: ["ignore", "pipe", "pipe"] });
+    const rssMb = async (): Promise<number> => {
+      // taskset execs node in place, so the child's pid is node's.
+      const status = await readFile(`/proc/${child.pid}/status`, "utf8");
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    };
+    const samples: { second: number; rss: number }[] = [];
+    const started = Date.now();
+    for (const second of [2, 10, 30, 58]) {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + second * 1000 - Date.now())));
+      samples.push({ second, rss: await rssMb() });
+    }
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    await new Promise((resolve) => child.once("exit", resolve));
+    await rm(dir, { recursive: true, force: true });
+    console.log("| second | RSS (MB) |");
+    console.log("|---:|---:|");
+    for (const s of samples) console.log(`| ${s.second} | ${fmt(s.rss, 1)} |`);
+    const at10 = samples.find((s) => s.second === 10)?.rss ?? 0;
+    const atEnd = samples.at(-1)?.rss ?? 0;
+    console.log(`\ngrowth from second 10 to second 58: ${fmt(atEnd - at10, 1)} MB`);
+  },
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const chosen = Object.keys(sections).filter((name) => wanted.length === 0 || wanted.includes(name));
+  console.log(`# assay bench — ${new Date().toISOString()} — node ${process.version}, ${availableParallelism()} cores`);
+  const nginx = await startNginx({ core: TARGET_CORE });
+  try {
+    for (const name of chosen) await sections[name]?.(nginx.url);
+  } finally {
+    await nginx.stop();
+  }
+}
+
+await main();
