@@ -2,6 +2,8 @@
  * The `assay` command: dispatches to a subcommand, prints errors with their location and a hint,
  * and maps them to exit codes (cli/exit-codes.ts).
  */
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { isAssayError } from "../core/index.js";
 import { assertCommand, reportCommand } from "./commands/report.js";
 import { demoCommand } from "./commands/demo.js";
@@ -65,4 +67,9 @@ function describeError(error: unknown): string {
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return `internal error: ${message}\n`;
+}
+
+/** Run when executed directly (`node dist/cli/main.js ...`, `tsx cli/main.ts ...`); bin/assay.js imports main instead. */
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  process.exitCode = await main(process.argv.slice(2));
 }
