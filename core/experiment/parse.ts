@@ -162,9 +162,11 @@ function defaultName(source: string): string {
 
 function parseEntry(ctx: ParseContext, item: TreeNode, index: number): TaskEntry | undefined {
   const path = childPath("spec", index);
+  const before = ctx.problems.count;
   const f = Fields.of(ctx, item, path, ENTRY_FIELDS, "a task entry (task, run, if, with)");
   if (f === undefined) return undefined;
-  const before = ctx.problems.count;
+  // A misspelt `with` would otherwise also report every required field as missing.
+  const misspelt = ctx.problems.count > before && !f.has("with");
   const { condition, conditionText } = parseIf(ctx, f);
 
   let writtenName: string | undefined;
@@ -188,7 +190,7 @@ function parseEntry(ctx: ParseContext, item: TreeNode, index: number): TaskEntry
         `unknown task "${writtenName}"${guess === undefined ? "" : ` (did you mean "${guess}"?)`}; known tasks: ${KNOWN_TASK_NAMES.join(", ")}`,
       );
     }
-    if (canonical !== undefined && writtenName !== undefined) {
+    if (canonical !== undefined && writtenName !== undefined && !misspelt) {
       const withNode: TreeNode = f.get("with") ?? { kind: "scalar", value: null, loc: f.anchor.loc };
       spec = TASK_PARSERS[canonical](ctx, withNode, f.pathOf("with"), `task "${writtenName}"`);
     }
