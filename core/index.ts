@@ -31,7 +31,9 @@ export {
 export type { Histogram } from "./histogram.js";
 export { pb } from "./proto/index.js";
 export type * from "./proto/index.js";
+export * as api from "./proto/service.js";
 export type { AgentInfo, AgentEvent, AgentEventHandler, AgentLink, CoordinatorPort, ControlHandler } from "./link.js";
+export * from "./subjects.js";
 export { createLogger, silentLogger, REDACTED_PATHS } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export * from "./experiment/model.js";
@@ -39,3 +41,4 @@ export * from "./experiment/index.js";
 export { compileTemplate, renderTemplate, checkTemplate, isTemplate, TEMPLATE_SOURCE, TEMPLATE_FUNCTIONS } from "./template/index.js";
 export type { CompiledTemplate } from "./template/index.js";
 export * from "./result.js";
+export * from "./ops/index.js";

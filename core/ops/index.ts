@@ -1,0 +1,5 @@
+/** Operations endpoint (/healthz, /readyz, /metrics) and the Prometheus metrics of each component. */
+export { startOpsServer, parseListenAddress, OPS_PATHS, DEFAULT_OPS_PORT } from "./server.js";
+export type { OpsServer, OpsServerOptions } from "./server.js";
+export { createAgentMetrics, createCoordinatorMetrics } from "./metrics.js";
+export type { AgentMetrics, CoordinatorMetrics, MetricsOptions } from "./metrics.js";
