@@ -1,0 +1,225 @@
+/**
+ * One assigned shard on one agent: waits for its start moment, runs a load runner per series,
+ * sends an IntervalReport every reportIntervalMs (aligned to the start, never drifting), then a
+ * final report and ShardDone whose totals are the sum of every report sent.
+ */
+import { performance } from "node:perf_hooks";
+import { ErrorCode, InternalError, pb, toAssayError } from "../core/index.js";
+import type { AssayError, CoordinatorPort, Logger, SeriesStatsInit } from "../core/index.js";
+import type { HttpClient, HttpClientOptions } from "./engine/client.js";
+import { ClosedLoad } from "./engine/closed.js";
+import type { SeriesLoadRunner } from "./engine/load.js";
+import { OpenLoad } from "./engine/open.js";
+import type { RequestPlan, ShardPlan } from "./engine/plan.js";
+import { SeriesRecorder } from "./engine/recorder.js";
+
+/** The agent's wall clock (Unix epoch ms). */
+export interface Clock {
+  nowMs(): number;
+}
+
+export const systemClock: Clock = { nowMs: () => Date.now() };
+
+/** Builds the HTTP client of one series (undici by default; tests and benches may inject). */
+export type HttpClientFactory = (request: RequestPlan, options: HttpClientOptions) => HttpClient;
+
+export type ShardOutcome = "completed" | "cancelled" | "failed";
+
+export interface ShardContext {
+  readonly agentId: string;
+  readonly runId: string;
+  readonly shardId: string;
+  readonly port: CoordinatorPort;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly clientFactory: HttpClientFactory;
+}
+
+/** After a Cancel, requests in flight get this long to finish before they are aborted uncounted. */
+const CANCEL_GRACE_MS = 600;
+
+type ShardState = "assigned" | "scheduled" | "running" | "done";
+
+export class ShardRun {
+  /** Resolves once ShardDone has been handed to the port. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private state: ShardState = "assigned";
+  private startTimer: NodeJS.Timeout | null = null;
+  private reportTimer: NodeJS.Timeout | null = null;
+  private abandonTimer: NodeJS.Timeout | null = null;
+  private readonly clients: HttpClient[] = [];
+  private readonly recorders: SeriesRecorder[] = [];
+  private readonly runners: SeriesLoadRunner[] = [];
+  private readonly reportedRequests: number[] = [];
+  private seq = 0;
+  private startedAtMs = 0;
+  private startPerfMs = 0;
+  private intervalStartMs = 0;
+  private cancelReason: string | null = null;
+  private failure: AssayError | null = null;
+  private sending: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly plan: ShardPlan,
+    private readonly ctx: ShardContext,
+  ) {
+    this.done = new Promise<void>((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  get running(): boolean {
+    return this.state === "running";
+  }
+
+  get finished(): boolean {
+    return this.state === "done";
+  }
+
+  /** Starts at `localStartMs` on the agent's clock (now if that has passed). Idempotent. */
+  start(localStartMs: number): void {
+    if (this.state !== "assigned") return;
+    this.state = "scheduled";
+    const delayMs = Math.max(0, localStartMs - this.ctx.clock.nowMs());
+    this.startTimer = setTimeout(() => {
+      this.startTimer = null;
+      this.begin();
+    }, delayMs);
+  }
+
+  /**
+   * Stops the shard: requests in flight get a short grace, then are aborted uncounted. Sends the
+   * final report and ShardDone (outcome "cancelled") and resolves when they were handed over.
+   */
+  cancel(reason: string): Promise<void> {
+    if (this.state === "done" || this.cancelReason !== null) return this.done;
+    this.cancelReason = reason;
+    if (this.state === "assigned" || this.state === "scheduled") {
+      if (this.startTimer) clearTimeout(this.startTimer);
+      this.startTimer = null;
+      this.startedAtMs = this.ctx.clock.nowMs();
+      this.intervalStartMs = this.startedAtMs;
+      this.finalize();
+      return this.done;
+    }
+    for (const runner of this.runners) runner.stop();
+    this.abandonTimer = setTimeout(() => {
+      this.abandonTimer = null;
+      for (const runner of this.runners) void runner.abandon();
+    }, CANCEL_GRACE_MS);
+    return this.done;
+  }
+
+  private begin(): void {
+    if (this.state !== "scheduled") return;
+    this.state = "running";
+    const { plan, ctx } = this;
+    this.startedAtMs = ctx.clock.nowMs();
+    this.startPerfMs = performance.now();
+    this.intervalStartMs = this.startedAtMs;
+    try {
+      for (const series of plan.series) {
+        const client = ctx.clientFactory(series.request, {
+          connections: series.connections,
+          requestTimeoutMs: plan.requestTimeoutMs,
+          insecureSkipVerify: plan.insecureSkipVerify,
+          maxRedirects: plan.maxRedirects,
+        });
+        this.clients.push(client);
+        const recorder = new SeriesRecorder(series.version, series.endpoint, series.model.kind === "open");
+        this.recorders.push(recorder);
+        this.reportedRequests.push(0);
+        const options = { series, shard: plan, client, recorder };
+        this.runners.push(series.model.kind === "open" ? new OpenLoad(options) : new ClosedLoad(options));
+      }
+      this.scheduleReport();
+      for (const runner of this.runners) runner.start();
+    } catch (error) {
+      this.failure = toAssayError(error);
+      ctx.logger.error({ err: error, shardId: ctx.shardId }, "shard failed to start");
+      for (const runner of this.runners) runner.stop();
+      void Promise.all(this.runners.map((r) => r.abandon())).then(() => this.finalize());
+      return;
+    }
+    void Promise.all(this.runners.map((r) => r.finished)).then(() => this.finalize());
+  }
+
+  private scheduleReport(): void {
+    const dueMs = this.startPerfMs + (this.seq + 1) * this.plan.reportIntervalMs;
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = null;
+      if (this.state !== "running") return;
+      this.sendInterval();
+      this.scheduleReport();
+    }, Math.max(0, dueMs - performance.now()));
+  }
+
+  private sendInterval(): void {
+    const { ctx } = this;
+    const endMs = ctx.clock.nowMs();
+    this.seq += 1;
+    const series: SeriesStatsInit[] = this.recorders.map((recorder, i) => {
+      const stats = recorder.takeInterval();
+      this.reportedRequests[i] = (this.reportedRequests[i] ?? 0) + (stats.requests ?? 0);
+      return stats;
+    });
+    const payload = pb.IntervalReport.encode({
+      runId: ctx.runId,
+      agentId: ctx.agentId,
+      shardId: ctx.shardId,
+      seq: this.seq,
+      intervalStartMs: this.intervalStartMs,
+      intervalEndMs: endMs,
+      series,
+    }).finish();
+    this.intervalStartMs = endMs;
+    this.enqueue(() => ctx.port.sendReport(payload), "report");
+  }
+
+  private enqueue(send: () => Promise<void>, what: string): void {
+    this.sending = this.sending.then(send).catch((error: unknown) => {
+      this.ctx.logger.warn({ err: error, shardId: this.ctx.shardId }, `sending the ${what} failed`);
+    });
+  }
+
+  private finalize(): void {
+    if (this.state === "done") return;
+    const wasRunning = this.state === "running";
+    this.state = "done";
+    if (this.reportTimer) clearTimeout(this.reportTimer);
+    if (this.abandonTimer) clearTimeout(this.abandonTimer);
+    this.reportTimer = null;
+    this.abandonTimer = null;
+    const { ctx } = this;
+    if (wasRunning) this.sendInterval();
+    const totals = this.recorders.map((recorder) => recorder.totalStats());
+    totals.forEach((t, i) => {
+      if ((t.requests ?? 0) !== this.reportedRequests[i] && this.failure === null) {
+        this.failure = new InternalError(
+          ErrorCode.ConservationMismatch,
+          `series ${t.version}/${t.endpoint}: intervals sum to ${this.reportedRequests[i]} requests, totals say ${t.requests}`,
+        );
+      }
+    });
+    const outcome: ShardOutcome = this.failure ? "failed" : this.cancelReason !== null ? "cancelled" : "completed";
+    const payload = pb.ShardDone.encode({
+      runId: ctx.runId,
+      agentId: ctx.agentId,
+      shardId: ctx.shardId,
+      lastSeq: this.seq,
+      totals,
+      outcome,
+      errorCode: this.failure?.code ?? "",
+      errorMessage: this.failure?.message ?? (outcome === "cancelled" ? (this.cancelReason ?? "") : ""),
+      startedAtMs: this.startedAtMs,
+      finishedAtMs: ctx.clock.nowMs(),
+    }).finish();
+    for (const recorder of this.recorders) recorder.destroy();
+    this.enqueue(() => ctx.port.sendDone(payload), "shard done");
+    void this.sending.then(() => this.resolveDone());
+    for (const client of this.clients) {
+      client.close().catch((error: unknown) => ctx.logger.debug({ err: error }, "closing the http client failed"));
+    }
+  }
+}
