@@ -1,0 +1,285 @@
+/**
+ * P(best) and expected loss across versions of one reward metric.
+ *
+ * - Two arms of the same family: closed forms (Evan Miller's sum for Beta arms with an integer
+ *   shape, its Gamma–Poisson analogue in incomplete-beta form, Φ(Δ/σ) for Normal arms).
+ * - Otherwise: numerical integration, P(i best) = ∫ f_i(x) Π_{j≠i} F_j(x) dx and expected loss
+ *   E[max(best other − X_i, 0)] = ∫ F_i(t) (1 − Π_{j≠i} F_j(t)) dt (mirrored with survival
+ *   functions for a `min` reward), by composite Gauss–Legendre on panels placed at every arm's
+ *   mean ± k·sd.
+ * - Seeded Monte Carlo when the integration does not add up (a safety net) and as a test oracle.
+ */
+import { evaluator, posteriorMean, posteriorSd, sample, support } from "./posterior.js";
+import type { Evaluator, Posterior } from "./posterior.js";
+import { ibeta, lbeta, normalCdf, normalPdf } from "./special.js";
+import type { Rng } from "./rng.js";
+
+export type Direction = "max" | "min";
+export type Method = "closed-form" | "integration" | "monte-carlo";
+
+export interface Comparison {
+  /** Per arm, in input order. */
+  readonly pBest: readonly number[];
+  readonly expectedLoss: readonly number[];
+  readonly method: Method;
+}
+
+/** Beyond this many terms Evan Miller's sum is slower than integration. */
+const MAX_SUM_TERMS = 20_000;
+
+/**
+ * Evan Miller's closed form: P(pB > pA) for pA ~ Beta(aA, bA), pB ~ Beta(aB, bB), aB a positive
+ * integer. Σ_{i=0}^{aB−1} B(aA+i, bA+bB) / ((bB+i) B(1+i, bB) B(aA, bA)). Undefined otherwise.
+ */
+export function betaProbGreater(aA: number, bA: number, aB: number, bB: number): number | undefined {
+  if (!Number.isInteger(aB) || aB < 1 || aB > MAX_SUM_TERMS) return undefined;
+  const base = lbeta(aA, bA);
+  let total = 0;
+  for (let i = 0; i < aB; i++) total += Math.exp(lbeta(aA + i, bA + bB) - Math.log(bB + i) - lbeta(1 + i, bB) - base);
+  return Math.min(Math.max(total, 0), 1);
+}
+
+/**
+ * Gamma–Poisson analogue: P(λB > λA) for λA ~ Gamma(sA, rA), λB ~ Gamma(sB, rB) (shape, rate).
+ * βA·λA/(βA·λA + βB·λB) ~ Beta(sA, sB), so P = I_{rA/(rA+rB)}(sA, sB), exact for any shapes.
+ */
+export function gammaProbGreater(sA: number, rA: number, sB: number, rB: number): number {
+  return ibeta(rA / (rA + rB), sA, sB);
+}
+
+/**
+ * Evan Miller's sum for the Gamma–Poisson case (sB a positive integer):
+ * Σ_{k=0}^{sB−1} rB^k rA^sA / ((rA+rB)^(k+sA) (k+sA) B(k+1, sA)). Kept as an independent oracle.
+ */
+export function gammaProbGreaterSum(sA: number, rA: number, sB: number, rB: number): number | undefined {
+  if (!Number.isInteger(sB) || sB < 1 || sB > MAX_SUM_TERMS) return undefined;
+  let total = 0;
+  const lnSum = Math.log(rA + rB);
+  for (let k = 0; k < sB; k++) {
+    total += Math.exp(k * Math.log(rB) + sA * Math.log(rA) - (k + sA) * lnSum - Math.log(k + sA) - lbeta(k + 1, sA));
+  }
+  return Math.min(Math.max(total, 0), 1);
+}
+
+/** P(B > A) for independent Normal arms: Φ((μB − μA)/√(σA² + σB²)). */
+export function normalProbGreater(mA: number, sdA: number, mB: number, sdB: number): number {
+  return normalCdf((mB - mA) / Math.hypot(sdA, sdB));
+}
+
+/** P(B > A) in closed form when both arms share a family that has one. */
+export function probGreaterClosedForm(a: Posterior, b: Posterior): number | undefined {
+  if (a.family === "beta" && b.family === "beta") return betaProbGreater(a.alpha, a.beta, b.alpha, b.beta);
+  if (a.family === "gamma" && b.family === "gamma") return gammaProbGreater(a.shape, a.rate, b.shape, b.rate);
+  if (a.family === "normal" && b.family === "normal") return normalProbGreater(a.mean, a.sd, b.mean, b.sd);
+  return undefined;
+}
+
+/**
+ * E[max(B − A, 0)] in closed form (the loss of choosing A when more is better). Size-biasing:
+ * E[B·1(B>A)] = E[B]·P(B' > A) with B' the arm with shape + 1, so Beta and Gamma reduce to P(·>·).
+ */
+export function expectedShortfallClosedForm(a: Posterior, b: Posterior): number | undefined {
+  if (a.family === "beta" && b.family === "beta") {
+    const first = betaProbGreater(a.alpha, a.beta, b.alpha + 1, b.beta);
+    const second = betaProbGreater(a.alpha + 1, a.beta, b.alpha, b.beta);
+    if (first === undefined || second === undefined) return undefined;
+    return Math.max(posteriorMean(b) * first - posteriorMean(a) * second, 0);
+  }
+  if (a.family === "gamma" && b.family === "gamma") {
+    const first = gammaProbGreater(a.shape, a.rate, b.shape + 1, b.rate);
+    const second = gammaProbGreater(a.shape + 1, a.rate, b.shape, b.rate);
+    return Math.max(posteriorMean(b) * first - posteriorMean(a) * second, 0);
+  }
+  if (a.family === "normal" && b.family === "normal") {
+    const delta = b.mean - a.mean;
+    const sd = Math.hypot(a.sd, b.sd);
+    return delta * normalCdf(delta / sd) + sd * normalPdf(delta / sd);
+  }
+  return undefined;
+}
+
+function twoArmClosedForm(arms: readonly Posterior[], direction: Direction): Comparison | undefined {
+  const [a, b] = arms;
+  if (a === undefined || b === undefined || arms.length !== 2) return undefined;
+  const pBAboveA = probGreaterClosedForm(a, b);
+  const bAboveA = expectedShortfallClosedForm(a, b);
+  const aAboveB = expectedShortfallClosedForm(b, a);
+  if (pBAboveA === undefined || bAboveA === undefined || aAboveB === undefined) return undefined;
+  if (direction === "max") return { pBest: [1 - pBAboveA, pBAboveA], expectedLoss: [bAboveA, aAboveB], method: "closed-form" };
+  return { pBest: [pBAboveA, 1 - pBAboveA], expectedLoss: [aAboveB, bAboveA], method: "closed-form" };
+}
+
+const GL_NODES = [
+  -0.9894009349916499, -0.9445750230732326, -0.8656312023878318, -0.755404408355003, -0.6178762444026438,
+  -0.4580167776572274, -0.2816035507792589, -0.0950125098376374, 0.0950125098376374, 0.2816035507792589,
+  0.4580167776572274, 0.6178762444026438, 0.755404408355003, 0.8656312023878318, 0.9445750230732326,
+  0.9894009349916499,
+] as const;
+const GL_WEIGHTS = [
+  0.0271524594117541, 0.0622535239386479, 0.0951585116824928, 0.1246289712555339, 0.1495959888165767,
+  0.1691565193950025, 0.1826034150449236, 0.1894506104550685, 0.1894506104550685, 0.1826034150449236,
+  0.1691565193950025, 0.1495959888165767, 0.1246289712555339, 0.0951585116824928, 0.0622535239386479,
+  0.0271524594117541,
+] as const;
+
+/** Panel breakpoints per arm, in standard deviations from the mean (long right tail for skew). */
+const BREAKPOINTS_SD = [-12, -8, -5, -3, -1.5, -0.5, 0.5, 1.5, 3, 5, 8, 12, 20, 40] as const;
+const RANGE_LOW_SD = -12;
+const RANGE_HIGH_SD = 40;
+const MIN_PANEL_SD = 1;
+
+interface ArmRange {
+  readonly low: number;
+  readonly high: number;
+}
+
+function armRange(p: Posterior): ArmRange {
+  const [lo, hi] = support(p);
+  const mean = posteriorMean(p);
+  const sd = posteriorSd(p);
+  return { low: Math.max(lo, mean + RANGE_LOW_SD * sd), high: Math.min(hi, mean + RANGE_HIGH_SD * sd) };
+}
+
+/**
+ * Panel edges: every arm's mean + k·sd (within its support), thinned so that no panel is narrower
+ * than MIN_PANEL_SD standard deviations of the narrowest arm alive there (16-point Gauss–Legendre is
+ * exact to ~1e-12 on such panels; finer panels only cost time).
+ */
+function breakpoints(arms: readonly Posterior[], ranges: readonly ArmRange[]): number[] {
+  const points: number[] = [];
+  for (const p of arms) {
+    const [lo, hi] = support(p);
+    const mean = posteriorMean(p);
+    const sd = posteriorSd(p);
+    for (const k of BREAKPOINTS_SD) {
+      const x = mean + k * sd;
+      if (x > lo && x < hi) points.push(x);
+    }
+    if (Number.isFinite(lo) && mean + RANGE_LOW_SD * sd <= lo) points.push(lo);
+    if (Number.isFinite(hi) && mean + RANGE_HIGH_SD * sd >= hi) points.push(hi);
+  }
+  points.sort((x, y) => x - y);
+  const sds = arms.map(posteriorSd);
+  const out: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const x = points[i] ?? 0;
+    const last = out[out.length - 1];
+    if (last === undefined || i === points.length - 1) {
+      if (last === undefined || x > last) out.push(x);
+      continue;
+    }
+    let scale = Infinity;
+    for (let j = 0; j < arms.length; j++) {
+      const range = ranges[j] as ArmRange;
+      if (x >= range.low && last <= range.high) scale = Math.min(scale, sds[j] ?? Infinity);
+    }
+    const minWidth = Number.isFinite(scale) ? MIN_PANEL_SD * scale : 0;
+    if (x - last > Math.max(minWidth, 1e-13 * Math.max(Math.abs(x), Math.abs(last), 1e-300))) out.push(x);
+  }
+  return out;
+}
+
+/**
+ * P(best) and expected loss of every arm by numerical integration (any families, any number of
+ * arms). `arms` must be non-empty.
+ */
+export function integrateComparison(arms: readonly Posterior[], direction: Direction): Comparison {
+  const k = arms.length;
+  const ranges = arms.map(armRange);
+  const evaluators = arms.map(evaluator);
+  const points = breakpoints(arms, ranges);
+  const pBest = new Array<number>(k).fill(0);
+  const loss = new Array<number>(k).fill(0);
+  // g[j] = P(X_j is "worse than" x): F_j(x) for max, 1 − F_j(x) for min.
+  const g = new Float64Array(k);
+  const f = new Float64Array(k);
+  const prefix = new Float64Array(k + 1);
+  const suffix = new Float64Array(k + 1);
+  for (let panel = 0; panel + 1 < points.length; panel++) {
+    const a = points[panel] ?? 0;
+    const b = points[panel + 1] ?? 0;
+    const half = (b - a) / 2;
+    const mid = (a + b) / 2;
+    for (let n = 0; n < GL_NODES.length; n++) {
+      const x = mid + half * (GL_NODES[n] ?? 0);
+      const w = half * (GL_WEIGHTS[n] ?? 0);
+      for (let j = 0; j < k; j++) {
+        const arm = evaluators[j] as Evaluator;
+        const range = ranges[j] as ArmRange;
+        if (x < range.low) {
+          g[j] = direction === "max" ? 0 : 1;
+          f[j] = 0;
+        } else if (x > range.high) {
+          g[j] = direction === "max" ? 1 : 0;
+          f[j] = 0;
+        } else {
+          g[j] = direction === "max" ? arm.cdf(x) : arm.sf(x);
+          f[j] = arm.pdf(x);
+        }
+      }
+      prefix[0] = 1;
+      for (let j = 0; j < k; j++) prefix[j + 1] = (prefix[j] ?? 0) * (g[j] ?? 0);
+      suffix[k] = 1;
+      for (let j = k - 1; j >= 0; j--) suffix[j] = (suffix[j + 1] ?? 0) * (g[j] ?? 0);
+      for (let i = 0; i < k; i++) {
+        const others = (prefix[i] ?? 0) * (suffix[i + 1] ?? 0);
+        pBest[i] = (pBest[i] ?? 0) + w * (f[i] ?? 0) * others;
+        loss[i] = (loss[i] ?? 0) + w * (g[i] ?? 0) * (1 - others);
+      }
+    }
+  }
+  return {
+    pBest: pBest.map((p) => Math.min(Math.max(p, 0), 1)),
+    expectedLoss: loss.map((l) => Math.max(l, 0)),
+    method: "integration",
+  };
+}
+
+/** Seeded Monte Carlo estimate of P(best) and expected loss (`draws` joint draws). */
+export function monteCarloComparison(arms: readonly Posterior[], direction: Direction, draws: number, rng: Rng): Comparison {
+  const k = arms.length;
+  const wins = new Array<number>(k).fill(0);
+  const loss = new Array<number>(k).fill(0);
+  const x = new Float64Array(k);
+  const sign = direction === "max" ? 1 : -1;
+  for (let d = 0; d < draws; d++) {
+    let best = -Infinity;
+    let second = -Infinity;
+    let bestIndex = 0;
+    for (let j = 0; j < k; j++) {
+      const v = sign * sample(arms[j] as Posterior, rng);
+      x[j] = v;
+      if (v > best) {
+        second = best;
+        best = v;
+        bestIndex = j;
+      } else if (v > second) second = v;
+    }
+    wins[bestIndex] = (wins[bestIndex] ?? 0) + 1;
+    for (let j = 0; j < k; j++) {
+      const bestOther = j === bestIndex ? second : best;
+      const shortfall = bestOther - (x[j] ?? 0);
+      if (shortfall > 0 && k > 1) loss[j] = (loss[j] ?? 0) + shortfall;
+    }
+  }
+  return { pBest: wins.map((w) => w / draws), expectedLoss: loss.map((l) => l / draws), method: "monte-carlo" };
+}
+
+/** Tolerance on Σ P(best) − 1 before the integration is distrusted and Monte Carlo used. */
+const SUM_TOLERANCE = 1e-6;
+
+/**
+ * The comparison by the most exact route available: closed form (two arms, same family), else
+ * integration, else (integration did not add up to 1) seeded Monte Carlo.
+ */
+export function compareArms(arms: readonly Posterior[], direction: Direction, draws: number, rng: () => Rng): Comparison {
+  if (arms.length === 0) return { pBest: [], expectedLoss: [], method: "closed-form" };
+  if (arms.length === 1) return { pBest: [1], expectedLoss: [0], method: "closed-form" };
+  const closed = twoArmClosedForm(arms, direction);
+  if (closed !== undefined && closed.pBest.every(Number.isFinite) && closed.expectedLoss.every(Number.isFinite)) return closed;
+  const integrated = integrateComparison(arms, direction);
+  const total = integrated.pBest.reduce((s, p) => s + p, 0);
+  const finiteAll = integrated.pBest.every(Number.isFinite) && integrated.expectedLoss.every(Number.isFinite);
+  if (finiteAll && Math.abs(total - 1) <= SUM_TOLERANCE) return integrated;
+  return monteCarloComparison(arms, direction, draws, rng());
+}

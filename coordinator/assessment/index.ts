@@ -1,0 +1,16 @@
+/**
+ * Bayesian A/B/n assessment: SLO probabilities, P(best), expected loss, credible intervals, lift,
+ * winner and a recommended traffic split; `analyze` input parsing; a text rendering.
+ */
+export { assess } from "./assess.js";
+export type { Assessment, AssessmentInput, RewardAssessment, RewardVersionAssessment } from "./assess.js";
+export { analyzeDocument } from "./analyze.js";
+export { renderAssessmentText } from "./render.js";
+export { resolveOptions, DEFAULT_DRAWS, DEFAULT_FLOOR, DEFAULT_SEED } from "./options.js";
+export type { AssessmentOptions, PriorOptions, ResolvedOptions } from "./options.js";
+export { DEFAULT_PRIORS } from "./posterior.js";
+export type { BetaPrior, GammaPrior, NormalPrior, Posterior, Priors } from "./posterior.js";
+export type { Direction, Method } from "./compare.js";
+export { recommendSplit } from "./split.js";
+export type { SplitOptions } from "./split.js";
+export { benchAssessment } from "./bench.js";
