@@ -2,14 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import {
-  DEFAULT_PERCENTILES,
-  KNOWN_TASK_NAMES,
-  TASK_ALIASES,
-  TaskName,
-  parseExperimentFile,
-  parseExperimentText,
-} from "../../../core/index.js";
+import { DEFAULT_PERCENTILES, KNOWN_TASK_NAMES, TASK_ALIASES, parseExperimentFile, parseExperimentText } from "../../../core/index.js";
+import type { TaskName } from "../../../core/index.js";
 import { FIXTURES, http, httpExperiment, taskOf } from "./helpers.js";
 
 const text = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
