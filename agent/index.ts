@@ -18,3 +18,5 @@ export type { RateSchedule } from "./engine/schedule.js";
 export { AGENT_VERSION } from "./version.js";
 export { startNatsAgent, defaultAgentId } from "./nats/agent.js";
 export type { NatsAgentOptions, NatsAgentHandle } from "./nats/agent.js";
+export { startSimulatedAgents } from "./nats/simulate.js";
+export type { SimulatedAgentsOptions, SimulatedAgentsHandle } from "./nats/simulate.js";

@@ -110,7 +110,8 @@ export class OpenLoad extends LoadBase {
         return;
       }
       const offsetMs = this.index < phase.limit ? phase.schedule.offsetMs(this.index) : Number.POSITIVE_INFINITY;
-      if (offsetMs >= phase.endOffsetMs || !Number.isFinite(offsetMs)) {
+      // The epsilon keeps float error in the stage maths from adding a request at the very end.
+      if (offsetMs >= phase.endOffsetMs - 1e-6 || !Number.isFinite(offsetMs)) {
         // The next phase starts where this one's schedule ended, not when we noticed.
         const endedAtOffsetMs = Number.isFinite(phase.endOffsetMs) ? phase.endOffsetMs : phase.schedule.offsetMs(this.index);
         this.phaseStartMs += Number.isFinite(endedAtOffsetMs) ? endedAtOffsetMs : now - this.phaseStartMs;

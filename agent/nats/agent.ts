@@ -226,7 +226,7 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
  * id, so the stream stores it once) through disconnects and a missing stream, until the
  * connection is closed.
  */
-async function publishPersisted(
+export async function publishPersisted(
   js: JetStreamClient,
   subject: string,
   payload: Uint8Array,
