@@ -120,6 +120,8 @@ export const ErrorCode = {
   RunDisabled: "RUN_TASK_DISABLED",
   TargetNotAllowed: "TARGET_NOT_ALLOWED",
   LimitExceeded: "LIMIT_EXCEEDED",
+  /** The coordinator's config file or tokens file is invalid. */
+  BadConfig: "CONFIG_INVALID",
   // transport
   LinkClosed: "LINK_CLOSED",
   AgentLost: "AGENT_LOST",
@@ -140,6 +142,13 @@ export const ErrorCode = {
   ConservationMismatch: "CONSERVATION_MISMATCH",
   // cancelled
   Interrupted: "INTERRUPTED",
+  // API (coordinator service): mapped to their own gRPC status codes
+  /** The experiment (or other object) named in a request does not exist. */
+  NotFound: "NOT_FOUND",
+  /** No token, or a token the coordinator does not know. */
+  Unauthenticated: "UNAUTHENTICATED",
+  /** The token's role may not make this call. */
+  PermissionDenied: "PERMISSION_DENIED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -31,6 +31,7 @@ export {
 export type { Histogram } from "./histogram.js";
 export { pb } from "./proto/index.js";
 export type * from "./proto/index.js";
+export * as api from "./proto/service.js";
 export type { AgentInfo, AgentEvent, AgentEventHandler, AgentLink, CoordinatorPort, ControlHandler } from "./link.js";
 export { createLogger, silentLogger, REDACTED_PATHS } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";

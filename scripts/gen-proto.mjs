@@ -1,4 +1,7 @@
-// Generates core/proto/gen/assay.js (+ .d.ts) from proto/ with protobufjs-cli.
+// Generates core/proto/gen/assay.js (+ .d.ts) from proto/ with protobufjs-cli, and the TypeScript
+// types of the gRPC service (proto/assay/v1/service.proto) into core/proto/gen/service/ with
+// @grpc/proto-loader's proto-loader-gen-types (the service itself is loaded at run time by
+// @grpc/proto-loader with the same options: coordinator/service/definition.ts).
 // The generated code is never edited by hand and never committed.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, statSync } from "node:fs";
@@ -32,4 +35,23 @@ if (!upToDate) {
   execFileSync(process.execPath, [bin("pbjs"), "-t", "static-module", "-w", "es6", "--es6", "--force-number",
     "--dependency", "protobufjs/minimal.js", "-p", join(root, "proto"), "-o", outJs, ...sources], { stdio: "inherit" });
   execFileSync(process.execPath, [bin("pbts"), "-o", outDts, outJs], { stdio: "inherit" });
+}
+
+// Step 2: the gRPC service's TypeScript types. Options must match SERVICE_LOADER_OPTIONS in
+// coordinator/service/definition.ts.
+const serviceProto = join(root, "proto", "assay", "v1", "service.proto");
+const serviceOut = join(outDir, "service");
+const serviceMarker = join(serviceOut, "service.ts");
+const serviceUpToDate = (() => {
+  try {
+    return statSync(serviceMarker).mtimeMs >= statSync(serviceProto).mtimeMs;
+  } catch {
+    return false;
+  }
+})();
+if (!serviceUpToDate) {
+  mkdirSync(serviceOut, { recursive: true });
+  execFileSync(process.execPath, [join(root, "node_modules", "@grpc", "proto-loader", "build", "bin", "proto-loader-gen-types.js"),
+    "--grpcLib", "@grpc/grpc-js", "--longs", "Number", "--enums", "String", "--defaults", "--oneofs",
+    "--importFileExtension", ".js", "-I", join(root, "proto"), "-O", serviceOut, "assay/v1/service.proto"], { stdio: "inherit" });
 }

@@ -28,6 +28,8 @@ import type {
 import type { TaskContext, TaskOutcome, TaskRunner } from "../tasks/types.js";
 import { computeSeriesMetrics } from "./builtin-metrics.js";
 import { RunMerger } from "./merger.js";
+import { versionSnapshots } from "./snapshot.js";
+import type { LoadSnapshotData } from "./snapshot.js";
 import { participants, splitInteger, splitRate } from "./sharding.js";
 
 export interface LoadRunnerOptions {
@@ -128,6 +130,21 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
     });
   }
 
+  let snapshotAtReports = -1;
+  /** Once per report interval (and at the end): merged per-version metrics for watchers. */
+  function emitSnapshot(force: boolean): void {
+    const reportsMerged = merger.progress().reportsMerged;
+    if (!force && reportsMerged === snapshotAtReports) return;
+    snapshotAtReports = reportsMerged;
+    const data: LoadSnapshotData = {
+      elapsedMs: Date.now() - startedMs,
+      ...(expectedRequests !== undefined ? { totalRequests: expectedRequests } : {}),
+      ...(expectedDurationMs !== undefined ? { totalMs: expectedDurationMs } : {}),
+      versions: versionSnapshots(merger.series.values()),
+    };
+    context.emit({ type: "snapshot", message: `${reportsMerged} reports merged`, data: data as unknown as Record<string, unknown> });
+  }
+
   let interrupted = false;
   try {
     await Promise.all(
@@ -142,10 +159,13 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
     log.debug({ agents: shards.length, startAtMs }, "run started");
 
     const ticker = setInterval(emitProgress, 250);
+    const snapshotTicker = setInterval(() => emitSnapshot(false), reportIntervalMs);
     try {
       interrupted = await waitForCompletion();
     } finally {
       clearInterval(ticker);
+      clearInterval(snapshotTicker);
+      emitSnapshot(true);
     }
   } catch (error) {
     await cancelAll("run failed to start").catch(() => undefined);
