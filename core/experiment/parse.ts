@@ -197,6 +197,9 @@ function parseEntry(ctx: ParseContext, item: TreeNode, index: number): TaskEntry
   } else {
     ctx.problems.report(ErrorCode.MissingField, item, path, "a task entry needs task: <name> or run: <command>");
   }
+  if (ctx.problems.count === before && (spec === undefined || writtenName === undefined)) {
+    ctx.problems.report(ErrorCode.MissingField, item, path, "this entry could not be read");
+  }
   if (ctx.problems.count > before || spec === undefined || writtenName === undefined) return undefined;
   return { index, writtenName, condition, conditionText, spec, location: item.loc };
 }

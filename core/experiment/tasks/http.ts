@@ -50,6 +50,8 @@ const HTTP_FIELDS = [
 
 const VERSION_FIELDS = ["name", "url", "headers"] as const;
 const ENDPOINT_FIELDS = ["url", "method", "headers", "payloadStr", "payloadFile", "contentType"] as const;
+/** Load parameters Iter8 accepts per endpoint; Assay sets them once per task. */
+const ITER8_ENDPOINT_LOAD_FIELDS = ["numRequests", "duration", "qps", "connections", "percentiles", "errorRanges", "allowInitialErrors", "warmup"] as const;
 const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const ENDPOINT_NAME = /^[A-Za-z0-9_-]+$/;
 const METHOD = /^[A-Za-z]+$/;
@@ -263,7 +265,7 @@ function parseVersions(ctx: ParseContext, f: Fields): RawVersion[] | undefined {
     return undefined;
   }
   if (first === "url") {
-    const url = f.url("url");
+    const url = f.url("url", { required: true });
     return url === undefined ? undefined : [{ name: "default", url, headers: {} }];
   }
   const list = f.list(first, "a list of versions {name, url, headers}");
@@ -320,8 +322,13 @@ function parseEndpoints(ctx: ParseContext, f: Fields): RawEndpoint[] | undefined
       ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `endpoint names use letters, digits, "_" and "-" (metrics are named http-<endpoint>/...), got ${JSON.stringify(key)}`);
       continue;
     }
-    const endpoint = Fields.of(ctx, value, path, ENDPOINT_FIELDS, `endpoint "${key}"`);
+    const endpoint = Fields.of(ctx, value, path, [...ENDPOINT_FIELDS, ...ITER8_ENDPOINT_LOAD_FIELDS], `endpoint "${key}"`);
     if (endpoint === undefined) continue;
+    for (const loadKey of ITER8_ENDPOINT_LOAD_FIELDS) {
+      const at = endpoint.entry(loadKey);
+      if (at === undefined) continue;
+      ctx.problems.report(ErrorCode.UnknownKey, { loc: at.keyLoc, origin: at.value.origin }, endpoint.pathOf(loadKey), `per-endpoint ${loadKey} is not supported; set it on the task (it applies to every endpoint)`);
+    }
     const urlNode = endpoint.present("url");
     let url: string | undefined;
     if (urlNode !== undefined) {

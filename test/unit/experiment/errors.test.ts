@@ -122,6 +122,16 @@ describe("error messages point at the line and column", () => {
       expected: { code: ErrorCode.MissingField, line: 4, column: 7, field: "spec[0].with.url", message: /needs url .* or versions/ },
     },
     {
+      name: "url written with no value",
+      text: httpExperiment("url:"),
+      expected: { code: ErrorCode.MissingField, line: 4, column: 7, field: "spec[0].with.url", message: /is required/ },
+    },
+    {
+      name: "Iter8's per-endpoint load parameters",
+      text: httpExperiment("url: http://a.test/", "endpoints:", "  login:", "    url: /login", "    qps: 5"),
+      expected: { code: ErrorCode.UnknownKey, line: 8, column: 11, field: "spec[0].with.endpoints.login.qps", message: /per-endpoint qps is not supported; set it on the task/ },
+    },
+    {
       name: "not an http url",
       text: httpExperiment("url: ftp://a.test/"),
       expected: { code: ErrorCode.OutOfRange, line: 4, column: 12, message: /expected an http:\/\/ or https:\/\/ URL, got "ftp:\/\/a\.test\/"/ },
