@@ -1,0 +1,31 @@
+/** Rendering payload templates over the template data, and guessing their content type. */
+import { compileTemplate } from "../../core/index.js";
+import type { TaskContext } from "../tasks/types.js";
+import { templateData } from "./template-data.js";
+
+/** Renders `text` with the template data of the result so far. */
+export function renderPayload(text: string, context: TaskContext): string {
+  return compileTemplate(text).render(templateData(context.result));
+}
+
+/** The parsed JSON value of `text`, or undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** application/json when the body parses as JSON, else text/plain. */
+export function contentTypeOf(body: string): string {
+  return parseJson(body) === undefined ? "text/plain; charset=utf-8" : "application/json";
+}
+
+/** True when `headers` already sets the named header (case-insensitive). */
+export function hasHeader(headers: Readonly<Record<string, string>>, name: string): boolean {
+  const lower = name.toLowerCase();
+  return Object.keys(headers).some((key) => key.toLowerCase() === lower);
+}

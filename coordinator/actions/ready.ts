@@ -1,0 +1,74 @@
+/**
+ * `ready` (Iter8): waits until a Kubernetes object exists and, when `condition` is given, has
+ * `status.conditions[type=condition].status == "True"`. Polls with a growing interval until
+ * `timeoutMs` (default 60 s), then fails naming what was missing.
+ */
+import type { ReadyTaskSpec } from "../../core/index.js";
+import type { TaskContext, TaskOutcome } from "../tasks/types.js";
+import { ActionFailedError, AttemptFailure, scrubText, secretsOf, sleep, throwIfCancelled } from "./common.js";
+import type { ResolvedActionOptions } from "./common.js";
+import { kubeClient, objectPath } from "./kube.js";
+
+export const READY_DEFAULT_TIMEOUT_MS = 60_000;
+/** Timeout of one poll request (ms), bounded by what is left of the task's timeout. */
+const POLL_REQUEST_TIMEOUT_MS = 10_000;
+
+interface Condition {
+  type?: unknown;
+  status?: unknown;
+  reason?: unknown;
+  message?: unknown;
+}
+
+export async function runReady(spec: ReadyTaskSpec, context: TaskContext, options: ResolvedActionOptions): Promise<TaskOutcome> {
+  const client = await kubeClient(context.policy.kubeconfig);
+  const secrets = secretsOf(context);
+  const apiVersion = spec.group ? `${spec.group}/${spec.version}` : spec.version;
+  const namespace = spec.namespace ?? client.defaultNamespace;
+  const path = objectPath(apiVersion, spec.resource, spec.name, namespace);
+  const what = `${spec.resource}${spec.group ? `.${spec.group}` : ""}/${spec.version} ${namespace}/${spec.name}`;
+  const timeoutMs = spec.timeoutMs ?? READY_DEFAULT_TIMEOUT_MS;
+  const deadlineMs = Date.now() + timeoutMs;
+  let polls = 0;
+  let missing = "no answer yet";
+  for (;;) {
+    throwIfCancelled(context.signal, `ready ${what}`);
+    polls++;
+    const leftMs = Math.max(1, deadlineMs - Date.now());
+    try {
+      const answer = await client.request({ method: "GET", path }, AbortSignal.any([context.signal, AbortSignal.timeout(Math.min(POLL_REQUEST_TIMEOUT_MS, leftMs))]));
+      missing = evaluate(answer.status, answer.body, spec.condition) ?? "";
+      if (missing === "") {
+        return { attempts: polls, detail: { object: what, ...(spec.condition ? { condition: spec.condition } : {}), polls, waitedMs: timeoutMs - Math.max(0, deadlineMs - Date.now()) } };
+      }
+    } catch (error) {
+      throwIfCancelled(context.signal, `ready ${what}`);
+      missing = error instanceof AttemptFailure ? error.message : error instanceof Error ? error.message : String(error);
+    }
+    const remainingMs = deadlineMs - Date.now();
+    if (remainingMs <= 0) break;
+    const intervalMs = Math.min(options.readyPollCapMs, options.readyPollBaseMs * 2 ** Math.min(polls - 1, 20));
+    context.emit({ type: "ready-wait", message: scrubText(`ready ${what}: ${missing}`, secrets), data: { polls } });
+    await sleep(Math.min(intervalMs, remainingMs), context.signal, `ready ${what}`);
+  }
+  const message = scrubText(`ready ${what}: not ready after ${timeoutMs} ms (${polls} polls): ${missing}`, secrets);
+  throw new ActionFailedError(message, polls, { object: what, polls, error: scrubText(missing, secrets) });
+}
+
+/** Undefined when ready, else what is missing. */
+function evaluate(status: number, body: string, condition: string | undefined): string | undefined {
+  if (status === 404) return "the object does not exist";
+  if (status !== 200) return `the API answered HTTP ${status}`;
+  if (!condition) return undefined;
+  let conditions: unknown;
+  try {
+    conditions = (JSON.parse(body) as { status?: { conditions?: unknown } }).status?.conditions;
+  } catch {
+    return "the API answered something that is not JSON";
+  }
+  const found = Array.isArray(conditions) ? (conditions as Condition[]).find((entry) => entry.type === condition) : undefined;
+  if (!found) return `the object has no ${condition} condition`;
+  if (found.status === "True") return undefined;
+  const why = [found.reason, found.message].filter((part) => typeof part === "string" && part !== "").join(": ");
+  return `condition ${condition} is ${String(found.status)}${why ? ` (${why})` : ""}`;
+}
