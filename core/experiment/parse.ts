@@ -24,6 +24,7 @@ import {
 } from "./tasks/other.js";
 import type { MapNode, ScalarNode, TreeNode } from "./tree.js";
 import { entry, parseYamlTree } from "./tree.js";
+import { checkTemplate } from "../template/index.js";
 
 /** Options of parseExperimentFile / parseExperimentText. */
 export interface ParseOptions {
@@ -34,7 +35,7 @@ export interface ParseOptions {
   /**
    * Hook called for every template field (`payloadTemplate`, `payloadTemplateFile`'s text,
    * k8s-patch `patch`) with its text and field path. Whatever it throws is reported as
-   * EXPERIMENT_BAD_TEMPLATE at the field's location. Default: no template checking.
+   * EXPERIMENT_BAD_TEMPLATE at the field's location. Default: core/template's checkTemplate.
    */
   readonly checkTemplate?: (text: string, field: string) => void;
 }
@@ -94,7 +95,7 @@ export function parseExperimentText(text: string, source: string, options: Parse
   const ctx: ParseContext = {
     problems,
     baseDir: options.baseDir ?? (isPseudoSource(source) ? process.cwd() : dirname(resolve(source))),
-    checkTemplate: options.checkTemplate,
+    checkTemplate: options.checkTemplate ?? checkTemplate,
   };
   const tree = parseYamlTree(text, source, problems);
   problems.throwIfAny();
