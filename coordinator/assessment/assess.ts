@@ -4,7 +4,7 @@
  * Pure and deterministic: the same input (and seed) always gives the same output.
  */
 import { ErrorCode, ValidationError, countAtOrBelow, histogramFromBase64 } from "../../core/index.js";
-import type { Histogram, MetricSample, SloResult, SloSpec } from "../../core/index.js";
+import type { AssessTaskSpec, Histogram, MetricSample, ResultDocument, SloResult, SloSpec } from "../../core/index.js";
 import { compareArms } from "./compare.js";
 import type { Direction, Method } from "./compare.js";
 import { resolveOptions } from "./options.js";
@@ -68,7 +68,7 @@ export interface RewardAssessment {
 }
 
 /** The assessment: plain JSON, stored in `result.assessment`. */
-export interface Assessment {
+export type Assessment = {
   readonly confidence: number;
   readonly baseline: string | null;
   readonly versions: string[];
@@ -90,7 +90,7 @@ export interface Assessment {
   readonly seed: number;
   readonly draws: number;
   readonly liftDraws: number;
-}
+};
 
 /** What a metric of a version offers for a posterior. */
 type Source =
@@ -243,7 +243,6 @@ class Assessor {
 
 function validateInput(input: AssessmentInput): { versions: string[]; baseline: string | null; confidence: number } {
   const versions: string[] = Array.from(input.versions);
-  if (versions.length === 0) throw new ValidationError(ErrorCode.MissingField, "versions: at least one version is needed", { field: "versions" });
   if (new Set(versions).size !== versions.length) throw new ValidationError(ErrorCode.Contradiction, "versions: names must be unique", { field: "versions" });
   const baseline = input.baseline ?? versions[0] ?? null;
   if (baseline !== null && !versions.includes(baseline)) {
@@ -456,4 +455,23 @@ function assessReward(
     };
   });
   return { direction, method: comparison.method, versions: out };
+}
+
+/**
+ * The assess task's Bayesian layer (the `BayesianAssessor` of coordinator/tasks/assess.ts): the
+ * assessment of a result document under an assess task's SLOs, rewards, baseline and options.
+ */
+export function assessResult(spec: AssessTaskSpec, result: Readonly<ResultDocument>, slos: readonly SloResult[]): Assessment {
+  return assess({
+    versions: result.versions,
+    baseline: spec.baseline,
+    rewards: spec.rewards,
+    slos: spec.slos,
+    samples: result.samples ?? {},
+    values: result.metrics,
+    sloResults: slos,
+    metricErrors: result.metricErrors,
+    confidence: spec.confidence,
+    options: spec.options,
+  });
 }

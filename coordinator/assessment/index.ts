@@ -2,7 +2,7 @@
  * Bayesian A/B/n assessment: SLO probabilities, P(best), expected loss, credible intervals, lift,
  * winner and a recommended traffic split; `analyze` input parsing; a text rendering.
  */
-export { assess } from "./assess.js";
+export { assess, assessResult } from "./assess.js";
 export type { Assessment, AssessmentInput, RewardAssessment, RewardVersionAssessment } from "./assess.js";
 export { analyzeDocument } from "./analyze.js";
 export { renderAssessmentText } from "./render.js";
@@ -10,7 +10,22 @@ export { resolveOptions, DEFAULT_DRAWS, DEFAULT_FLOOR, DEFAULT_SEED } from "./op
 export type { AssessmentOptions, PriorOptions, ResolvedOptions } from "./options.js";
 export { DEFAULT_PRIORS } from "./posterior.js";
 export type { BetaPrior, GammaPrior, NormalPrior, Posterior, Priors } from "./posterior.js";
-export type { Direction, Method } from "./compare.js";
+export type { Comparison, Direction, Method } from "./compare.js";
+export {
+  betaProbGreater,
+  compareArms,
+  expectedShortfallClosedForm,
+  gammaProbGreater,
+  gammaProbGreaterSum,
+  integrateComparison,
+  monteCarloComparison,
+  normalProbGreater,
+} from "./compare.js";
+export { countPosterior, credibleInterval, meanPosterior, posteriorMean, posteriorSd, ratePosterior } from "./posterior.js";
+export type { Outcome } from "./posterior.js";
+export { createRng } from "./rng.js";
+export type { Rng } from "./rng.js";
+export { ibeta, ibetac, gammaP, gammaQ, lgamma, normalCdf, normalQuantile } from "./special.js";
 export { recommendSplit } from "./split.js";
 export type { SplitOptions } from "./split.js";
 export { benchAssessment } from "./bench.js";

@@ -86,14 +86,37 @@ function applyCap(target: readonly number[], caps: readonly number[]): number[] 
   return w;
 }
 
-/** Integers summing to 100: floors, then one more to the largest fractional parts (ties: first). */
+/**
+ * Integers summing to 100: floors, then one more to the largest fractional parts. Versions with
+ * equal fractions (identical arms) get the extra unit together or not at all whenever the sum
+ * allows it; only when no tie group fits are ties broken by order.
+ */
 function largestRemainder(weights: readonly number[]): number[] {
   const clean = weights.map((x) => Math.round(x * 1e9) / 1e9);
   const floors = clean.map((x) => Math.floor(x));
   let missing = 100 - floors.reduce((s, x) => s + x, 0);
   const order = clean.map((x, i) => ({ i, frac: x - Math.floor(x) })).sort((a, b) => b.frac - a.frac || a.i - b.i);
+  const groups: number[][] = [];
+  for (const { i, frac } of order) {
+    const last = groups[groups.length - 1];
+    const lastFrac = last === undefined ? undefined : clean[last[0] ?? 0];
+    if (last !== undefined && lastFrac !== undefined && Math.abs(lastFrac - Math.floor(lastFrac) - frac) < 1e-9) last.push(i);
+    else groups.push([i]);
+  }
+  const given = new Set<number>();
+  for (const group of groups) {
+    if (missing <= 0) break;
+    const first = clean[group[0] ?? 0] ?? 0;
+    if (group.length > missing || first - Math.floor(first) < 1e-9) continue;
+    for (const i of group) {
+      floors[i] = (floors[i] ?? 0) + 1;
+      given.add(i);
+    }
+    missing -= group.length;
+  }
   for (const { i } of order) {
     if (missing <= 0) break;
+    if (given.has(i)) continue;
     floors[i] = (floors[i] ?? 0) + 1;
     missing -= 1;
   }
