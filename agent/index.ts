@@ -15,6 +15,7 @@ export type { HttpClient, HttpClientOptions, Exchange, ExchangeListener } from "
 export { createUndiciClient } from "./engine/undici-client.js";
 export { ConstantRate, StagedRate } from "./engine/schedule.js";
 export type { RateSchedule } from "./engine/schedule.js";
+export { SeriesRecorder, MAX_ERROR_MESSAGES } from "./engine/recorder.js";
 export { AGENT_VERSION } from "./version.js";
 export { startNatsAgent, defaultAgentId } from "./nats/agent.js";
 export type { NatsAgentOptions, NatsAgentHandle } from "./nats/agent.js";

@@ -9,6 +9,12 @@
  */
 import type { StagePlan } from "./plan.js";
 
+/** ceil, except that values within float noise of an integer count as that integer. */
+function ceilCount(n: number): number {
+  const nearest = Math.round(n);
+  return Math.abs(n - nearest) < 1e-9 ? nearest : Math.ceil(n);
+}
+
 export interface RateSchedule {
   /** Offset in ms from the schedule start at which request `i` is due; Infinity when never. */
   offsetMs(i: number): number;
@@ -28,7 +34,7 @@ export class ConstantRate implements RateSchedule {
   }
 
   countBefore(offsetMs: number): number {
-    return offsetMs <= 0 ? 0 : Math.ceil(offsetMs / this.gapMs);
+    return offsetMs <= 0 ? 0 : ceilCount(offsetMs / this.gapMs);
   }
 }
 
@@ -94,15 +100,15 @@ export class StagedRate implements RateSchedule {
   countBefore(offsetMs: number): number {
     if (offsetMs <= 0) return 0;
     if (offsetMs >= this.endMs) {
-      return Math.ceil(this.endCount + ((offsetMs - this.endMs) / 1000) * this.finalQps - 1e-9);
+      return ceilCount(this.endCount + ((offsetMs - this.endMs) / 1000) * this.finalQps);
     }
     for (const seg of this.segments) {
       if (offsetMs < seg.startMs + seg.durationMs) {
         const t = (offsetMs - seg.startMs) / 1000;
         const d = seg.durationMs / 1000;
-        return Math.ceil(seg.startCount + seg.fromQps * t + ((seg.toQps - seg.fromQps) * t * t) / (2 * d) - 1e-9);
+        return ceilCount(seg.startCount + seg.fromQps * t + ((seg.toQps - seg.fromQps) * t * t) / (2 * d));
       }
     }
-    return Math.ceil(this.endCount - 1e-9);
+    return ceilCount(this.endCount);
   }
 }

@@ -81,6 +81,11 @@ function histogramCount(bytes: Uint8Array): number {
   return count;
 }
 
+/** Decoded nested messages are full SeriesStats instances (protobufjs types them as plain properties). */
+function statsOf(list: IntervalReport["series"]): SeriesStats[] {
+  return list as SeriesStats[];
+}
+
 /** Sum of interval reports per series equals ShardDone totals; seqs are 1..lastSeq. */
 export function assertConservation({ reports, done }: CollectedShard): void {
   assert.deepEqual(
@@ -88,8 +93,8 @@ export function assertConservation({ reports, done }: CollectedShard): void {
     Array.from({ length: done.lastSeq }, (_, i) => i + 1),
     "reports carry seq 1..lastSeq",
   );
-  for (const total of done.totals) {
-    const parts = reports.flatMap((r) => r.series.filter((s) => s.version === total.version && s.endpoint === total.endpoint));
+  for (const total of statsOf(done.totals)) {
+    const parts = reports.flatMap((r) => statsOf(r.series).filter((s) => s.version === total.version && s.endpoint === total.endpoint));
     const sum = (pick: (s: SeriesStats) => number): number => parts.reduce((acc, s) => acc + pick(s), 0);
     for (const field of ["requests", "errors", "dropped", "connectionErrors", "timeouts", "bytesReceived", "bytesSent"] as const) {
       assert.equal(sum((s) => s[field]), total[field], `sum of interval ${field} equals the total`);
@@ -111,13 +116,13 @@ export function assertConservation({ reports, done }: CollectedShard): void {
 export function intervalRates(reports: IntervalReport[]): number[] {
   return reports.map((r) => {
     const seconds = (Number(r.intervalEndMs) - Number(r.intervalStartMs)) / 1000;
-    const n = r.series.reduce((acc, s) => acc + s.requests + s.dropped, 0);
+    const n = statsOf(r.series).reduce((acc, s) => acc + s.requests + s.dropped, 0);
     return seconds > 0 ? n / seconds : 0;
   });
 }
 
 export function totalOf(done: ShardDone, version = "v1"): SeriesStats {
-  const total = done.totals.find((t) => t.version === version);
+  const total = statsOf(done.totals).find((t) => t.version === version);
   assert.ok(total, `totals of ${version}`);
   return total;
 }
