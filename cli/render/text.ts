@@ -3,6 +3,8 @@
  */
 import type { ResultDocument, SloResult, TaskResult } from "../../core/index.js";
 import { formatDurationMs } from "../../core/index.js";
+import { renderAssessmentText } from "../../coordinator/index.js";
+import type { Assessment } from "../../coordinator/index.js";
 import {
   formatMetricValue,
   formatRaw,
@@ -226,11 +228,16 @@ export function genericAssessmentLines(assessment: Record<string, unknown>, widt
   return lines;
 }
 
+const defaultAssessmentRenderer = (assessment: Record<string, unknown>): string => renderAssessmentText(assessment as unknown as Assessment);
+
 function assessmentSection(result: ResultDocument, options: RenderOptions, width: number): string[] {
   const assessment = result.assessment;
   if (!assessment) return [];
-  if (options.renderAssessment) {
-    return ["ASSESSMENT", ...options.renderAssessment(assessment, result).replace(/\n+$/, "").split("\n")];
+  const render = options.renderAssessment ?? defaultAssessmentRenderer;
+  try {
+    return ["ASSESSMENT", ...render(assessment, result).replace(/\n+$/, "").split("\n")];
+  } catch {
+    // A document from another version of Assay may not have the shape the renderer expects.
+    return ["ASSESSMENT", ...genericAssessmentLines(assessment, width)];
   }
-  return ["ASSESSMENT", ...genericAssessmentLines(assessment, width)];
 }
