@@ -6,6 +6,7 @@ import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { isAssayError } from "../core/index.js";
 import { assertCommand, reportCommand } from "./commands/report.js";
+import { agentCommand } from "./commands/agent.js";
 import { demoCommand } from "./commands/demo.js";
 import { runCommand } from "./commands/run.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
@@ -18,7 +19,8 @@ const USAGE = `assay ${VERSION} — release experiments under load (Iter8-compat
 
 usage: assay COMMAND [options]
 
-  run FILE         run an experiment with local agents (worker threads)
+  run FILE         run an experiment with local agents (worker threads), or remote ones (--nats URL)
+  agent            run a load agent that serves a coordinator over NATS
   demo             start a two-version demo service and run the quickstart against it
   report FILE      render a stored result (text, json, html)
   assert FILE      check conditions on a stored result (-c completed -c nofailure -c slos)
@@ -31,6 +33,7 @@ type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   run: runCommand,
+  agent: agentCommand,
   demo: demoCommand,
   report: reportCommand,
   assert: assertCommand,

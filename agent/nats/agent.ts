@@ -8,7 +8,7 @@
  */
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { connect } from "nats";
+import { Events, connect } from "nats";
 import type { JetStreamClient, NatsConnection, Subscription } from "nats";
 import {
   ErrorCode,
@@ -175,10 +175,10 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
 
   void (async () => {
     for await (const status of nc.status()) {
-      if (status.type === "reconnect") {
+      if (status.type === Events.Reconnect) {
         log.info({ server: status.data }, "reconnected to NATS; registering again");
         sayHello();
-      } else if (status.type === "disconnect") {
+      } else if (status.type === Events.Disconnect) {
         log.warn({ server: status.data }, "disconnected from NATS");
       }
     }

@@ -6,7 +6,7 @@
  * coordinator can measure merge lag as `merged at − intervalEndMs`.
  */
 import { randomBytes } from "node:crypto";
-import { connect } from "nats";
+import { Events, connect } from "nats";
 import type { NatsConnection, Subscription } from "nats";
 import {
   ErrorCode,
@@ -258,7 +258,7 @@ export async function startSimulatedAgents(options: SimulatedAgentsOptions): Pro
   }
   subs.push(nc.subscribe(SUBJECTS.discover, { callback: () => helloAll() }));
   void (async () => {
-    for await (const status of nc.status()) if (status.type === "reconnect") helloAll();
+    for await (const status of nc.status()) if (status.type === Events.Reconnect) helloAll();
   })();
   helloAll();
   await nc.flush();

@@ -2,6 +2,11 @@
  * The `http` task as a distributed run: pick agents, split every series into shards that sum
  * exactly to the totals, assign, agree on a start time, merge interval reports as they arrive, and
  * turn the merged aggregates into Iter8's built-in metrics.
+ *
+ * When an agent is lost mid-run its unfinished share goes to the survivors as new shards: in
+ * numRequests mode exactly the requests its merged reports did not count, in duration mode its rate
+ * for the time left. With a RunStateStore the plan is stored, so a restarted coordinator re-attaches
+ * to the same run and rebuilds the merge by replaying the run's reports.
  */
 import {
   CancelledError,
@@ -13,24 +18,48 @@ import {
 } from "../../core/index.js";
 import type {
   AgentEvent,
+  AgentEventHandler,
   AgentInfo,
   AgentLink,
   AgentSelection,
   ControlInit,
   HttpRequestSpec,
   HttpTaskSpec,
+  IntervalReport,
   LoadEvent,
   LoadSummary,
   SeriesHistograms,
   SeriesLoadInit,
+  SeriesStatsInit,
+  ShardDoneInit,
   ShardSpecInit,
 } from "../../core/index.js";
 import type { TaskContext, TaskOutcome, TaskRunner } from "../tasks/types.js";
 import { computeSeriesMetrics } from "./builtin-metrics.js";
-import { RunMerger } from "./merger.js";
+import { RunMerger, seriesKey } from "./merger.js";
 import { versionSnapshots } from "./snapshot.js";
 import type { LoadSnapshotData } from "./snapshot.js";
 import { participants, splitInteger, splitRate } from "./sharding.js";
+
+/** A run's plan as stored for a coordinator restart. Shard specs are base64 protobuf ShardSpecs. */
+export interface StoredRun {
+  readonly runId: string;
+  readonly startAtMs: number;
+  readonly status: "running" | "finished";
+  readonly shards: readonly { agentId: string; shardId: string; spec: string; abandoned?: boolean }[];
+  readonly events: readonly LoadEvent[];
+}
+
+/** Where run plans live (a JetStream key-value bucket for distributed runs). */
+export interface RunStateStore {
+  load(key: string): Promise<StoredRun | undefined>;
+  save(key: string, run: StoredRun): Promise<void>;
+  /**
+   * Delivers every report and ShardDone of the run stored so far, then keeps following it, until
+   * the returned function is called (acks are no-ops).
+   */
+  replay(runId: string, handler: AgentEventHandler): Promise<() => void>;
+}
 
 export interface LoadRunnerOptions {
   readonly link: AgentLink;
@@ -44,6 +73,12 @@ export interface LoadRunnerOptions {
   readonly cancelGraceMs?: number;
   /** Once every shard is done, how long to wait for reports still in flight (default 5000 ms). */
   readonly missingReportGraceMs?: number;
+  /**
+   * Store the plan under `<key>.t<task index>`; a run found there is resumed instead of started.
+   * An agent of a resumed plan that has not re-registered within `resumeGraceMs` (default 5000)
+   * is treated as lost.
+   */
+  readonly state?: { readonly store: RunStateStore; readonly key: string; readonly resumeGraceMs?: number };
 }
 
 /** One stream of requests: a version, or one endpoint of a version. */
@@ -59,6 +94,14 @@ interface PlannedShard {
   readonly spec: ShardSpecInit;
 }
 
+/** What the merged reports of one shard counted, per series, for redistribution. */
+interface ShardCounts {
+  maxSeq: number;
+  readonly bySeries: Map<string, SeriesStatsInit & { version: string; endpoint: string }>;
+}
+
+const COUNTED = ["requests", "errors", "dropped", "connectionErrors", "timeouts", "bytesReceived", "bytesSent"] as const;
+
 let runCounter = 0;
 
 export function createHttpLoadRunner(options: LoadRunnerOptions): TaskRunner<HttpTaskSpec> {
@@ -69,30 +112,45 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   const { link } = options;
   const reportIntervalMs = options.reportIntervalMs ?? 1000;
   const controlTimeoutMs = options.controlTimeoutMs ?? 5000;
-  const runId = `${sanitize(context.experiment.name)}-${process.pid}-${Date.now().toString(36)}-${++runCounter}`;
+  const stateKey = options.state ? `${options.state.key}.t${context.entry.index}` : undefined;
+  const stored = options.state && stateKey ? await options.state.store.load(stateKey) : undefined;
+  const runId = stored?.runId ?? `${sanitize(context.experiment.name)}-${process.pid}-${Date.now().toString(36)}-${++runCounter}`;
   const log = context.logger.child({ runId, task: context.entry.index });
 
   for (const version of spec.versions) context.addVersion(version.name);
   const series = listSeries(spec);
-  const agents = selectAgents(link.agents(), spec.agents);
-  const shards = planShards(spec, series, agents, runId, reportIntervalMs);
+  const shards: PlannedShard[] = stored ? restoreShards(stored, link.agents()) : planShards(spec, series, selectAgents(link.agents(), spec.agents), runId, reportIntervalMs);
 
   const merger = new RunMerger();
-  const events: LoadEvent[] = [];
+  const events: LoadEvent[] = stored ? [...stored.events] : [];
   const lostAgents = new Set<string>();
+  const abandoned = new Set<string>(stored ? stored.shards.filter((s) => s.abandoned).map((s) => s.shardId) : []);
+  const shardCounts = new Map<string, ShardCounts>();
+  const background = new Set<Promise<void>>();
+  let started = stored !== undefined;
+  let startAtMs = stored?.startAtMs ?? 0;
+  let redistributions = 0;
   for (const shard of shards) merger.expectShard(shard.agent.id, shard.shardId);
+  for (const shard of stored?.shards ?? []) if (shard.abandoned) merger.recordDone(pb.ShardDone.create({ runId, agentId: shard.agentId, shardId: shard.shardId, outcome: "lost" }));
+  if (stored) {
+    events.push({ time: new Date().toISOString(), type: "info", message: `coordinator restarted: resumed run ${runId}` });
+    log.info({ shards: shards.length }, "resuming a stored run");
+  }
 
   let wake: (() => void) | undefined;
   const notify = (): void => wake?.();
-  const unsubscribe = link.subscribe((event: AgentEvent) => {
+  const onEvent: AgentEventHandler = (event: AgentEvent) => {
     switch (event.type) {
       case "report": {
         const report = decodeOrNull(() => pb.IntervalReport.decode(event.payload), log, event.agentId);
         if (report?.runId === runId) {
-          if (merger.doneOf(report.agentId, report.shardId)) {
-            events.push({ time: new Date().toISOString(), type: "late-report", agentId: report.agentId, message: `report ${report.seq} arrived after its shard finished; folded into the totals` });
+          const wasDone = merger.doneOf(report.agentId, report.shardId) !== undefined;
+          if (merger.mergeReport(report)) {
+            countReport(report);
+            if (wasDone) {
+              events.push({ time: new Date().toISOString(), type: "late-report", agentId: report.agentId, message: `report ${report.seq} arrived after its shard finished; folded into the totals` });
+            }
           }
-          merger.mergeReport(report);
           emitProgress();
         }
         event.ack();
@@ -105,18 +163,16 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
         break;
       }
       case "lost": {
-        if (shards.some((s) => s.agent.id === event.agentId) && !lostAgents.has(event.agentId)) {
-          lostAgents.add(event.agentId);
-          events.push({ time: new Date().toISOString(), type: "agent-lost", agentId: event.agentId, message: event.reason });
-          log.warn({ agentId: event.agentId, reason: event.reason }, "agent lost during run");
-        }
+        onLost(event.agentId, event.reason);
         break;
       }
       case "joined":
         break;
     }
     notify();
-  });
+  };
+  const unsubscribe = link.subscribe(onEvent);
+  let stopReplay: (() => void) | undefined;
 
   const expectedRequests = spec.numRequests === undefined ? undefined : spec.numRequests * series.length;
   const expectedDurationMs = spec.numRequests === undefined ? (spec.durationMs ?? 0) : spec.qps > 0 ? (spec.numRequests / spec.qps) * 1000 : undefined;
@@ -130,7 +186,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
     });
   }
 
-  let snapshotAtReports = -1;
+  let snapshotAtReports = 0;
   /** Once per report interval (and at the end): merged per-version metrics for watchers. */
   function emitSnapshot(force: boolean): void {
     const reportsMerged = merger.progress().reportsMerged;
@@ -146,17 +202,32 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   }
 
   let interrupted = false;
+  let resumeTimer: NodeJS.Timeout | undefined;
   try {
-    await Promise.all(
-      shards.map((shard) =>
-        control(link, shard.agent.id, { assign: { runId, shardId: shard.shardId, shard: shard.spec } }, controlTimeoutMs),
-      ),
-    );
-    const startAtMs = Date.now() + (options.startLeadMs ?? 150);
-    await Promise.all(
-      shards.map((shard) => control(link, shard.agent.id, { start: { runId, shardId: shard.shardId, startAtMs } }, controlTimeoutMs)),
-    );
-    log.debug({ agents: shards.length, startAtMs }, "run started");
+    if (stored) {
+      stopReplay = await options.state?.store.replay(runId, onEvent);
+      // Agents of the plan that do not come back after the restart are lost like any other.
+      resumeTimer = setTimeout(() => {
+        const present = new Set(link.agents().map((a) => a.id));
+        for (const { agentId } of merger.pendingShards()) {
+          if (!present.has(agentId)) onLost(agentId, "did not re-register after the coordinator restarted");
+        }
+        notify();
+      }, options.state?.resumeGraceMs ?? 5000);
+    } else {
+      await Promise.all(
+        shards.map((shard) =>
+          control(link, shard.agent.id, { assign: { runId, shardId: shard.shardId, shard: shard.spec } }, controlTimeoutMs),
+        ),
+      );
+      startAtMs = Date.now() + (options.startLeadMs ?? 150);
+      await Promise.all(
+        shards.map((shard) => control(link, shard.agent.id, { start: { runId, shardId: shard.shardId, startAtMs } }, controlTimeoutMs)),
+      );
+      started = true;
+      await saveState("running");
+      log.debug({ agents: shards.length, startAtMs }, "run started");
+    }
 
     const ticker = setInterval(emitProgress, 250);
     const snapshotTicker = setInterval(() => emitSnapshot(false), reportIntervalMs);
@@ -168,11 +239,17 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
       emitSnapshot(true);
     }
   } catch (error) {
+    clearTimeout(resumeTimer);
     await cancelAll("run failed to start").catch(() => undefined);
+    stopReplay?.();
     unsubscribe();
     throw error;
   }
+  clearTimeout(resumeTimer);
+  await Promise.allSettled([...background]);
+  stopReplay?.();
   unsubscribe();
+  await saveState("finished");
 
   // Results: what was measured, merged.
   const span = merger.timeSpan();
@@ -202,7 +279,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   const conservation = merger.checkConservation();
   if (!conservation.ok) log.error({ mismatches: conservation.mismatches }, "conservation check failed");
   const summary: LoadSummary = {
-    agents: shards.map((s) => s.agent.id),
+    agents: [...new Set(shards.map((s) => s.agent.id))],
     startSkewMs: merger.startSkewMs(),
     durationMs,
     conservation,
@@ -212,8 +289,9 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   };
   context.setResultField("load", summary);
 
-  if (lostAgents.size > 0 && lostAgents.size === shards.length) {
-    throw new TransportError(ErrorCode.AgentLost, `all ${shards.length} agents were lost during the run`);
+  const participating = new Set(shards.map((s) => s.agent.id));
+  if (lostAgents.size > 0 && [...participating].every((id) => lostAgents.has(id))) {
+    throw new TransportError(ErrorCode.AgentLost, `all ${participating.size} agents were lost during the run; the requests measured before are kept in the result`);
   }
   if (interrupted) {
     throw new CancelledError(ErrorCode.Interrupted, "load interrupted; the requests measured so far are kept");
@@ -222,12 +300,12 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   return {
     detail: {
       runId,
-      agents: shards.length,
+      agents: participating.size,
       series: series.length,
       requests: progress.requests,
       errors: progress.errors,
       durationMs,
-      ...(lostAgents.size > 0 ? { lostAgents: [...lostAgents] } : {}),
+      ...(lostAgents.size > 0 ? { lostAgents: [...lostAgents], redistributions } : {}),
     },
   };
 
@@ -272,13 +350,131 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   async function cancelAll(reason: string): Promise<void> {
     await Promise.all(
       shards
-        .filter((shard) => !merger.doneOf(shard.agent.id, shard.shardId) && !lostAgents.has(shard.agent.id))
+        .filter((shard) => !merger.doneOf(shard.agent.id, shard.shardId) && !lostAgents.has(shard.agent.id) && !abandoned.has(shard.shardId))
         .map((shard) =>
           control(link, shard.agent.id, { cancel: { runId, shardId: shard.shardId, reason } }, controlTimeoutMs).catch((error: unknown) =>
             log.warn({ err: error, agentId: shard.agent.id }, "cancel not acknowledged"),
           ),
         ),
     );
+  }
+
+  function countReport(report: IntervalReport): void {
+    let counts = shardCounts.get(report.shardId);
+    if (!counts) {
+      counts = { maxSeq: 0, bySeries: new Map() };
+      shardCounts.set(report.shardId, counts);
+    }
+    counts.maxSeq = Math.max(counts.maxSeq, Number(report.seq));
+    for (const stats of report.series) {
+      const key = seriesKey(stats.version ?? "", stats.endpoint ?? "");
+      let sum = counts.bySeries.get(key);
+      if (!sum) {
+        sum = { version: stats.version ?? "", endpoint: stats.endpoint ?? "" };
+        counts.bySeries.set(key, sum);
+      }
+      for (const name of COUNTED) sum[name] = Number(sum[name] ?? 0) + Number(stats[name] ?? 0);
+    }
+  }
+
+  /** An agent of this run is gone: record it, close its shards with what was merged, hand on the rest. */
+  function onLost(agentId: string, reason: string): void {
+    if (!shards.some((s) => s.agent.id === agentId) || lostAgents.has(agentId)) return;
+    lostAgents.add(agentId);
+    events.push({ time: new Date().toISOString(), type: "agent-lost", agentId, message: reason });
+    log.warn({ agentId, reason }, "agent lost during run");
+    if (!started) return;
+    // Best effort: if the agent is only cut off, stop its shards (its dead-man switch would too).
+    const orphans = shards.filter((s) => s.agent.id === agentId && !merger.doneOf(agentId, s.shardId) && !abandoned.has(s.shardId));
+    for (const shard of orphans) {
+      void control(link, agentId, { cancel: { runId, shardId: shard.shardId, reason: "declared lost" } }, 1000).catch(() => undefined);
+      abandon(shard);
+    }
+    if (orphans.length > 0) track(redistribute(orphans));
+  }
+
+  /** Closes a shard with a synthetic ShardDone holding exactly what its merged reports counted. */
+  function abandon(shard: PlannedShard): void {
+    abandoned.add(shard.shardId);
+    const counts = shardCounts.get(shard.shardId);
+    const done: ShardDoneInit = {
+      runId,
+      agentId: shard.agent.id,
+      shardId: shard.shardId,
+      lastSeq: counts?.maxSeq ?? 0,
+      totals: [...(counts?.bySeries.values() ?? [])],
+      outcome: "lost",
+    };
+    merger.recordDone(pb.ShardDone.create(done));
+  }
+
+  function track(work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) => log.error({ err: error }, "redistribution failed"))
+      .finally(() => {
+        background.delete(tracked);
+        notify();
+      });
+    background.add(tracked);
+  }
+
+  /** Gives the unfinished part of `lost` shards to the surviving agents of this run, as new shards. */
+  async function redistribute(lost: readonly PlannedShard[]): Promise<void> {
+    const alive = new Set(link.agents().map((a) => a.id));
+    const survivors = [...new Map(shards.filter((s) => !lostAgents.has(s.agent.id) && alive.has(s.agent.id)).map((s) => [s.agent.id, s.agent])).values()];
+    if (survivors.length === 0) {
+      events.push({ time: new Date().toISOString(), type: "degraded", message: "no surviving agent to take over the lost share" });
+      return;
+    }
+    const nowMs = Date.now();
+    const fresh: PlannedShard[] = [];
+    for (const shard of lost) {
+      const counted = shardCounts.get(shard.shardId)?.bySeries;
+      const parts = remainderShards(shard.spec, counted, survivors, { startAtMs, nowMs });
+      parts.forEach((part) => {
+        redistributions++;
+        fresh.push({ agent: part.agent, shardId: `${shard.shardId}~r${redistributions}`, spec: part.spec });
+      });
+      const what = parts.length === 0 ? "nothing left to redistribute" : `${describeRemainder(shard.spec, counted, nowMs - startAtMs)} moved to ${parts.map((p) => p.agent.id).join(", ")}`;
+      events.push({ time: new Date().toISOString(), type: "redistributed", agentId: shard.agent.id, message: `shard ${shard.shardId}: ${what}` });
+    }
+    for (const shard of fresh) {
+      merger.expectShard(shard.agent.id, shard.shardId);
+      shards.push(shard);
+    }
+    if (fresh.length === 0) return;
+    await saveState("running");
+    const launch = async (shard: PlannedShard): Promise<void> => {
+      try {
+        await control(link, shard.agent.id, { assign: { runId, shardId: shard.shardId, shard: shard.spec } }, controlTimeoutMs);
+        await control(link, shard.agent.id, { start: { runId, shardId: shard.shardId, startAtMs: Date.now() + (options.startLeadMs ?? 150) } }, controlTimeoutMs);
+      } catch (error) {
+        if (lostAgents.has(shard.agent.id)) return;
+        abandon(shard);
+        const message = `agent ${shard.agent.id} did not take over shard ${shard.shardId} (${error instanceof Error ? error.message : String(error)}); its share is missing from the result`;
+        events.push({ time: new Date().toISOString(), type: "degraded", agentId: shard.agent.id, message });
+        log.error({ err: error, agentId: shard.agent.id }, "redistributed shard could not start");
+      }
+    };
+    await Promise.all(fresh.map(launch));
+    log.info({ shards: fresh.map((s) => s.shardId) }, "lost share redistributed");
+  }
+
+  async function saveState(status: StoredRun["status"]): Promise<void> {
+    if (!options.state || !stateKey) return;
+    const run: StoredRun = {
+      runId,
+      startAtMs,
+      status,
+      shards: shards.map((s) => ({
+        agentId: s.agent.id,
+        shardId: s.shardId,
+        spec: Buffer.from(pb.ShardSpec.encode(s.spec).finish()).toString("base64"),
+        ...(abandoned.has(s.shardId) ? { abandoned: true } : {}),
+      })),
+      events,
+    };
+    await options.state.store.save(stateKey, run).catch((error: unknown) => log.error({ err: error }, "could not store the run state"));
   }
 }
 
@@ -407,4 +603,101 @@ function decodeOrNull<T>(decode: () => T, log: TaskContext["logger"], agentId: s
 
 function sanitize(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 40) || "experiment";
+}
+
+/** The shards of a stored plan; agents not registered (yet) get a placeholder AgentInfo. */
+function restoreShards(stored: StoredRun, agents: readonly AgentInfo[]): PlannedShard[] {
+  const byId = new Map(agents.map((a) => [a.id, a]));
+  return stored.shards.map((s) => ({
+    agent: byId.get(s.agentId) ?? { id: s.agentId, capacity: 1, labels: {}, version: "" },
+    shardId: s.shardId,
+    spec: pb.ShardSpec.toObject(pb.ShardSpec.decode(Buffer.from(s.spec, "base64")), { defaults: false }),
+  }));
+}
+
+type Counted = ReadonlyMap<string, SeriesStatsInit> | undefined;
+
+/** Sends (requests + dropped, as the engine counts numRequests) a shard's merged reports counted for one series. */
+function sentOf(counted: Counted, load: SeriesLoadInit): number {
+  const stats = counted?.get(seriesKey(load.version ?? "", load.endpoint ?? ""));
+  return Number(stats?.requests ?? 0) + Number(stats?.dropped ?? 0);
+}
+
+/**
+ * The unfinished part of a lost shard, split over `survivors` by capacity. numRequests series: the
+ * requests its merged reports did not count, split exactly. Duration series: the lost rate and
+ * connections for the time left (`startAtMs` + warm-up + duration − now); ramps keep the stages
+ * still to come.
+ */
+export function remainderShards(
+  spec: ShardSpecInit,
+  counted: Counted,
+  survivors: readonly AgentInfo[],
+  timing: { readonly startAtMs: number; readonly nowMs: number },
+): { agent: AgentInfo; spec: ShardSpecInit }[] {
+  const weights = survivors.map((a) => Math.max(1, a.capacity));
+  const perAgent = survivors.map((): SeriesLoadInit[] => []);
+  const durationMs = Number(spec.durationMs ?? 0);
+  const elapsedMs = timing.nowMs - timing.startAtMs - Number(spec.warmupDurationMs ?? 0);
+  const remainingMs = durationMs > 0 ? Math.max(0, durationMs - Math.max(0, elapsedMs)) : 0;
+  for (const load of spec.series ?? []) {
+    const total = Number(load.numRequests ?? 0);
+    const base = { version: load.version ?? "", endpoint: load.endpoint ?? "", request: load.request ?? {}, warmupNumRequests: 0 };
+    const connections = Math.max(1, Number(load.connections ?? 1));
+    if (total > 0) {
+      const remaining = Math.max(0, total - sentOf(counted, load));
+      if (remaining === 0) continue;
+      const shares = splitInteger(remaining, weights);
+      const connectionShares = splitInteger(connections, weights);
+      const rateShares = splitRate(modelRate(load), weights);
+      shares.forEach((share, k) => {
+        if (share > 0) perAgent[k]?.push({ ...base, model: scaledModel(load, rateShares[k] ?? 0, weights, k, 0), numRequests: share, connections: Math.max(1, connectionShares[k] ?? 1) });
+      });
+    } else {
+      if (remainingMs < 100) continue;
+      const connectionShares = splitInteger(connections, weights);
+      const rateShares = splitRate(modelRate(load), weights);
+      survivors.forEach((_, k) => {
+        perAgent[k]?.push({ ...base, model: scaledModel(load, rateShares[k] ?? 0, weights, k, Math.max(0, elapsedMs)), numRequests: 0, connections: Math.max(1, connectionShares[k] ?? 1) });
+      });
+    }
+  }
+  return survivors.flatMap((agent, k) => {
+    const series = perAgent[k] ?? [];
+    if (series.length === 0) return [];
+    return [{ agent, spec: { ...spec, series, durationMs: remainingMs, warmupDurationMs: 0 } }];
+  });
+}
+
+function modelRate(load: SeriesLoadInit): number {
+  return Number(load.model?.open?.qps ?? load.model?.closed?.maxQps ?? 0);
+}
+
+/** The lost series' model with its rate (and ramp stages still to come) scaled to one survivor's share. */
+function scaledModel(load: SeriesLoadInit, rateQps: number, weights: readonly number[], k: number, elapsedMs: number): NonNullable<SeriesLoadInit["model"]> {
+  const open = load.model?.open;
+  if (!open) return { closed: { maxQps: rateQps } };
+  const stages = open.stages ?? [];
+  const remaining: { durationMs: number; qps: number }[] = [];
+  let offsetMs = 0;
+  for (const stage of stages) {
+    const stageMs = Number(stage.durationMs ?? 0);
+    const endMs = offsetMs + stageMs;
+    if (endMs > elapsedMs) {
+      const qps = splitRate(Number(stage.qps ?? 0), weights)[k] ?? 0;
+      remaining.push({ durationMs: endMs - Math.max(offsetMs, elapsedMs), qps });
+    }
+    offsetMs = endMs;
+  }
+  return { open: { qps: rateQps, stages: remaining } };
+}
+
+function describeRemainder(spec: ShardSpecInit, counted: Counted, elapsedMs: number): string {
+  const parts = (spec.series ?? []).map((load) => {
+    const name = `${load.version ?? ""}${load.endpoint ? `/${load.endpoint}` : ""}`;
+    const total = Number(load.numRequests ?? 0);
+    if (total > 0) return `${name}: ${Math.max(0, total - sentOf(counted, load))} of ${total} requests`;
+    return `${name}: ${modelRate(load).toFixed(2)} qps for the remaining ${Math.max(0, Number(spec.durationMs ?? 0) - elapsedMs)} ms`;
+  });
+  return parts.join("; ");
 }
