@@ -8,6 +8,13 @@ import { isAssayError } from "../core/index.js";
 import { assertCommand, reportCommand } from "./commands/report.js";
 import { agentCommand } from "./commands/agent.js";
 import { demoCommand } from "./commands/demo.js";
+import { coordinatorCommand } from "./commands/coordinator.js";
+import { submitCommand } from "./commands/submit.js";
+import { watchCommand } from "./commands/watch.js";
+import { getCommand } from "./commands/get.js";
+import { listCommand } from "./commands/list.js";
+import { cancelCommand } from "./commands/cancel.js";
+import { agentsCommand } from "./commands/agents.js";
 import { runCommand } from "./commands/run.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { processIo, write } from "./output.js";
@@ -22,8 +29,16 @@ usage: assay COMMAND [options]
   run FILE         run an experiment with local agents (worker threads), or remote ones (--nats URL)
   agent            run a load agent that serves a coordinator over NATS
   demo             start a two-version demo service and run the quickstart against it
-  report FILE      render a stored result (text, json, html)
-  assert FILE      check conditions on a stored result (-c completed -c nofailure -c slos)
+  report FILE|ID   render a stored result (text, json, html), from a file or the coordinator
+  assert FILE|ID   check conditions on a stored result (-c completed -c nofailure -c slos)
+
+  coordinator      run the coordinator service (gRPC API, queue; --nats URL or --local-agents N)
+  submit FILE      submit an experiment to the coordinator (--wait to follow it)
+  watch ID         follow an experiment live
+  get ID           an experiment's status and result
+  list             the coordinator's experiments
+  cancel ID        cancel a queued or running experiment
+  agents           the agents registered with the coordinator
   version          print the version
 
 Run \`assay COMMAND --help\` for a command's options. Docs: README.md and docs/.
@@ -36,6 +51,13 @@ const COMMANDS: Record<string, Command> = {
   agent: agentCommand,
   demo: demoCommand,
   report: reportCommand,
+  coordinator: coordinatorCommand,
+  submit: submitCommand,
+  watch: watchCommand,
+  get: getCommand,
+  list: listCommand,
+  cancel: cancelCommand,
+  agents: agentsCommand,
   assert: assertCommand,
   version: async (_argv, io) => {
     await write(io.stdout, `${VERSION}\n`);

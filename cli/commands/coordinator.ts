@@ -1,0 +1,171 @@
+/**
+ * `assay coordinator`: the long-running service with the gRPC API, over remote agents (--nats) or
+ * local worker-thread agents (--local-agents N). SIGINT/SIGTERM: graceful stop (running experiments
+ * stopped and kept, in-flight calls drained); a second signal exits at once.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startLocalAgents } from "../../agent/index.js";
+import {
+  connectNatsLink,
+  defaultConfig,
+  kvStore,
+  loadConfigFile,
+  loadTokensFile,
+  openFileStore,
+  startCoordinatorService,
+  tokenAuthenticator,
+  DEFAULT_LISTEN,
+} from "../../coordinator/index.js";
+import type { CoordinatorConfig, ExperimentStore, ServerTls } from "../../coordinator/index.js";
+import { ConfigurationError, ErrorCode, ValidationError, createLogger } from "../../core/index.js";
+import type { AgentLink } from "../../core/index.js";
+import { parseFlags, positiveInteger } from "../args.js";
+import { ExitCode } from "../exit-codes.js";
+import { write } from "../output.js";
+import type { CliIo } from "../output.js";
+import { defaultBayesian, defaultRunners } from "../wiring.js";
+
+export const COORDINATOR_USAGE = `usage: assay coordinator [--nats URL | --local-agents N] [options]
+
+Runs the coordinator service: the gRPC API (submit, watch, get, list, cancel, agents), a queue of
+experiments, and the agents (remote over NATS, or local worker threads).
+
+      --nats URL             remote agents over NATS; state in a JetStream key-value bucket
+      --local-agents N       N agents in worker threads (no NATS); state in --state-dir
+      --state-dir DIR        where --local-agents keeps experiments (default .assay/coordinator)
+      --config FILE          allowedTargets, limits, concurrency, tokensFile, tls (YAML or JSON)
+      --listen HOST:PORT     API address (default ${DEFAULT_LISTEN}; port 0 picks a free port)
+      --tokens FILE          bearer tokens and roles (viewer | operator); overrides tokensFile
+      --tls-cert FILE        serve TLS with this certificate ...
+      --tls-key FILE         ... and key
+      --tls-client-ca FILE   require client certificates signed by this CA (mTLS)
+      --insecure-listen-any  allow a non-loopback --listen without TLS and auth
+      --concurrency N        experiments run at the same time (default 1, or the config's)
+      --report-interval MS   agents' report interval (default 1000)
+      --allow-run            allow \`run\` tasks to execute shell commands
+
+Prints "coordinator listening on HOST:PORT" once it serves.
+`;
+
+export async function coordinatorCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags("coordinator", argv, {
+    nats: { type: "string" },
+    "local-agents": { type: "string" },
+    "state-dir": { type: "string" },
+    config: { type: "string" },
+    listen: { type: "string" },
+    tokens: { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    "tls-client-ca": { type: "string" },
+    "insecure-listen-any": { type: "boolean" },
+    concurrency: { type: "string" },
+    "report-interval": { type: "string" },
+    "allow-run": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    await write(io.stdout, COORDINATOR_USAGE);
+    return ExitCode.Ok;
+  }
+  if (values.nats !== undefined && values["local-agents"] !== undefined) {
+    throw new ValidationError(ErrorCode.BadFlag, "give either --nats or --local-agents, not both", { field: "--nats" });
+  }
+  const localAgents = positiveInteger(values["local-agents"], "--local-agents");
+  if (values.nats === undefined && localAgents === undefined) {
+    throw new ValidationError(ErrorCode.BadFlag, "assay coordinator needs --nats URL (remote agents) or --local-agents N", {
+      suggestion: "for a quick start on one machine: assay coordinator --local-agents 2",
+    });
+  }
+  const concurrency = positiveInteger(values.concurrency, "--concurrency");
+  const reportIntervalMs = positiveInteger(values["report-interval"], "--report-interval");
+  const fileConfig: CoordinatorConfig = values.config ? await loadConfigFile(values.config) : defaultConfig();
+  const config: CoordinatorConfig = { ...fileConfig, ...(concurrency ? { concurrency } : {}) };
+  const tokensFile = values.tokens ?? config.tokensFile;
+  const tls = await serverTls(values, config);
+
+  const logger = createLogger({ name: "coordinator", level: io.env["ASSAY_LOG_LEVEL"] ?? "info" });
+  let link: AgentLink;
+  let store: ExperimentStore;
+  if (values.nats !== undefined) {
+    const nats = await connectNatsLink({ natsUrl: values.nats, logger, durableName: "assay-coordinator" });
+    link = nats;
+    store = kvStore(await nats.stateBucket());
+  } else {
+    link = await startLocalAgents({ count: localAgents ?? 1, logger });
+    store = await openFileStore(values["state-dir"] ?? join(io.cwd, ".assay", "coordinator"));
+  }
+
+  let service;
+  try {
+    const bayesian = defaultBayesian();
+    service = await startCoordinatorService({
+      link,
+      store,
+      config,
+      logger,
+      ...(values.listen ? { listen: values.listen } : {}),
+      insecureListenAny: values["insecure-listen-any"] ?? false,
+      ...(tokensFile ? { authenticator: tokenAuthenticator(await loadTokensFile(tokensFile)) } : {}),
+      ...(tls ? { tls } : {}),
+      runners: defaultRunners(),
+      ...(bayesian ? { bayesian } : {}),
+      policy: { allowRunTask: values["allow-run"] ?? false },
+      ...(reportIntervalMs ? { reportIntervalMs } : {}),
+    });
+  } catch (error) {
+    await link.close();
+    throw error;
+  }
+  await write(io.stdout, `coordinator listening on ${service.address}\n`);
+
+  const running = service;
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) process.exit(ExitCode.Interrupted);
+      logger.info({ signal }, "stopping: running experiments are stopped and kept; signal again to exit now");
+      void running
+        .close(5000)
+        .catch((error: unknown) => logger.error({ err: error }, "shutdown failed"))
+        .then(() => link.close())
+        .catch((error: unknown) => logger.error({ err: error }, "closing the agent link failed"))
+        .finally(() => {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+          resolve();
+        });
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  return ExitCode.Ok;
+}
+
+async function serverTls(
+  values: { "tls-cert"?: string | undefined; "tls-key"?: string | undefined; "tls-client-ca"?: string | undefined },
+  config: CoordinatorConfig,
+): Promise<ServerTls | undefined> {
+  const certFile = values["tls-cert"] ?? config.tls?.certFile;
+  const keyFile = values["tls-key"] ?? config.tls?.keyFile;
+  const clientCaFile = values["tls-client-ca"] ?? config.tls?.clientCaFile;
+  if (!certFile && !keyFile) {
+    if (clientCaFile) throw new ValidationError(ErrorCode.BadFlag, "--tls-client-ca needs --tls-cert and --tls-key", { field: "--tls-client-ca" });
+    return undefined;
+  }
+  if (!certFile || !keyFile) throw new ValidationError(ErrorCode.BadFlag, "--tls-cert and --tls-key go together", { field: certFile ? "--tls-key" : "--tls-cert" });
+  const read = async (path: string, what: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (cause) {
+      throw new ConfigurationError(ErrorCode.FileNotFound, `cannot read the ${what} ${path}`, { cause });
+    }
+  };
+  return {
+    cert: await read(certFile, "TLS certificate"),
+    key: await read(keyFile, "TLS key"),
+    ...(clientCaFile ? { clientCa: await read(clientCaFile, "client CA") } : {}),
+  };
+}

@@ -1,0 +1,434 @@
+/**
+ * The experiments of a long-running coordinator: checked at submit, queued in submission order,
+ * run `concurrency` at a time against the agent link, persisted at every state change, followed
+ * live through per-experiment event channels, cancelled on request.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  ErrorCode,
+  ValidationError,
+  api,
+  parseExperimentText,
+  toAssayError,
+} from "../../core/index.js";
+import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument, TaskName } from "../../core/index.js";
+import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
+import type { RunEvent } from "../runner/run-experiment.js";
+import { createHttpLoadRunner } from "../load/load-task.js";
+import type { LoadSnapshotData } from "../load/snapshot.js";
+import { createAssessRunner } from "../tasks/assess.js";
+import type { BayesianAssessor } from "../tasks/assess.js";
+import type { RunnerPolicy, TaskRunner } from "../tasks/types.js";
+import type { CoordinatorConfig } from "./config.js";
+import { EventChannel } from "./events.js";
+import type { EventBody, WatchSink, Watcher } from "./events.js";
+import { checkExperimentSafety } from "./safety.js";
+import type { ExperimentRecord, ExperimentStore } from "./store.js";
+
+const State = api.ExperimentState;
+type State = api.ExperimentState__Output;
+
+const TERMINAL: readonly State[] = [State.EXPERIMENT_STATE_COMPLETED, State.EXPERIMENT_STATE_FAILED, State.EXPERIMENT_STATE_CANCELLED];
+
+export interface ExperimentManagerOptions {
+  readonly link: AgentLink;
+  readonly store: ExperimentStore;
+  readonly config: Pick<CoordinatorConfig, "allowList" | "limits" | "concurrency">;
+  readonly logger: Logger;
+  /** Runners for tasks beyond http and assess (actions, custom metrics). */
+  readonly runners?: Partial<Record<TaskName, TaskRunner>>;
+  readonly bayesian?: BayesianAssessor;
+  readonly policy?: Partial<RunnerPolicy>;
+  /** Agents' report interval (default 1000 ms): one metrics event per interval. */
+  readonly reportIntervalMs?: number;
+  /** Events kept per experiment for resuming watchers (default 1024). */
+  readonly ringSize?: number;
+  /** Events queued per watcher before it skips to a snapshot (default 256). */
+  readonly watcherBuffer?: number;
+  /** How long Cancel waits for a running experiment to stop (default 5000 ms). */
+  readonly cancelWaitMs?: number;
+}
+
+export interface SubmitInput {
+  readonly experimentYaml: string;
+  readonly sourceName: string;
+  readonly overrides: readonly string[];
+  readonly submittedBy: string;
+}
+
+interface Entry {
+  record: ExperimentRecord;
+  experiment: Experiment | undefined;
+  channel: EventChannel;
+  tasks: api.TaskState[];
+  metrics: api.MetricsSnapshot | undefined;
+  /** The runner's live result document while running. */
+  liveResult: ResultDocument | undefined;
+  controller: AbortController | undefined;
+  cancelRequested: boolean;
+  done: Promise<void> | undefined;
+}
+
+export class ExperimentManager {
+  private readonly entries = new Map<string, Entry>();
+  private readonly queue: Entry[] = [];
+  private readonly running = new Set<Entry>();
+  private nextOrder = 1;
+  private stopping = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly runners: Partial<Record<TaskName, TaskRunner>>;
+  private readonly log: Logger;
+
+  private constructor(private readonly options: ExperimentManagerOptions) {
+    this.log = options.logger.child({ component: "experiments" });
+    this.runners = {
+      http: createHttpLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }) as TaskRunner,
+      assess: withAssessmentEvent(createAssessRunner(options.bayesian) as TaskRunner),
+      ...options.runners,
+    };
+  }
+
+  /** Loads what the store holds: finished ones as they were, queued ones back in the queue. */
+  static async open(options: ExperimentManagerOptions): Promise<ExperimentManager> {
+    const manager = new ExperimentManager(options);
+    await manager.restore();
+    manager.unsubscribe = options.link.subscribe((event) => manager.onAgentEvent(event));
+    manager.pump();
+    return manager;
+  }
+
+  private async restore(): Promise<void> {
+    const records = (await this.options.store.list()).sort((a, b) => a.order - b.order);
+    for (const record of records) {
+      this.nextOrder = Math.max(this.nextOrder, record.order + 1);
+      if (record.state === State.EXPERIMENT_STATE_RUNNING) {
+        record.state = State.EXPERIMENT_STATE_FAILED;
+        record.failure = "coordinator restarted while the experiment ran";
+        record.finishedAtMs = Date.now();
+        await this.options.store.put(record);
+      }
+      const entry = this.newEntry(record, undefined);
+      this.entries.set(record.id, entry);
+      if (record.state === State.EXPERIMENT_STATE_QUEUED) {
+        try {
+          entry.experiment = this.parse(record.experimentYaml, record.source, record.overrides);
+          this.queue.push(entry);
+        } catch (error) {
+          await this.finishWithoutRun(entry, State.EXPERIMENT_STATE_FAILED, `cannot parse after restart: ${toAssayError(error).message}`);
+        }
+      } else {
+        entry.channel.close();
+      }
+    }
+    if (records.length > 0) this.log.info({ experiments: records.length, queued: this.queue.length }, "experiments restored");
+  }
+
+  private parse(text: string, source: string, overrides: readonly string[]): Experiment {
+    return parseExperimentText(text, source || "<submitted>", { overrides, baseDir: process.cwd() });
+  }
+
+  /** Parses and checks an experiment, stores it and queues it. */
+  async submit(input: SubmitInput): Promise<api.ExperimentSummary> {
+    if (this.stopping) throw new ValidationError(ErrorCode.LinkClosed, "the coordinator is shutting down; submit again after it restarted");
+    const experiment = this.parse(input.experimentYaml, input.sourceName, input.overrides);
+    checkRunnable(experiment, this.runners);
+    checkExperimentSafety(experiment, this.options.config.allowList, this.options.config.limits);
+    const record: ExperimentRecord = {
+      id: `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`,
+      order: this.nextOrder++,
+      name: experiment.name,
+      source: input.sourceName,
+      experimentYaml: input.experimentYaml,
+      overrides: [...input.overrides],
+      state: State.EXPERIMENT_STATE_QUEUED,
+      submittedAtMs: Date.now(),
+      startedAtMs: 0,
+      finishedAtMs: 0,
+      failure: "",
+      submittedBy: input.submittedBy,
+      numTasks: experiment.tasks.length,
+      numCompletedTasks: 0,
+    };
+    await this.options.store.put(record);
+    const entry = this.newEntry(record, experiment);
+    this.entries.set(record.id, entry);
+    this.queue.push(entry);
+    this.log.info({ id: record.id, name: record.name, by: input.submittedBy }, "experiment queued");
+    this.pump();
+    return this.summary(entry);
+  }
+
+  get(id: string): Entry {
+    const entry = this.entries.get(id);
+    if (!entry) throw new ValidationError(ErrorCode.NotFound, `no experiment with id ${id}`, { field: "id" });
+    return entry;
+  }
+
+  async describe(id: string): Promise<{ summary: api.ExperimentSummary; result: ResultDocument | undefined; record: ExperimentRecord }> {
+    const entry = this.get(id);
+    const result = entry.liveResult ?? (TERMINAL.includes(entry.record.state) ? await this.options.store.getResult(id) : undefined);
+    return { summary: this.summary(entry), result, record: entry.record };
+  }
+
+  list(states: readonly State[], limit: number): api.ExperimentSummary[] {
+    return [...this.entries.values()]
+      .filter((entry) => states.length === 0 || states.includes(entry.record.state))
+      .sort((a, b) => b.record.order - a.record.order)
+      .slice(0, limit)
+      .map((entry) => this.summary(entry));
+  }
+
+  /** Cancels a queued experiment at once, a running one within a second (what it measured is kept). */
+  async cancel(id: string, reason: string): Promise<{ summary: api.ExperimentSummary; alreadyFinished: boolean }> {
+    const entry = this.get(id);
+    if (TERMINAL.includes(entry.record.state)) return { summary: this.summary(entry), alreadyFinished: true };
+    const why = reason || "cancelled through the API";
+    if (entry.record.state === State.EXPERIMENT_STATE_QUEUED) {
+      const index = this.queue.indexOf(entry);
+      if (index >= 0) this.queue.splice(index, 1);
+      await this.finishWithoutRun(entry, State.EXPERIMENT_STATE_CANCELLED, why);
+      return { summary: this.summary(entry), alreadyFinished: false };
+    }
+    entry.cancelRequested = true;
+    entry.record.failure = why;
+    entry.controller?.abort(new Error(why));
+    const waitMs = this.options.cancelWaitMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([entry.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    return { summary: this.summary(entry), alreadyFinished: false };
+  }
+
+  watch(id: string, sink: WatchSink, fromSeq: number): Watcher {
+    return this.get(id).channel.watch(sink, fromSeq);
+  }
+
+  agents(): api.AgentSummary[] {
+    return this.options.link.agents().map((agent) => ({ id: agent.id, capacity: agent.capacity, labels: { ...agent.labels }, version: agent.version }));
+  }
+
+  /** Stops taking work; running experiments are stopped (kept as failed: "coordinator shut down"). */
+  async close(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    this.unsubscribe?.();
+    for (const entry of this.running) entry.controller?.abort(new Error("coordinator shutting down"));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.running].map((entry) => entry.done)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(timer);
+    for (const entry of this.entries.values()) entry.channel.close();
+  }
+
+  // ------------------------------------------------------------------------------- running
+
+  private pump(): void {
+    while (!this.stopping && this.running.size < this.options.config.concurrency && this.queue.length > 0) {
+      const entry = this.queue.shift();
+      if (!entry) break;
+      this.running.add(entry);
+      entry.done = this.run(entry)
+        .catch((error: unknown) => this.log.error({ err: error, id: entry.record.id }, "experiment bookkeeping failed"))
+        .finally(() => {
+          this.running.delete(entry);
+          this.pump();
+        });
+    }
+  }
+
+  private async run(entry: Entry): Promise<void> {
+    const { record } = entry;
+    const experiment = entry.experiment ?? this.parse(record.experimentYaml, record.source, record.overrides);
+    entry.controller = new AbortController();
+    record.state = State.EXPERIMENT_STATE_RUNNING;
+    record.startedAtMs = Date.now();
+    await this.options.store.put(record);
+    entry.channel.publish({ stateChanged: { state: record.state } });
+    const log = this.log.child({ id: record.id, name: record.name });
+    log.info("experiment started");
+
+    let result: ResultDocument | undefined;
+    let failure = "";
+    try {
+      result = await runExperiment(experiment, {
+        link: this.options.link,
+        logger: log,
+        signal: entry.controller.signal,
+        runners: wrapRunners(this.runners, entry),
+        ...(this.options.bayesian ? { bayesian: this.options.bayesian } : {}),
+        ...(this.options.policy ? { policy: this.options.policy } : {}),
+        ...(this.options.reportIntervalMs ? { reportIntervalMs: this.options.reportIntervalMs } : {}),
+        onEvent: (event) => this.onRunEvent(entry, event),
+      });
+    } catch (error) {
+      failure = toAssayError(error).describe();
+      log.warn({ err: error }, "experiment could not run");
+    }
+    entry.liveResult = undefined;
+    record.finishedAtMs = Date.now();
+    if (result) {
+      record.numCompletedTasks = result.numCompletedTasks;
+      await this.options.store.putResult(record.id, result);
+    }
+    if (this.stopping && !entry.cancelRequested) {
+      record.state = State.EXPERIMENT_STATE_FAILED;
+      record.failure = "coordinator shut down while the experiment ran; measurements so far are kept";
+    } else if (entry.cancelRequested) {
+      record.state = State.EXPERIMENT_STATE_CANCELLED;
+    } else if (result && result.completed && result.failure === null) {
+      record.state = State.EXPERIMENT_STATE_COMPLETED;
+      record.failure = "";
+    } else {
+      record.state = State.EXPERIMENT_STATE_FAILED;
+      record.failure = result?.failure ?? failure;
+    }
+    await this.options.store.put(record);
+    entry.channel.publish({ completed: { experiment: this.summary(entry) } });
+    entry.channel.close();
+    log.info({ state: record.state }, "experiment finished");
+  }
+
+  private async finishWithoutRun(entry: Entry, state: State, failure: string): Promise<void> {
+    entry.record.state = state;
+    entry.record.failure = failure;
+    entry.record.finishedAtMs = Date.now();
+    await this.options.store.put(entry.record);
+    entry.channel.publish({ completed: { experiment: this.summary(entry) } });
+    entry.channel.close();
+  }
+
+  private onRunEvent(entry: Entry, event: RunEvent): void {
+    let body: EventBody | undefined;
+    switch (event.type) {
+      case "task-started": {
+        const task = entry.tasks[event.index];
+        if (task) task.status = "running";
+        body = { taskStarted: { index: event.index, task: event.task } };
+        break;
+      }
+      case "task-finished": {
+        const task = entry.tasks[event.index];
+        if (task) task.status = event.status;
+        entry.record.numCompletedTasks = entry.tasks.filter((t) => t.status === "completed" || t.status === "skipped").length;
+        body = { taskFinished: { index: event.index, task: event.task, status: event.status, error: event.error ?? "" } };
+        break;
+      }
+      case "task-event":
+        if (event.event.type === "snapshot" && event.event.data) {
+          entry.metrics = metricsMessage(event.index, event.event.data as unknown as LoadSnapshotData);
+          body = { metrics: entry.metrics };
+        } else if (event.event.type === "assessment" && event.event.data) {
+          body = { assessment: event.event.data as api.Assessment };
+        }
+        break;
+      case "experiment-started":
+      case "experiment-finished":
+        break;
+    }
+    if (body) entry.channel.publish(body);
+  }
+
+  private onAgentEvent(event: AgentEvent): void {
+    let body: EventBody | undefined;
+    if (event.type === "joined") {
+      const agent = event.agent;
+      body = { agentJoined: { agent: { id: agent.id, capacity: agent.capacity, labels: { ...agent.labels }, version: agent.version } } };
+    } else if (event.type === "lost") {
+      body = { agentLost: { agentId: event.agentId, reason: event.reason } };
+    }
+    if (body) for (const entry of this.running) entry.channel.publish(body);
+  }
+
+  // ------------------------------------------------------------------------------- views
+
+  private newEntry(record: ExperimentRecord, experiment: Experiment | undefined): Entry {
+    const entry: Entry = {
+      record,
+      experiment,
+      tasks: (experiment?.tasks ?? []).map((task) => ({ index: task.index, task: task.spec.task, status: "pending" })),
+      metrics: undefined,
+      liveResult: undefined,
+      controller: undefined,
+      cancelRequested: false,
+      done: undefined,
+      channel: undefined as unknown as EventChannel,
+    };
+    entry.channel = new EventChannel({
+      ...(this.options.ringSize ? { ringSize: this.options.ringSize } : {}),
+      ...(this.options.watcherBuffer ? { watcherBuffer: this.options.watcherBuffer } : {}),
+      snapshot: (skipped) => ({
+        experiment: this.summary(entry),
+        tasks: entry.tasks.map((t) => ({ ...t })),
+        ...(entry.metrics ? { metrics: entry.metrics } : {}),
+        skipped,
+      }),
+    });
+    return entry;
+  }
+
+  summary(entry: Entry): api.ExperimentSummary {
+    const { record } = entry;
+    const queuePosition = record.state === State.EXPERIMENT_STATE_QUEUED ? this.queue.indexOf(entry) + 1 : 0;
+    return {
+      id: record.id,
+      name: record.name,
+      state: record.state,
+      source: record.source,
+      submittedAtMs: record.submittedAtMs,
+      startedAtMs: record.startedAtMs,
+      finishedAtMs: record.finishedAtMs,
+      failure: record.failure,
+      queuePosition: Math.max(0, queuePosition),
+      numTasks: record.numTasks,
+      numCompletedTasks: record.numCompletedTasks,
+      submittedBy: record.submittedBy,
+    };
+  }
+}
+
+/** Every runner records the live result document on the entry (for Get while running). */
+function wrapRunners(runners: Partial<Record<TaskName, TaskRunner>>, entry: Entry): Partial<Record<TaskName, TaskRunner>> {
+  const wrapped: Partial<Record<TaskName, TaskRunner>> = {};
+  for (const [name, runner] of Object.entries(runners) as [TaskName, TaskRunner | undefined][]) {
+    if (!runner) continue;
+    wrapped[name] = (spec, context) => {
+      entry.liveResult = context.result as ResultDocument;
+      return runner(spec, context);
+    };
+  }
+  return wrapped;
+}
+
+/** After `assess`, its outcome as a task event of type "assessment" (an api.Assessment). */
+function withAssessmentEvent(runner: TaskRunner): TaskRunner {
+  return async (spec, context) => {
+    const outcome = await runner(spec, context);
+    const assessment = context.result.assessment;
+    const winner = typeof assessment?.["winner"] === "string" ? assessment["winner"] : "";
+    const data: api.Assessment = {
+      slos: context.result.slos.map((slo) => ({ metric: slo.metric, direction: slo.direction, limit: slo.limit, satisfied: { ...slo.satisfied } })),
+      winner,
+      assessmentJson: assessment ? JSON.stringify(assessment) : "",
+    };
+    context.emit({ type: "assessment", message: `${context.result.slos.length} SLOs assessed`, data: data as Record<string, unknown> });
+    return outcome;
+  };
+}
+
+function metricsMessage(taskIndex: number, data: LoadSnapshotData): api.MetricsSnapshot {
+  return {
+    taskIndex,
+    elapsedMs: Math.round(data.elapsedMs),
+    totalRequests: Math.round(data.totalRequests ?? 0),
+    totalMs: Math.round(data.totalMs ?? 0),
+    versions: data.versions.map((v) => ({
+      version: v.version,
+      requests: v.requests,
+      errors: v.errors,
+      latencyP50Ms: v.p50Ms ?? 0,
+      latencyP95Ms: v.p95Ms ?? 0,
+      latencyP99Ms: v.p99Ms ?? 0,
+    })),
+  };
+}
