@@ -36,18 +36,3 @@ export { assess, assessResult, analyzeDocument, renderAssessmentText, benchAsses
 export type { Assessment, AssessmentInput } from "./assessment/index.js";
 export { createActionRunners, createSecretResolver } from "./actions/index.js";
 export type { ActionRunners, ActionOptions, SecretResolverOptions } from "./actions/index.js";
-export { startCoordinatorService, parseListenAddress, isLoopback, DEFAULT_LISTEN } from "./service/server.js";
-export type { CoordinatorService, CoordinatorServiceOptions, ServerTls } from "./service/server.js";
-export { ExperimentManager } from "./service/manager.js";
-export { loadConfigFile, defaultConfig, compileConfig, DEFAULT_ALLOWED_TARGETS } from "./service/config.js";
-export type { CoordinatorConfig, Limits, TlsFiles } from "./service/config.js";
-export { compileAllowList, checkExperimentSafety } from "./service/safety.js";
-export type { AllowList } from "./service/safety.js";
-export { Role, METHOD_ROLES, loadTokensFile, parseTokens, tokenAuthenticator, openAuthenticator } from "./service/auth.js";
-export type { Authenticator, Caller, MethodName } from "./service/auth.js";
-export { openFileStore, kvStore } from "./service/store.js";
-export type { ExperimentStore, ExperimentRecord } from "./service/store.js";
-export { EventChannel, Watcher } from "./service/events.js";
-export type { WatchSink, EventBody } from "./service/events.js";
-export { loadCoordinatorService, COORDINATOR_SERVICE_NAME, SERVICE_LOADER_OPTIONS } from "./service/definition.js";
-export { grpcStatusOf, toStatusObject, fromServiceError } from "./service/status.js";
