@@ -100,10 +100,14 @@ export function checkDuration(ctx: ParseContext, node: TreeNode, field: string, 
   return ms;
 }
 
-/** An http: or https: URL. */
-export function checkUrl(ctx: ParseContext, node: TreeNode, field: string): string | undefined {
+/**
+ * An http: or https: URL; with `secretReference`, also a secret reference that an action resolves
+ * at run time (`${env:NAME}`, `${file:/path}`, `${secret:[namespace/]name/key}`).
+ */
+export function checkUrl(ctx: ParseContext, node: TreeNode, field: string, secretReference = false): string | undefined {
   const text = checkString(ctx, node, field);
   if (text === undefined) return undefined;
+  if (secretReference && /^\$\{(?:env|file|secret):[^}]+\}/.test(text.trim())) return text;
   let url: URL;
   try {
     url = new URL(text);
@@ -266,13 +270,13 @@ export class Fields {
     return value === undefined ? undefined : checkDuration(this.ctx, value, this.pathOf(key), options);
   }
 
-  url(key: string, options: { required?: boolean } = {}): string | undefined {
+  url(key: string, options: { required?: boolean; secretReference?: boolean } = {}): string | undefined {
     const value = this.present(key);
     if (value === undefined) {
       if (options.required) this.missing(key);
       return undefined;
     }
-    return checkUrl(this.ctx, value, this.pathOf(key));
+    return checkUrl(this.ctx, value, this.pathOf(key), options.secretReference ?? false);
   }
 
   stringMap(key: string): Record<string, string> | undefined {

@@ -161,7 +161,7 @@ export function parseNotifyTask(ctx: ParseContext, withNode: TreeNode, path: str
   const f = actionFields(ctx, withNode, path, ["url", "method", "params", "headers", ...PAYLOAD_FIELDS], what);
   if (f === undefined) return undefined;
   const before = ctx.problems.count;
-  const url = f.url("url", { required: true });
+  const url = f.url("url", { required: true, secretReference: true });
   const params = f.stringMap("params") ?? {};
   const headers = f.stringMap("headers") ?? {};
   const template = payloadTemplate(ctx, f);
@@ -175,7 +175,7 @@ export function parseSlackTask(ctx: ParseContext, withNode: TreeNode, path: stri
   const f = actionFields(ctx, withNode, path, ["url", "method", ...PAYLOAD_FIELDS], what);
   if (f === undefined) return undefined;
   const before = ctx.problems.count;
-  const url = f.url("url", { required: true });
+  const url = f.url("url", { required: true, secretReference: true });
   const template = payloadTemplate(ctx, f);
   const method = httpMethod(ctx, f, "POST");
   const base = common(f, true);
@@ -265,7 +265,7 @@ export function parseCloudEventTask(ctx: ParseContext, withNode: TreeNode, path:
   const f = actionFields(ctx, withNode, path, ["url", "type", "source", "mode", ...PAYLOAD_FIELDS], what);
   if (f === undefined) return undefined;
   const before = ctx.problems.count;
-  const url = f.url("url", { required: true });
+  const url = f.url("url", { required: true, secretReference: true });
   const type = f.string("type") ?? TASK_DEFAULTS.cloudEventType;
   const source = f.string("source") ?? TASK_DEFAULTS.cloudEventSource;
   const mode = f.oneOf("mode", ["binary", "structured"] as const) ?? "binary";
