@@ -163,8 +163,8 @@ export class AgentRuntime {
   }
 
   private adjust(adjust: AdjustInit): ControlReplyInit {
-    this.find(adjust.runId, adjust.shardId);
-    this.logger.warn({ runId: adjust.runId, shardId: adjust.shardId }, "adjust is not supported by this agent yet");
-    return { ok: false, errorCode: ErrorCode.Unsupported, errorMessage: "this agent does not support Adjust yet" };
+    this.find(adjust.runId, adjust.shardId).adjust(adjust.series ?? []);
+    this.logger.info({ runId: adjust.runId, shardId: adjust.shardId }, "shard adjusted");
+    return { ok: true };
   }
 }

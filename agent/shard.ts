@@ -4,13 +4,13 @@
  * final report and ShardDone whose totals are the sum of every report sent.
  */
 import { performance } from "node:perf_hooks";
-import { ErrorCode, InternalError, pb, toAssayError } from "../core/index.js";
-import type { AssayError, CoordinatorPort, Logger, SeriesStatsInit } from "../core/index.js";
+import { ErrorCode, InternalError, ValidationError, pb, toAssayError } from "../core/index.js";
+import type { AssayError, CoordinatorPort, Logger, SeriesLoadInit, SeriesStatsInit } from "../core/index.js";
 import type { HttpClient, HttpClientOptions } from "./engine/client.js";
 import { ClosedLoad } from "./engine/closed.js";
-import type { SeriesLoadRunner } from "./engine/load.js";
+import type { SeriesLoadRunner, SeriesShare } from "./engine/load.js";
 import { OpenLoad } from "./engine/open.js";
-import type { RequestPlan, ShardPlan } from "./engine/plan.js";
+import type { ModelPlan, RequestPlan, SeriesPlan, ShardPlan } from "./engine/plan.js";
 import { SeriesRecorder } from "./engine/recorder.js";
 
 /** The agent's wall clock (Unix epoch ms). */
@@ -61,7 +61,7 @@ export class ShardRun {
   private sending: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly plan: ShardPlan,
+    private plan: ShardPlan,
     private readonly ctx: ShardContext,
   ) {
     this.done = new Promise<void>((resolve) => {
@@ -109,6 +109,31 @@ export class ShardRun {
       for (const runner of this.runners) void runner.abandon();
     }, CANCEL_GRACE_MS);
     return this.done;
+  }
+
+  /**
+   * Replaces series shares (matched by version and endpoint): see SeriesShare. Before the start the
+   * plan itself changes. Open-model stages cannot be adjusted (UNSUPPORTED).
+   */
+  adjust(updates: readonly SeriesLoadInit[]): void {
+    if (this.state === "done" || this.cancelReason !== null) {
+      throw new ValidationError(ErrorCode.BadShard, `shard ${this.ctx.shardId} has already finished`);
+    }
+    const changes = updates.map((update) => {
+      const index = this.plan.series.findIndex((s) => s.version === (update.version ?? "") && s.endpoint === (update.endpoint ?? ""));
+      const current = this.plan.series[index];
+      if (current === undefined) {
+        throw new ValidationError(ErrorCode.BadShard, `shard ${this.ctx.shardId} has no series ${update.version ?? ""}/${update.endpoint ?? ""}`);
+      }
+      return { index, current, share: shareOf(update, current) };
+    });
+    const series = [...this.plan.series];
+    for (const { index, current, share } of changes) {
+      const runner = this.runners[index];
+      if (runner) runner.adjust(share);
+      series[index] = applyShare(current, share);
+    }
+    this.plan = { ...this.plan, series };
   }
 
   private begin(): void {
@@ -222,4 +247,31 @@ export class ShardRun {
       client.close().catch((error: unknown) => ctx.logger.debug({ err: error }, "closing the http client failed"));
     }
   }
+}
+
+function shareOf(update: SeriesLoadInit, current: SeriesPlan): SeriesShare {
+  const model = update.model;
+  let rateQps: number | null = null;
+  if (model?.open) {
+    if (current.model.kind !== "open") throw new ValidationError(ErrorCode.BadShard, "adjust cannot turn a closed-model series open");
+    if ((model.open.stages ?? []).length > 0) throw new ValidationError(ErrorCode.Unsupported, "adjusting open-model stages is not supported; send a qps");
+    rateQps = (model.open.qps ?? 0) > 0 ? (model.open.qps ?? 0) : null;
+  } else if (model?.closed) {
+    if (current.model.kind !== "closed") throw new ValidationError(ErrorCode.BadShard, "adjust cannot turn an open-model series closed");
+    rateQps = model.closed.maxQps ?? 0;
+  }
+  return { numRequests: update.numRequests ?? 0, connections: update.connections ?? 0, rateQps };
+}
+
+function applyShare(current: SeriesPlan, share: SeriesShare): SeriesPlan {
+  let model: ModelPlan = current.model;
+  if (share.rateQps !== null) {
+    model = current.model.kind === "open" ? { kind: "open", qps: share.rateQps, stages: [] } : { kind: "closed", maxQps: share.rateQps };
+  }
+  return {
+    ...current,
+    model,
+    numRequests: share.numRequests > 0 && current.numRequests > 0 ? share.numRequests : current.numRequests,
+    connections: share.connections > 0 ? share.connections : current.connections,
+  };
 }

@@ -12,31 +12,40 @@
  */
 import { performance } from "node:perf_hooks";
 import { LoadBase } from "./load.js";
-import type { SeriesLoadOptions } from "./load.js";
+import type { SeriesLoadOptions, SeriesShare } from "./load.js";
 import type { Slot } from "./slot.js";
 
 export class ClosedLoad extends LoadBase {
   private phase: "warmup" | "measure" = "warmup";
   private warmupLeft = 0;
   private warmupEndMs = 0;
-  private measureLeft = 0;
+  private measureTotal = 0;
+  private claimed = 0;
+  private started = false;
+  private slotLimit: number;
+  private activeSlots = 0;
+  private readonly retired: Slot[] = [];
   private measureEndMs = Number.POSITIVE_INFINITY;
   private phaseStartMs = 0;
   private phaseIndex = 0;
   private waiting = 0;
   private readonly idle: Slot[] = [];
-  private readonly gapMs: number;
+  private gapMs: number;
 
   constructor(options: SeriesLoadOptions) {
     super(options);
     const maxQps = options.series.model.kind === "closed" ? options.series.model.maxQps : 0;
     this.gapMs = maxQps > 0 ? 1000 / maxQps : 0;
+    this.slotLimit = options.series.connections;
+    this.measureTotal = options.series.numRequests > 0 ? options.series.numRequests : Number.POSITIVE_INFINITY;
   }
 
   start(): void {
     const { series, shard } = this.options;
     const now = performance.now();
+    this.started = true;
     for (let i = 0; i < series.connections; i++) this.newSlot();
+    this.activeSlots = this.slots.length;
     this.phaseStartMs = now;
     if (series.warmupNumRequests > 0) {
       this.warmupLeft = series.warmupNumRequests;
@@ -70,12 +79,37 @@ export class ClosedLoad extends LoadBase {
     this.next(slot);
   }
 
+  adjust(share: SeriesShare): void {
+    if (share.numRequests > 0 && Number.isFinite(this.measureTotal)) this.measureTotal = share.numRequests;
+    const gapMs = share.rateQps === null ? this.gapMs : share.rateQps > 0 ? 1000 / share.rateQps : 0;
+    if (gapMs !== this.gapMs) {
+      this.gapMs = gapMs;
+      this.phaseStartMs = performance.now();
+      this.phaseIndex = 0;
+    }
+    if (share.connections > 0) this.slotLimit = share.connections;
+    if (!this.started || this.stopped) return;
+    const wake = this.idle.splice(0);
+    while (this.activeSlots < this.slotLimit) {
+      wake.push(this.retired.pop() ?? this.newSlot());
+      this.activeSlots += 1;
+    }
+    for (const slot of wake) this.next(slot);
+  }
+
+  /** Measurement starts once no warm-up request is in flight or waiting. */
+  private passWarmupBarrier(now: number): void {
+    if (this.stopped || this.inFlight > 0 || this.waiting > 0) return;
+    this.enterMeasure(now);
+    for (const woken of this.idle.splice(0)) this.next(woken);
+  }
+
   private enterMeasure(now: number): void {
     const { series, shard } = this.options;
     this.phase = "measure";
+    this.claimed = 0;
     this.phaseStartMs = now;
     this.phaseIndex = 0;
-    this.measureLeft = series.numRequests > 0 ? series.numRequests : Number.POSITIVE_INFINITY;
     this.measureEndMs = series.numRequests > 0 ? Number.POSITIVE_INFINITY : now + shard.durationMs;
   }
 
@@ -83,6 +117,13 @@ export class ClosedLoad extends LoadBase {
     if (this.stopped) {
       this.idle.push(slot);
       this.maybeFinish();
+      return;
+    }
+    if (this.activeSlots > this.slotLimit) {
+      this.activeSlots -= 1;
+      this.retired.push(slot);
+      if (this.phase === "warmup") this.passWarmupBarrier(performance.now());
+      else this.maybeFinish();
       return;
     }
     const now = performance.now();
@@ -93,14 +134,11 @@ export class ClosedLoad extends LoadBase {
         return;
       }
       this.idle.push(slot);
-      if (this.inFlight === 0 && this.waiting === 0) {
-        this.enterMeasure(now);
-        for (const woken of this.idle.splice(0)) this.next(woken);
-      }
+      this.passWarmupBarrier(now);
       return;
     }
-    if (this.measureLeft > 0 && now < this.measureEndMs) {
-      this.measureLeft -= 1;
+    if (this.claimed < this.measureTotal && now < this.measureEndMs) {
+      this.claimed += 1;
       this.issue(slot, true, now);
       return;
     }
@@ -133,6 +171,7 @@ export class ClosedLoad extends LoadBase {
   }
 
   private maybeFinish(): void {
+    if (!this.started) return;
     if ((this.phase === "measure" || this.stopped) && this.inFlight === 0 && this.waiting === 0) this.finish();
   }
 }

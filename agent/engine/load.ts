@@ -23,6 +23,20 @@ export interface SeriesLoadRunner {
   readonly finished: Promise<void>;
   /** Requests in flight now. */
   readonly inFlight: number;
+  /** Replaces the series' share while it runs (after another agent was lost). */
+  adjust(share: SeriesShare): void;
+}
+
+/**
+ * A new share of a running series (Adjust). `numRequests` is the new total for this shard's series,
+ * requests already sent included (so a repeated Adjust is harmless); 0 leaves the count unchanged.
+ * `connections` 0 leaves them unchanged. `rateQps` null leaves the rate unchanged; otherwise, open
+ * model: the new constant rate from now on (> 0); closed model: the new max qps (0 = uncapped).
+ */
+export interface SeriesShare {
+  readonly numRequests: number;
+  readonly connections: number;
+  readonly rateQps: number | null;
 }
 
 export interface SeriesLoadOptions {
@@ -52,6 +66,7 @@ export abstract class LoadBase implements SlotOwner, SeriesLoadRunner {
 
   abstract start(): void;
   abstract stop(): void;
+  abstract adjust(share: SeriesShare): void;
   abstract completed(slot: Slot, statusCode: number, bodyBytes: number, error: Error | null): void;
 
   async abandon(): Promise<void> {

@@ -18,18 +18,18 @@
  */
 import { performance } from "node:perf_hooks";
 import { LoadBase } from "./load.js";
-import type { SeriesLoadOptions } from "./load.js";
+import type { SeriesLoadOptions, SeriesShare } from "./load.js";
 import { ConstantRate, StagedRate } from "./schedule.js";
 import type { RateSchedule } from "./schedule.js";
 import type { Slot } from "./slot.js";
 
 interface Phase {
   readonly counted: boolean;
-  readonly schedule: RateSchedule;
+  schedule: RateSchedule;
   /** Intended sends in this phase; Infinity = bounded by endOffsetMs. */
-  readonly limit: number;
+  limit: number;
   /** Offset after which nothing is due; Infinity = bounded by limit. */
-  readonly endOffsetMs: number;
+  endOffsetMs: number;
 }
 
 export class OpenLoad extends LoadBase {
@@ -37,6 +37,9 @@ export class OpenLoad extends LoadBase {
   private phaseNumber = 0;
   private phaseStartMs = 0;
   private index = 0;
+  /** Measured intended sends before the current schedule (an Adjust rebases the schedule). */
+  private measuredBefore = 0;
+  private slotLimit: number;
   private draining = false;
   private readonly free: Slot[] = [];
   private readonly queueAtMs: Float64Array;
@@ -65,6 +68,7 @@ export class OpenLoad extends LoadBase {
       endOffsetMs = shard.durationMs > 0 ? shard.durationMs : measured instanceof StagedRate ? measured.durationMs : 0;
     }
     this.phases.push({ counted: true, schedule: measured, limit: series.numRequests > 0 ? series.numRequests : Number.POSITIVE_INFINITY, endOffsetMs });
+    this.slotLimit = series.connections;
     this.queueAtMs = new Float64Array(shard.maxQueue);
     this.queueCounted = new Uint8Array(shard.maxQueue);
   }
@@ -96,6 +100,33 @@ export class OpenLoad extends LoadBase {
     }
     this.free.push(slot);
     this.maybeFinish();
+  }
+
+  adjust(share: SeriesShare): void {
+    // Connections only grow here: after a loss, survivors take more.
+    if (share.connections > this.slotLimit) this.slotLimit = share.connections;
+    const last = this.phases.length - 1;
+    const measured = this.phases[last];
+    if (measured === undefined || this.draining || this.stopped) return;
+    const inMeasured = this.phaseNumber === last;
+    if (share.rateQps !== null && share.rateQps > 0) {
+      if (inMeasured) {
+        // Rebase: the new rate starts now; what was already sent stays sent.
+        const now = performance.now();
+        if (Number.isFinite(measured.endOffsetMs)) measured.endOffsetMs = Math.max(0, measured.endOffsetMs - (now - this.phaseStartMs));
+        if (Number.isFinite(measured.limit)) measured.limit = Math.max(0, measured.limit - this.index);
+        this.measuredBefore += this.index;
+        this.index = 0;
+        this.phaseStartMs = now;
+      }
+      measured.schedule = new ConstantRate(share.rateQps);
+    }
+    if (share.numRequests > 0 && Number.isFinite(measured.limit)) {
+      measured.limit = Math.max(0, share.numRequests - (inMeasured ? this.measuredBefore : 0));
+    }
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.emitDue();
   }
 
   private emitDue(): void {
@@ -133,7 +164,7 @@ export class OpenLoad extends LoadBase {
 
   private emit(intendedAtMs: number, counted: boolean): void {
     let slot = this.free.pop();
-    if (slot === undefined && this.slots.length < this.options.series.connections) slot = this.newSlot();
+    if (slot === undefined && this.slots.length < this.slotLimit) slot = this.newSlot();
     if (slot !== undefined) {
       this.inFlight += 1;
       slot.fire(counted, intendedAtMs);

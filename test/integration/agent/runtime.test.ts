@@ -96,13 +96,44 @@ test("stopAll cancels every running shard", async (t) => {
   assert.deepEqual(agent.runtime.runIds(), []);
 });
 
-test("adjust is answered UNSUPPORTED", async (t) => {
+test("adjust raises a closed-model count mid-run: exactly the new total is sent", async (t) => {
+  const target = await startHttpTarget({ delayMs: 10 });
+  t.after(() => target.close());
+  const agent = new TestAgent();
+  await agent.assignAndStart("r", "s", { series: [series(target.url, { numRequests: 50, connections: 1 })] });
+  await waitUntil(() => target.served() >= 10, { what: "ten requests" });
+  const reply = await agent.control({ adjust: { runId: "r", shardId: "s", series: [{ version: "v1", numRequests: 80, connections: 2 }] } });
+  assert.equal(reply.ok, true, reply.errorMessage);
+  const collected = await agent.waitDone("s");
+  assertConservation(collected);
+  assert.equal(totalOf(collected.done).requests, 80);
+  assert.equal(target.served(), 80);
+});
+
+test("adjust changes an open-model rate from now on", async (t) => {
   const target = await startHttpTarget();
   t.after(() => target.close());
   const agent = new TestAgent();
-  await agent.control({ assign: { runId: "r", shardId: "s", shard: { series: [series(target.url, { numRequests: 5 })] } } });
-  const reply = await agent.control({ adjust: { runId: "r", shardId: "s", series: [] } });
-  assert.equal(reply.ok, false);
-  assert.equal(reply.errorCode, ErrorCode.Unsupported);
+  await agent.assignAndStart("r", "s", { durationMs: 3000, series: [series(target.url, { connections: 4, model: { open: { qps: 50 } } })] });
+  await waitUntil(() => target.served() >= 50, { what: "one second of load" });
+  const reply = await agent.control({ adjust: { runId: "r", shardId: "s", series: [{ version: "v1", model: { open: { qps: 150 } } }] } });
+  assert.equal(reply.ok, true, reply.errorMessage);
+  const collected = await agent.waitDone("s");
+  assertConservation(collected);
+  const sent = totalOf(collected.done).requests + totalOf(collected.done).dropped;
+  // About 1 s at 50 qps, then about 2 s at 150 qps: ~350 (150 without the adjust).
+  assert.ok(sent > 280 && sent < 400, `sent ${sent}`);
+});
+
+test("adjust refuses stages (UNSUPPORTED) and unknown series (SHARD_INVALID)", async (t) => {
+  const target = await startHttpTarget();
+  t.after(() => target.close());
+  const agent = new TestAgent();
+  await agent.control({ assign: { runId: "r", shardId: "s", shard: { series: [series(target.url, { numRequests: 5, model: { open: { qps: 10 } } })] } } });
+  const stages = await agent.control({ adjust: { runId: "r", shardId: "s", series: [{ version: "v1", model: { open: { stages: [{ durationMs: 1000, qps: 5 }] } } }] } });
+  assert.equal(stages.ok, false);
+  assert.equal(stages.errorCode, ErrorCode.Unsupported);
+  const unknown = await agent.control({ adjust: { runId: "r", shardId: "s", series: [{ version: "v9" }] } });
+  assert.equal(unknown.errorCode, ErrorCode.BadShard);
   await agent.control({ cancel: { runId: "r", shardId: "s" } });
 });
