@@ -3,3 +3,7 @@ export { startOpsServer, parseListenAddress, OPS_PATHS, DEFAULT_OPS_PORT } from 
 export type { OpsServer, OpsServerOptions } from "./server.js";
 export { createAgentMetrics, createCoordinatorMetrics } from "./metrics.js";
 export type { AgentMetrics, CoordinatorMetrics, MetricsOptions } from "./metrics.js";
+export { fetchNodeLabels, parseLabelMapping, agentLabelsFromNode, DEFAULT_NODE_LABEL_MAPPING } from "./node-labels.js";
+export type { NodeLabelsRequest } from "./node-labels.js";
+export { ensureJetStreamAssets } from "./jetstream-setup.js";
+export type { JetStreamSetupOptions, JetStreamSetupResult, AssetChange } from "./jetstream-setup.js";
