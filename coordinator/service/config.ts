@@ -109,7 +109,7 @@ export function compileConfig(raw: unknown, source: string, baseDir: string): Co
     tls = { certFile, keyFile, clientCaFile: file("clientCa") };
   }
   return {
-    allowList: compileAllowList((allowed as string[] | undefined) ?? DEFAULT_ALLOWED_TARGETS, source),
+    allowList: compileAllowList((allowed) ?? DEFAULT_ALLOWED_TARGETS, source),
     limits: {
       maxQps: optionalPositive(limitsRaw["maxQps"], source, "limits.maxQps"),
       maxConnections: optionalPositive(limitsRaw["maxConnections"], source, "limits.maxConnections"),

@@ -214,7 +214,7 @@ export class ExperimentManager {
     for (const entry of this.running) entry.controller?.abort(new Error("coordinator shutting down"));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all([...this.running].map((entry) => entry.done)),
+      Promise.all([...this.running].map((entry) => entry.done ?? Promise.resolve())),
       new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
     ]);
     clearTimeout(timer);
@@ -319,7 +319,7 @@ export class ExperimentManager {
           entry.metrics = metricsMessage(event.index, event.event.data as unknown as LoadSnapshotData);
           body = { metrics: entry.metrics };
         } else if (event.event.type === "assessment" && event.event.data) {
-          body = { assessment: event.event.data as api.Assessment };
+          body = { assessment: event.event.data };
         }
         break;
       case "experiment-started":
@@ -393,7 +393,7 @@ function wrapRunners(runners: Partial<Record<TaskName, TaskRunner>>, entry: Entr
   for (const [name, runner] of Object.entries(runners) as [TaskName, TaskRunner | undefined][]) {
     if (!runner) continue;
     wrapped[name] = (spec, context) => {
-      entry.liveResult = context.result as ResultDocument;
+      entry.liveResult = context.result;
       return runner(spec, context);
     };
   }

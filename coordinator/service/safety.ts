@@ -21,7 +21,7 @@ export function compileAllowList(patterns: readonly string[], source: string): A
   for (const raw of patterns) {
     const pattern = raw.trim().toLowerCase();
     const slash = pattern.indexOf("/");
-    if (slash > 0) {
+    if (/^[0-9a-f:.]+\/\d+$/.test(pattern)) {
       const address = pattern.slice(0, slash);
       const prefix = Number(pattern.slice(slash + 1));
       const family = isIP(address);

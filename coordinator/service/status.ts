@@ -5,8 +5,9 @@
  */
 import { Metadata, status as Status } from "@grpc/grpc-js";
 import type { ServiceError, StatusObject } from "@grpc/grpc-js";
+import type {
+  AssayError} from "../../core/index.js";
 import {
-  AssayError,
   CancelledError,
   ConfigurationError,
   ErrorCode,
