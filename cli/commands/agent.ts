@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { startNatsAgent, startSimulatedAgents } from "../../agent/index.js";
-import { ErrorCode, ValidationError, createLogger, parseDurationMs } from "../../core/index.js";
+import { ErrorCode, ValidationError, createLogger, parseDurationMs, startAgentOps } from "../../core/index.js";
 import type { NatsAuth } from "../../core/index.js";
 import { parseFlags, positiveInteger } from "../args.js";
 import type { FlagSpec } from "../args.js";
@@ -24,6 +24,7 @@ stops its load by itself when the coordinator has been silent for the dead-man t
       --capacity N         relative share of load (default 1)
       --dead-man D         stop load after the coordinator was silent this long (default 10s)
       --simulate N         run N virtual agents sending synthetic reports (coordinator benchmarks)
+      --ops-listen ADDR    serve /healthz, /readyz, /metrics on ADDR (e.g. 0.0.0.0:9464)
 ${NATS_AUTH_USAGE()}`;
 
 /** The NATS auth flags `agent` and `run --nats` share. */
@@ -90,6 +91,7 @@ export async function agentCommand(argv: readonly string[], io: CliIo): Promise<
     capacity: { type: "string" },
     "dead-man": { type: "string" },
     simulate: { type: "string" },
+    "ops-listen": { type: "string" },
     ...NATS_AUTH_FLAGS,
     help: { type: "boolean", short: "h" },
   });
@@ -109,6 +111,7 @@ export async function agentCommand(argv: readonly string[], io: CliIo): Promise<
 
   let stop: () => Promise<void>;
   let closed: Promise<void>;
+  let opsSources: { ready: () => boolean; deadManTrips?: () => number } = { ready: () => true };
   if (simulate) {
     const sim = await startSimulatedAgents({
       natsUrl: values.nats,
@@ -134,7 +137,9 @@ export async function agentCommand(argv: readonly string[], io: CliIo): Promise<
     await write(io.stdout, `assay agent: ${agent.agentId} registered with ${values.nats}\n`);
     stop = () => agent.stop();
     closed = agent.closed;
+    opsSources = { ready: () => !agent.connection.isClosed(), deadManTrips: () => agent.deadManTrips() };
   }
+  const ops = values["ops-listen"] === undefined ? undefined : await startAgentOps({ listen: values["ops-listen"], logger, ...opsSources });
 
   let signals = 0;
   const onSignal = (): void => {
@@ -150,6 +155,7 @@ export async function agentCommand(argv: readonly string[], io: CliIo): Promise<
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    await ops?.close();
   }
   return ExitCode.Ok;
 }

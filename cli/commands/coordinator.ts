@@ -18,9 +18,10 @@ import {
   DEFAULT_LISTEN,
 } from "../../coordinator/index.js";
 import type { CoordinatorConfig, ExperimentStore, ServerTls } from "../../coordinator/index.js";
-import { ConfigurationError, ErrorCode, ValidationError, createLogger } from "../../core/index.js";
+import { ConfigurationError, ErrorCode, ValidationError, createLogger, startCoordinatorOps } from "../../core/index.js";
 import type { AgentLink } from "../../core/index.js";
 import { parseFlags, positiveInteger } from "../args.js";
+import { NATS_AUTH_FLAGS, NATS_AUTH_USAGE, natsAuthFromFlags } from "./agent.js";
 import { ExitCode } from "../exit-codes.js";
 import { write } from "../output.js";
 import type { CliIo } from "../output.js";
@@ -41,10 +42,12 @@ experiments, and the agents (remote over NATS, or local worker threads).
       --tls-key FILE         ... and key
       --tls-client-ca FILE   require client certificates signed by this CA (mTLS)
       --insecure-listen-any  allow a non-loopback --listen without TLS and auth
+      --ops-listen ADDR      serve /healthz, /readyz, /metrics on ADDR (e.g. 0.0.0.0:9464)
       --concurrency N        experiments run at the same time (default 1, or the config's)
       --report-interval MS   agents' report interval (default 1000)
       --allow-run            allow \`run\` tasks to execute shell commands
 
+${NATS_AUTH_USAGE()}
 Prints "coordinator listening on HOST:PORT" once it serves.
 `;
 
@@ -60,6 +63,8 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
     "tls-key": { type: "string" },
     "tls-client-ca": { type: "string" },
     "insecure-listen-any": { type: "boolean" },
+    "ops-listen": { type: "string" },
+    ...NATS_AUTH_FLAGS,
     concurrency: { type: "string" },
     "report-interval": { type: "string" },
     "allow-run": { type: "boolean" },
@@ -89,7 +94,7 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
   let link: AgentLink;
   let store: ExperimentStore;
   if (values.nats !== undefined) {
-    const nats = await connectNatsLink({ natsUrl: values.nats, logger, durableName: "assay-coordinator" });
+    const nats = await connectNatsLink({ natsUrl: values.nats, logger, durableName: "assay-coordinator", auth: await natsAuthFromFlags(values) });
     link = nats;
     store = kvStore(await nats.stateBucket());
   } else {
@@ -119,6 +124,11 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
     throw error;
   }
   await write(io.stdout, `coordinator listening on ${service.address}\n`);
+  const agentLink = link;
+  const ops =
+    values["ops-listen"] === undefined
+      ? undefined
+      : await startCoordinatorOps({ listen: values["ops-listen"], logger, ready: () => true, agentsConnected: () => agentLink.agents().length });
 
   const running = service;
   await new Promise<void>((resolve) => {
@@ -131,6 +141,7 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
         .close(5000)
         .catch((error: unknown) => logger.error({ err: error }, "shutdown failed"))
         .then(() => link.close())
+        .then(() => ops?.close())
         .catch((error: unknown) => logger.error({ err: error }, "closing the agent link failed"))
         .finally(() => {
           process.off("SIGINT", onSignal);

@@ -7,3 +7,6 @@ export { fetchNodeLabels, parseLabelMapping, agentLabelsFromNode, DEFAULT_NODE_L
 export type { NodeLabelsRequest } from "./node-labels.js";
 export { ensureJetStreamAssets } from "./jetstream-setup.js";
 export type { JetStreamSetupOptions, JetStreamSetupResult, AssetChange } from "./jetstream-setup.js";
+export { startAgentOps, startCoordinatorOps } from "./component.js";
+export type { ComponentOps, ComponentOpsOptions } from "./component.js";
+export type { AgentMetricSources, CoordinatorMetricSources } from "./metrics.js";

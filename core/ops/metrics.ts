@@ -10,6 +10,18 @@ export interface MetricsOptions {
   processMetrics?: boolean;
 }
 
+/** Values read at each scrape, for gauges the owner can compute rather than track. */
+export interface CoordinatorMetricSources {
+  agentsConnected?: () => number;
+  experimentsRunning?: () => number;
+}
+
+/** Values read at each scrape; `deadManTrips` is a running total (the counter follows it). */
+export interface AgentMetricSources {
+  deadManTrips?: () => number;
+  shardsRunning?: () => number;
+}
+
 export interface CoordinatorMetrics {
   /** Agents currently registered and heartbeating. */
   readonly agentsConnected: Gauge;
@@ -48,12 +60,23 @@ export interface AgentMetrics {
 const MERGE_LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Registers the coordinator's metrics (`assay_coordinator_*`) in `registry`. */
-export function createCoordinatorMetrics(registry: Registry, options: MetricsOptions = {}): CoordinatorMetrics {
+export function createCoordinatorMetrics(registry: Registry, options: MetricsOptions & CoordinatorMetricSources = {}): CoordinatorMetrics {
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "assay_coordinator_" });
   const registers = [registry];
+  const { agentsConnected, experimentsRunning } = options;
   return {
-    agentsConnected: new Gauge({ name: "assay_coordinator_agents_connected", help: "Agents registered and heartbeating.", registers }),
-    experimentsRunning: new Gauge({ name: "assay_coordinator_experiments_running", help: "Experiments currently running.", registers }),
+    agentsConnected: new Gauge({
+      name: "assay_coordinator_agents_connected",
+      help: "Agents registered and heartbeating.",
+      registers,
+      ...(agentsConnected ? { collect() { this.set(agentsConnected()); } } : {}),
+    }),
+    experimentsRunning: new Gauge({
+      name: "assay_coordinator_experiments_running",
+      help: "Experiments currently running.",
+      registers,
+      ...(experimentsRunning ? { collect() { this.set(experimentsRunning()); } } : {}),
+    }),
     experimentsFinished: new Counter({
       name: "assay_coordinator_experiments_finished_total",
       help: "Experiments finished, by outcome.",
@@ -77,16 +100,23 @@ export function createCoordinatorMetrics(registry: Registry, options: MetricsOpt
 }
 
 /** Registers the agent's metrics (`assay_agent_*`) in `registry`. */
-export function createAgentMetrics(registry: Registry, options: MetricsOptions = {}): AgentMetrics {
+export function createAgentMetrics(registry: Registry, options: MetricsOptions & AgentMetricSources = {}): AgentMetrics {
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "assay_agent_" });
   const registers = [registry];
+  const { deadManTrips, shardsRunning } = options;
+  let tripsCounted = 0;
   return {
     coordinatorConnected: new Gauge({
       name: "assay_agent_coordinator_connected",
       help: "1 while the coordinator answers heartbeats, else 0.",
       registers,
     }),
-    shardsRunning: new Gauge({ name: "assay_agent_shards_running", help: "Shards currently running on this agent.", registers }),
+    shardsRunning: new Gauge({
+      name: "assay_agent_shards_running",
+      help: "Shards currently running on this agent.",
+      registers,
+      ...(shardsRunning ? { collect() { this.set(shardsRunning()); } } : {}),
+    }),
     requestsSent: new Counter({
       name: "assay_agent_requests_sent_total",
       help: "Requests sent to targets, by response class.",
@@ -103,6 +133,15 @@ export function createAgentMetrics(registry: Registry, options: MetricsOptions =
       name: "assay_agent_dead_man_stops_total",
       help: "Times the load was stopped because the coordinator went silent.",
       registers,
+      ...(deadManTrips
+        ? {
+            collect() {
+              const trips = deadManTrips();
+              if (trips > tripsCounted) this.inc(trips - tripsCounted);
+              tripsCounted = Math.max(tripsCounted, trips);
+            },
+          }
+        : {}),
     }),
     errors: new Counter({ name: "assay_agent_errors_total", help: "Errors, by kind.", labelNames: ["kind"] as const, registers }),
   };
