@@ -89,7 +89,7 @@ interface Settings {
 
 async function loadTemplate(location: string, context: TaskContext, timeoutMs: number, field: string): Promise<string> {
   if (/^https?:\/\//i.test(location)) return downloadText(location, context.signal, timeoutMs);
-  const base = context.experiment.source === "<inline>" ? process.cwd() : dirname(context.experiment.source);
+  const base = context.experiment.source.startsWith("<") ? process.cwd() : dirname(context.experiment.source);
   const path = isAbsolute(location) ? location : resolve(base, location);
   try {
     return await readFile(path, "utf8");
@@ -166,7 +166,7 @@ async function secretValue(source: SecretSource, context: TaskContext, field: st
   if ("value" in source) return source.value;
   if ("env" in source) return context.secrets.resolve(`env:${source.env}`);
   if ("reference" in source) return context.secrets.resolve(source.reference);
-  const base = context.experiment.source === "<inline>" ? process.cwd() : dirname(context.experiment.source);
+  const base = context.experiment.source.startsWith("<") ? process.cwd() : dirname(context.experiment.source);
   try {
     return (await readFile(isAbsolute(source.file) ? source.file : resolve(base, source.file), "utf8")).replace(/\r?\n$/, "");
   } catch (err) {
