@@ -5,10 +5,10 @@
  * insecure-skip-tls-verify, client-certificate(-data)/client-key(-data), token, tokenFile,
  * username/password and the context's namespace.
  *
- * Why not @kubernetes/client-node's KubeConfig: client-node 2.x depends on undici 8, which needs
- * Node >= 22.19 and throws when imported on Node 20 (our floor). For users with `exec` or
- * `auth-provider` credentials (cloud plugins) we load client-node lazily and let it produce the
- * headers; on Node 20 that fails with a ConfigurationError saying so.
+ * Why not @kubernetes/client-node's KubeConfig for everything: the common credentials need none of
+ * it, and loading it costs start-up time. For `exec` or `auth-provider` credentials (cloud plugins)
+ * we load client-node lazily and let it produce the headers. The project pins client-node 1.x:
+ * 2.x depends on undici 8, which needs Node >= 22.19 and throws when imported on Node 20.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -138,14 +138,14 @@ async function fromFile(path: string): Promise<KubeAccess> {
   };
 }
 
-/** exec / auth-provider credentials through @kubernetes/client-node (needs Node >= 22.19). */
+/** exec / auth-provider credentials through @kubernetes/client-node (loaded lazily). */
 async function pluginHeaders(path: string): Promise<Record<string, string>> {
   let loaded: typeof KubeClientNode;
   try {
     loaded = await import("@kubernetes/client-node");
   } catch (error) {
     throw configError(
-      `kubeconfig ${path} uses exec/auth-provider credentials, which need @kubernetes/client-node (Node >= 22.19 for client-node 2.x); use a token or client certificate instead`,
+      `kubeconfig ${path} uses exec/auth-provider credentials, which need @kubernetes/client-node and it could not be loaded; use a token or client certificate instead`,
       error,
     );
   }
