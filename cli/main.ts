@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { isAssayError } from "../core/index.js";
 import { assertCommand, reportCommand } from "./commands/report.js";
 import { agentCommand } from "./commands/agent.js";
+import { analyzeCommand } from "./commands/analyze.js";
 import { demoCommand } from "./commands/demo.js";
 import { coordinatorCommand } from "./commands/coordinator.js";
 import { submitCommand } from "./commands/submit.js";
@@ -31,6 +32,7 @@ usage: assay COMMAND [options]
   demo             start a two-version demo service and run the quickstart against it
   report FILE|ID   render a stored result (text, json, html), from a file or the coordinator
   assert FILE|ID   check conditions on a stored result (-c completed -c nofailure -c slos)
+  analyze FILE     Bayesian assessment of per-version data, no load (P(best), risk, winner, split)
 
   coordinator      run the coordinator service (gRPC API, queue; --nats URL or --local-agents N)
   submit FILE      submit an experiment to the coordinator (--wait to follow it)
@@ -59,6 +61,7 @@ const COMMANDS: Record<string, Command> = {
   cancel: cancelCommand,
   agents: agentsCommand,
   assert: assertCommand,
+  analyze: analyzeCommand,
   version: async (_argv, io) => {
     await write(io.stdout, `${VERSION}\n`);
     return ExitCode.Ok;

@@ -36,3 +36,4 @@ export { assess, assessResult, analyzeDocument, renderAssessmentText, benchAsses
 export type { Assessment, AssessmentInput } from "./assessment/index.js";
 export { createActionRunners, createSecretResolver } from "./actions/index.js";
 export type { ActionRunners, ActionOptions, SecretResolverOptions } from "./actions/index.js";
+export { customMetricsRunner } from "./metrics-backends/index.js";

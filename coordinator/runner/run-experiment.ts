@@ -145,6 +145,10 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
       const error = toAssayError(thrown);
       const message = scrubText(error.message, secrets);
       taskResult.error = { code: error.code, message };
+      // Action tasks' errors carry how many attempts were made and what the last one saw.
+      const extra = thrown as { attempts?: unknown; detail?: unknown };
+      if (typeof extra.attempts === "number") taskResult.attempts = extra.attempts;
+      if (extra.detail !== null && typeof extra.detail === "object") taskResult.detail = scrub(extra.detail as Record<string, unknown>, secrets);
       if (error.kind === ErrorKind.Cancelled || signal.aborted) {
         taskResult.status = "cancelled";
         markInterrupted(result);
