@@ -7,11 +7,13 @@
  *
  * Sections: throughput (closed model vs autocannon and wrk against nginx, generator and target
  * pinned to different cores), open (5,000 qps for 10 s: achieved rate, drops, scheduling lag),
- * memory (agent process RSS at 10 s and 60 s of a long run).
+ * memory (agent process RSS at 10 s and 60 s of a long run), assessment (10 versions × 3 rewards
+ * × 5 SLOs).
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { benchAssessment } from "../../coordinator/index.js";
 import { startNginx } from "./nginx.js";
 import { repoRoot, runAssay, runAutocannon, runWrk } from "./generators.js";
 import type { GeneratorResult } from "./generators.js";
@@ -29,6 +31,15 @@ type Section = (url: string) => Promise<void>;
 const fmt = (n: number, digits = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const sections: Record<string, Section> = {
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async assessment() {
+    console.log("\n## Assessment: 10 versions × 3 rewards × 5 SLOs (goal: under 100 ms)\n");
+    const { ms, cpuMs } = benchAssessment();
+    console.log("| median wall (ms) | CPU per assessment (ms) | goal met |");
+    console.log("|---:|---:|---|");
+    console.log(`| ${fmt(ms, 1)} | ${fmt(cpuMs, 1)} | ${ms < 100 ? "yes" : "no"} |`);
+  },
+
   async throughput(url) {
     console.log(`\n## Closed model, one core: ${CONNECTIONS} connections, ${SECONDS} s, small GET against nginx (target on core ${TARGET_CORE}, generator on core ${GENERATOR_CORE})\n`);
     const results: GeneratorResult[] = [];
