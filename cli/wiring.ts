@@ -21,7 +21,7 @@ export function defaultRunners(): Partial<Record<TaskName, TaskRunner>> {
 }
 
 export function defaultBayesian(): BayesianAssessor | undefined {
-  return (spec, result, slos) => assessResult(spec, result, slos) as unknown as Record<string, unknown>;
+  return (spec, result, slos) => assessResult(spec, result, slos);
 }
 
 export function defaultSecrets(): SecretResolver {
