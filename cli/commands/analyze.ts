@@ -44,7 +44,7 @@ export async function analyzeCommand(argv: readonly string[], io: CliIo): Promis
     throw new ValidationError(ErrorCode.BadResultFile, `${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
   const assessment = analyzeDocument(json);
-  const text = format === OutputFormat.Json ? JSON.stringify(assessment, null, 2) : renderAssessmentText(assessment);
-  await write(io.stdout, text.endsWith("\n") ? text : `${text}\n`);
+  const rendered = format === OutputFormat.Json ? JSON.stringify(assessment, null, 2) : renderAssessmentText(assessment);
+  await write(io.stdout, rendered.endsWith("\n") ? rendered : `${rendered}\n`);
   return ExitCode.Ok;
 }
