@@ -13,6 +13,8 @@ export { compileShard, isErrorStatus, DEFAULT_MAX_QUEUE, DEFAULT_REPORT_INTERVAL
 export type { ShardPlan, SeriesPlan, RequestPlan } from "./engine/plan.js";
 export type { HttpClient, HttpClientOptions, Exchange, ExchangeListener } from "./engine/client.js";
 export { createUndiciClient } from "./engine/undici-client.js";
+export { createFastClient } from "./engine/fast-client.js";
+export { createHttpClient, fastPathRefusal } from "./engine/choose-client.js";
 export { ConstantRate, StagedRate } from "./engine/schedule.js";
 export type { RateSchedule } from "./engine/schedule.js";
 export { SeriesRecorder, MAX_ERROR_MESSAGES } from "./engine/recorder.js";

@@ -6,7 +6,7 @@
 import { ErrorCode, TransportError, ValidationError, isAssayError, pb, toAssayError } from "../core/index.js";
 import type { ControlInit, ControlReplyInit, CoordinatorPort, Logger } from "../core/index.js";
 import { compileShard } from "./engine/plan.js";
-import { createUndiciClient } from "./engine/undici-client.js";
+import { createHttpClient } from "./engine/choose-client.js";
 import { ShardRun, systemClock } from "./shard.js";
 import type { Clock, HttpClientFactory } from "./shard.js";
 
@@ -17,7 +17,7 @@ export interface AgentRuntimeOptions {
   readonly logger: Logger;
   /** The agent's wall clock; default Date.now. */
   readonly clock?: Clock;
-  /** HTTP client per series; default undici. */
+  /** HTTP client per series; default `createHttpClient` (raw-socket fast path, undici otherwise). */
   readonly clientFactory?: HttpClientFactory;
 }
 
@@ -47,7 +47,7 @@ export class AgentRuntime {
     this.port = options.port;
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
-    this.clientFactory = options.clientFactory ?? createUndiciClient;
+    this.clientFactory = options.clientFactory ?? createHttpClient;
   }
 
   /** Coordinator clock minus agent clock, as estimated from TimeProbe round trips (0 locally). */
