@@ -8,13 +8,14 @@
  * Sections: throughput (closed model vs autocannon and wrk against nginx, generator and target
  * pinned to different cores), open (5,000 qps for 10 s: achieved rate, drops, scheduling lag),
  * memory (agent process RSS at 10 s and 60 s of a long run), assessment (10 versions × 3 rewards
- * × 5 SLOs).
+ * × 5 SLOs), watchers (100 watchers of one experiment: delivery lag, coordinator CPU).
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { benchAssessment } from "../../coordinator/index.js";
 import { startNginx } from "./nginx.js";
+import { benchWatchers } from "./watchers.js";
 import { repoRoot, runAssay, runAutocannon, runWrk } from "./generators.js";
 import type { GeneratorResult } from "./generators.js";
 import { mkdtemp, writeFile, rm } from "node:fs/promises";
@@ -31,6 +32,14 @@ type Section = (url: string) => Promise<void>;
 const fmt = (n: number, digits = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const sections: Record<string, Section> = {
+  async watchers() {
+    console.log("\n## 100 watchers on one running experiment (coordinator service, local agents)\n");
+    const r = await benchWatchers({ watchers: 100 });
+    console.log("| watchers | snapshots delivered | lag p50 (ms) | lag p99 (ms) | lag max (ms) | coordinator CPU overhead (% of a core) |");
+    console.log("|---:|---:|---:|---:|---:|---:|");
+    console.log(`| ${r.watchers} | ${fmt(r.snapshotsDelivered)} | ${fmt(r.lagP50Ms, 1)} | ${fmt(r.lagP99Ms, 1)} | ${fmt(r.lagMaxMs, 1)} | ${fmt(r.overheadPercentOfCore, 1)} |`);
+  },
+
   // eslint-disable-next-line @typescript-eslint/require-await
   async assessment() {
     console.log("\n## Assessment: 10 versions × 3 rewards × 5 SLOs (goal: under 100 ms)\n");
