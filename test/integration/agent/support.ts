@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { AgentRuntime } from "../../../agent/index.js";
 import { decodeHistogram, pb, silentLogger } from "../../../core/index.js";
+import type { HttpClientFactory } from "../../../agent/index.js";
 import type { ControlInit, ControlReply, IntervalReport, SeriesStats, SeriesLoadInit, ShardDone, ShardSpecInit } from "../../../core/index.js";
 import { waitUntil } from "../../harness/index.js";
 
@@ -18,9 +19,11 @@ export class TestAgent {
   readonly dones: ShardDone[] = [];
   readonly runtime: AgentRuntime;
 
-  constructor(agentId = "test-agent") {
+  /** `clientFactory`: the HTTP client per series (default: the runtime's choice). */
+  constructor(agentId = "test-agent", clientFactory?: HttpClientFactory) {
     this.runtime = new AgentRuntime({
       agentId,
+      ...(clientFactory ? { clientFactory } : {}),
       logger: silentLogger(),
       port: {
         sendReport: (payload) => {
