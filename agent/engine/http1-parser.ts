@@ -170,6 +170,11 @@ export class ResponseParser {
     while (i < end) {
       switch (this.state) {
         case ST_STATUS: {
+          if (this.statusPos === 0 && end - i >= 13 && this.statusLineAt(buf, i)) {
+            i += 12;
+            this.statusPos = 12;
+            break;
+          }
           const c = buf[i] as number;
           const pos = this.statusPos;
           if (pos < 5) {
@@ -224,17 +229,24 @@ export class ResponseParser {
             this.beginValue();
             break;
           }
+          const lc = c | 0x20;
+          if (lc !== 99 && lc !== 116) {
+            // Not c… or t…: none of the three headers we read; skip the line.
+            this.header = H_OTHER;
+            this.state = ST_VALUE;
+            break;
+          }
           this.nameLen = 0;
           this.nameMask = 7;
           this.state = ST_NAME;
           break;
         }
         case ST_NAME: {
+          let len = this.nameLen;
+          let mask = this.nameMask;
           while (i < end) {
             const c = buf[i] as number;
             if (c === COLON) {
-              const len = this.nameLen;
-              const mask = this.nameMask;
               this.header =
                 (mask & 1) !== 0 && len === 14
                   ? H_CONTENT_LENGTH
@@ -249,26 +261,28 @@ export class ResponseParser {
               break;
             }
             if (c === CR || c === LF || c === SP || c === HT) return this.fail("HPE_INVALID_HEADER_TOKEN", "Invalid header field char", i);
-            let mask = this.nameMask;
             if (mask !== 0) {
-              const len = this.nameLen;
               const lc = c | 0x20;
               if ((mask & 1) !== 0 && NAME_CONTENT_LENGTH[len] !== lc) mask &= 6;
               if ((mask & 2) !== 0 && NAME_TRANSFER_ENCODING[len] !== lc) mask &= 5;
               if ((mask & 4) !== 0 && NAME_CONNECTION[len] !== lc) mask &= 3;
-              this.nameMask = mask;
             }
-            this.nameLen += 1;
+            len += 1;
             i++;
           }
+          this.nameLen = len;
+          this.nameMask = mask;
           break;
         }
         case ST_VALUE: {
           const header = this.header;
           if (header === H_OTHER) {
-            while (i < end && buf[i] !== LF) i++;
-            if (i < end) {
-              i++;
+            // indexOf may look past `end` (into stale bytes of a reused buffer): bounded below.
+            const lf = buf.indexOf(LF, i);
+            if (lf < 0 || lf >= end) {
+              i = end;
+            } else {
+              i = lf + 1;
               this.state = ST_LINE_START;
             }
             break;
@@ -413,6 +427,21 @@ export class ResponseParser {
     }
     this.offset = i;
     return NEED_MORE;
+  }
+
+  /** The common case in one go: `HTTP/1.x DDD` entirely inside this buffer. */
+  private statusLineAt(buf: Uint8Array, i: number): boolean {
+    if (buf[i] !== 72 || buf[i + 1] !== 84 || buf[i + 2] !== 84 || buf[i + 3] !== 80 || buf[i + 4] !== 47) return false;
+    const major = buf[i + 5] as number;
+    const minor = buf[i + 7] as number;
+    const d0 = (buf[i + 9] as number) - 48;
+    const d1 = (buf[i + 10] as number) - 48;
+    const d2 = (buf[i + 11] as number) - 48;
+    if (major < 48 || major > 57 || buf[i + 6] !== 46 || minor < 48 || minor > 57 || buf[i + 8] !== SP) return false;
+    if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return false;
+    this.versionMinor = minor - 48;
+    this.statusCode = d0 * 100 + d1 * 10 + d2;
+    return true;
   }
 
   private beginValue(): void {
