@@ -31,6 +31,7 @@ export async function runReady(spec: ReadyTaskSpec, context: TaskContext, option
   const deadlineMs = Date.now() + timeoutMs;
   let polls = 0;
   let missing = "no answer yet";
+  let observed: string | undefined;
   for (;;) {
     throwIfCancelled(context.signal, `ready ${what}`);
     polls++;
@@ -38,12 +39,16 @@ export async function runReady(spec: ReadyTaskSpec, context: TaskContext, option
     try {
       const answer = await client.request({ method: "GET", path }, AbortSignal.any([context.signal, AbortSignal.timeout(Math.min(POLL_REQUEST_TIMEOUT_MS, leftMs))]));
       missing = evaluate(answer.status, answer.body, spec.condition) ?? "";
+      observed = missing;
       if (missing === "") {
         return { attempts: polls, detail: { object: what, ...(spec.condition ? { condition: spec.condition } : {}), polls, waitedMs: timeoutMs - Math.max(0, deadlineMs - Date.now()) } };
       }
     } catch (error) {
       throwIfCancelled(context.signal, `ready ${what}`);
-      missing = error instanceof AttemptFailure ? error.message : error instanceof Error ? error.message : String(error);
+      // A poll cut short by the task's own deadline says nothing new about the object: keep what
+      // the last answer said (e.g. "condition Available is False") rather than the abort.
+      const cutByDeadline = Date.now() >= deadlineMs && observed !== undefined;
+      if (!cutByDeadline) missing = error instanceof AttemptFailure ? error.message : error instanceof Error ? error.message : String(error);
     }
     const remainingMs = deadlineMs - Date.now();
     if (remainingMs <= 0) break;
