@@ -34,6 +34,6 @@ export { remainderShards } from "./load/load-task.js";
 export type { RunStateStore, StoredRun, LoadRunnerOptions } from "./load/load-task.js";
 export { assess, assessResult, analyzeDocument, renderAssessmentText, benchAssessment } from "./assessment/index.js";
 export type { Assessment, AssessmentInput } from "./assessment/index.js";
-export { createActionRunners, createSecretResolver } from "./actions/index.js";
+export { actionRunnerTable, createActionRunners, createSecretResolver } from "./actions/index.js";
 export type { ActionRunners, ActionOptions, SecretResolverOptions } from "./actions/index.js";
 export { customMetricsRunner } from "./metrics-backends/index.js";
