@@ -120,10 +120,15 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
     if (!nc.isClosed()) nc.publish(SUBJECTS.hello, hello);
   };
 
+  let lastReplyMs = Date.now();
+  let tripped = false;
   const subscriptions: Subscription[] = [];
   subscriptions.push(
     nc.subscribe(controlSubject(agentId), {
       callback: (_err, msg) => {
+        // A control message is word from the coordinator as good as a heartbeat reply.
+        lastReplyMs = Date.now();
+        tripped = false;
         void runtime.handleControl(msg.data).then((reply) => {
           if (msg.reply) msg.respond(reply);
         });
@@ -133,8 +138,6 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
   );
 
   // Heartbeats, clock offset, dead-man switch.
-  let lastReplyMs = Date.now();
-  let tripped = false;
   let trips = 0;
   let inFlight = false;
   let offsetMs = 0;

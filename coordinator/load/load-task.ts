@@ -131,6 +131,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   let startAtMs = stored?.startAtMs ?? 0;
   let redistributions = 0;
   for (const shard of shards) merger.expectShard(shard.agent.id, shard.shardId);
+  const originalShards = [...shards];
   for (const shard of stored?.shards ?? []) if (shard.abandoned) merger.recordDone(pb.ShardDone.create({ runId, agentId: shard.agentId, shardId: shard.shardId, outcome: "lost" }));
   if (stored) {
     events.push({ time: new Date().toISOString(), type: "info", message: `coordinator restarted: resumed run ${runId}` });
@@ -280,7 +281,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   if (!conservation.ok) log.error({ mismatches: conservation.mismatches }, "conservation check failed");
   const summary: LoadSummary = {
     agents: [...new Set(shards.map((s) => s.agent.id))],
-    startSkewMs: merger.startSkewMs(),
+    startSkewMs: redistributions > 0 ? originalSkewMs() : merger.startSkewMs(),
     durationMs,
     conservation,
     errors: errorsByVersion,
@@ -357,6 +358,12 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
           ),
         ),
     );
+  }
+
+  /** Start skew of the shards planned at the start (redistributed shards start later by design). */
+  function originalSkewMs(): number {
+    const starts = originalShards.map((s) => Number(merger.doneOf(s.agent.id, s.shardId)?.startedAtMs ?? 0)).filter((t) => t > 0);
+    return starts.length < 2 ? 0 : Math.max(...starts) - Math.min(...starts);
   }
 
   function countReport(report: IntervalReport): void {

@@ -134,15 +134,21 @@ export class NatsAgentLink implements AgentLink {
    * ignores reports it already has.
    */
   async replayRun(runId: string, handler: AgentEventHandler): Promise<() => void> {
-    const consumer = await this.js.consumers.get(SUBJECTS.reportsStream, {
-      filterSubjects: runSubjects(runId),
+    // An ephemeral consumer (no acks) from the stream's first message of the run; the server
+    // removes it once it has been idle for a minute (e.g. after a crash).
+    const info = await this.jsm.consumers.add(SUBJECTS.reportsStream, {
+      filter_subject: runSubjects(runId),
       deliver_policy: DeliverPolicy.All,
+      ack_policy: AckPolicy.None,
+      inactive_threshold: nanos(60_000),
     });
+    const consumer = await this.js.consumers.get(SUBJECTS.reportsStream, info.name);
     const messages = await consumer.consume({ max_messages: 1000, callback: (m) => this.deliverRunMessage(m, [handler], false) });
     this.replays.add(messages);
     return () => {
       this.replays.delete(messages);
       messages.stop();
+      void this.jsm.consumers.delete(SUBJECTS.reportsStream, info.name).catch(() => undefined);
     };
   }
 

@@ -1,0 +1,86 @@
+/**
+ * When the coordinator goes away: agents stop their load by themselves (dead-man switch), and a
+ * coordinator killed mid-run and restarted with the same --state-id resumes the run with no report
+ * lost.
+ */
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { cleanupAll, makeTempDir, startHttpTarget, startNatsServer, startProcess, waitUntil } from "../../harness/index.js";
+import type { ResultDocument } from "../../../core/index.js";
+import { cliCommand, httpExperiment, requestCount, runYaml, startAgents, startCoordinator } from "./support.js";
+
+after(cleanupAll);
+
+void describe("coordinator loss", { timeout: 120_000 }, () => {
+  void it("dead-man switch: an agent that stops hearing the coordinator stops its load", async (t) => {
+    const target = await startHttpTarget({ delayMs: 1 });
+    t.after(() => target.close());
+    const nats = await startNatsServer();
+    t.after(() => nats.stop());
+    const agents = await startAgents(nats.url, ["d1"], ["--dead-man", "2s"]);
+    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    const coordinator = await startCoordinator(nats.url, 1);
+
+    // A long duration-mode run; the coordinator vanishes without cancelling it.
+    const running = runYaml(coordinator.link, httpExperiment(target.url, { durationS: 60, qps: 100, connections: 2 })).catch((error: unknown) => error);
+    await waitUntil(() => target.served() > 100, { timeoutMs: 15_000, what: "load to be flowing" });
+    await coordinator.link.nc.close();
+    const goneAtMs = Date.now();
+
+    // Within the dead-man time (2 s) plus a heartbeat and the cancel grace, the served count stops growing.
+    let last = target.served();
+    let stableSinceMs = Date.now();
+    await waitUntil(
+      () => {
+        const now = target.served();
+        if (now !== last) {
+          last = now;
+          stableSinceMs = Date.now();
+        }
+        return Date.now() - stableSinceMs >= 1500;
+      },
+      { timeoutMs: 12_000, intervalMs: 100, what: "the target's served count to stop growing" },
+    );
+    assert.ok(stableSinceMs - goneAtMs <= 8000, `load stopped ${stableSinceMs - goneAtMs} ms after the coordinator vanished`);
+    assert.ok(stableSinceMs - goneAtMs >= 1500, "the load kept going until the dead-man time had passed");
+    assert.match(agents[0]?.handle.stderr() ?? "", /dead-man switch/);
+    await coordinator.link.close().catch(() => undefined);
+    void running;
+  });
+
+  void it("a coordinator killed mid-run and restarted with the same --state-id resumes the run; no report lost", async (t) => {
+    const target = await startHttpTarget({ delayMs: 2 });
+    t.after(() => target.close());
+    const nats = await startNatsServer();
+    t.after(() => nats.stop());
+    const agents = await startAgents(nats.url, ["r1", "r2", "r3"]);
+    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    const dir = await makeTempDir("assay-resume");
+    const file = join(dir, "experiment.yaml");
+    await writeFile(file, httpExperiment(target.url, { numRequests: 1200, qps: 150, connections: 6 }));
+    const out = join(dir, "result.json");
+
+    const { command, args } = cliCommand();
+    const runArgs = [...args, "run", file, "--nats", nats.url, "--agents", "3", "--state-id", "resume-test", "--no-progress", "-o", "json", "--out", out];
+    const first = await startProcess(command, runArgs, { name: "coordinator #1" });
+    t.after(() => first.stop());
+    await waitUntil(() => target.served() > 300, { timeoutMs: 20_000, what: "load to be flowing" });
+    first.kill();
+    await first.exited;
+    const servedAtKill = target.served();
+
+    const second = await startProcess(command, runArgs, { name: "coordinator #2" });
+    t.after(() => second.stop());
+    const code = await second.exited;
+    assert.equal(code, 0, second.stderr().slice(-2000));
+    const result = JSON.parse(second.stdout()) as ResultDocument;
+    assert.ok(target.served() > servedAtKill, "the agents kept running while the coordinator was away");
+    assert.equal(result.failure, null, result.failure ?? "");
+    assert.equal(requestCount(result), 1200, "every report of the run was merged, before and after the restart");
+    assert.equal(result.load?.conservation.ok, true, result.load?.conservation.mismatches.join("; "));
+    assert.ok((result.load?.events ?? []).some((e) => e.type === "info" && /resumed/.test(e.message)), "the result records the resume");
+    assert.equal(target.served(), 1200, "the target served exactly the requested count: nothing was re-run");
+  });
+});
