@@ -2,8 +2,8 @@
  * Which task runners and assessment layer the CLI gives the coordinator, in one place, so every
  * command (run, demo, the coordinator service) runs experiments the same way.
  */
-import { actionRunnerTable, assessResult, createSecretResolver, customMetricsRunner } from "../coordinator/index.js";
-import type { BayesianAssessor, SecretResolver, TaskRunner } from "../coordinator/index.js";
+import { actionRunnerTable, assessResult, customMetricsRunner } from "../coordinator/index.js";
+import type { BayesianAssessor, TaskRunner } from "../coordinator/index.js";
 import type { TaskName } from "../core/index.js";
 
 export function defaultRunners(): Partial<Record<TaskName, TaskRunner>> {
@@ -12,8 +12,4 @@ export function defaultRunners(): Partial<Record<TaskName, TaskRunner>> {
 
 export function defaultBayesian(): BayesianAssessor | undefined {
   return (spec, result, slos) => assessResult(spec, result, slos);
-}
-
-export function defaultSecrets(): SecretResolver {
-  return createSecretResolver();
 }

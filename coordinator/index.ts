@@ -2,7 +2,7 @@
  * coordinator: runs experiments against agents reached through an AgentLink. The CLI and the
  * long-running service import only this entry.
  */
-export { runExperiment, checkRunnable, conditionContext, envSecretResolver } from "./runner/run-experiment.js";
+export { runExperiment, checkRunnable, conditionContext } from "./runner/run-experiment.js";
 export type { RunEvent, RunExperimentOptions } from "./runner/run-experiment.js";
 export { evaluateSlos, createAssessRunner } from "./tasks/assess.js";
 export type { BayesianAssessor } from "./tasks/assess.js";

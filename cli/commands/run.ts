@@ -14,7 +14,7 @@ import { parseFlags, positiveInteger, requirePositional } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import { OutputFormat, parseOutputFormat, write } from "../output.js";
 import type { CliIo } from "../output.js";
-import { defaultBayesian, defaultRunners, defaultSecrets } from "../wiring.js";
+import { defaultBayesian, defaultRunners } from "../wiring.js";
 
 export const RUN_USAGE = `usage: assay run FILE [options]
 
@@ -134,7 +134,6 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
       signal: controller.signal,
       policy: { allowRunTask: options.allowRunTask },
       runners: { ...defaultRunners(), ...(remote?.runners ?? {}) },
-      secrets: defaultSecrets(),
       ...(bayesian ? { bayesian } : {}),
       ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
       onEvent: (event: RunEvent) => progress && onProgressEvent(event, progress),

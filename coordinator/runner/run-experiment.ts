@@ -25,6 +25,7 @@ import type {
   TaskResult,
   TaskSpec,
 } from "../../core/index.js";
+import { createSecretResolver } from "../actions/index.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
@@ -102,7 +103,8 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
   };
   const emit = (event: RunEvent): void => options.onEvent?.(event);
   const policy: RunnerPolicy = { allowRunTask: false, kubeconfig: undefined, ...options.policy };
-  const secrets = options.secrets ?? envSecretResolver();
+  // One resolver per experiment, so the values it scrubs from outputs are this experiment's.
+  const secrets = options.secrets ?? createSecretResolver({ kubeconfig: policy.kubeconfig });
   emit({ type: "experiment-started", name: experiment.name, tasks: experiment.tasks.length });
 
   let stopped = false;
@@ -252,23 +254,6 @@ function taskContext(entry: TaskEntry, result: ResultDocument, parts: ContextPar
       result[key] = value;
     },
     emit: parts.emit,
-  };
-}
-
-/** Resolves `env:NAME` references from the environment (the action tasks bring a fuller resolver). */
-export function envSecretResolver(): SecretResolver {
-  const known = new Set<string>();
-  return {
-    resolve(reference: string): Promise<string> {
-      const name = reference.startsWith("env:") ? reference.slice(4) : reference;
-      const value = process.env[name];
-      if (value === undefined) {
-        return Promise.reject(new ConfigurationError(ErrorCode.MissingField, `secret ${reference}: environment variable ${name} is not set`));
-      }
-      known.add(value);
-      return Promise.resolve(value);
-    },
-    knownValues: () => [...known],
   };
 }
 
