@@ -50,6 +50,25 @@ void describe("coordinator loss", { timeout: 120_000 }, () => {
     void running;
   });
 
+  void it("all agents gone: the experiment fails with a clear message, no hang", async (t) => {
+    const target = await startHttpTarget({ delayMs: 1 });
+    t.after(() => target.close());
+    const nats = await startNatsServer();
+    t.after(() => nats.stop());
+    const agents = await startAgents(nats.url, ["g1", "g2"]);
+    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    const coordinator = await startCoordinator(nats.url, 2);
+    t.after(() => coordinator.link.close());
+    const running = runYaml(coordinator.link, httpExperiment(target.url, { durationS: 60, qps: 50, connections: 2 }));
+    await waitUntil(() => target.served() > 50, { timeoutMs: 15_000, what: "load to be flowing" });
+    const killedAtMs = Date.now();
+    for (const agent of agents) agent.handle.kill();
+    const result = await running;
+    assert.ok(Date.now() - killedAtMs < 10_000, "the run ended promptly");
+    assert.match(result.failure ?? "", /all 2 agents were lost/);
+    assert.equal(result.load?.events.filter((e) => e.type === "agent-lost").length, 2);
+  });
+
   void it("a coordinator killed mid-run and restarted with the same --state-id resumes the run; no report lost", async (t) => {
     const target = await startHttpTarget({ delayMs: 2 });
     t.after(() => target.close());
