@@ -8,7 +8,8 @@
  * Sections: throughput (closed model vs autocannon and wrk against nginx, generator and target
  * pinned to different cores), open (5,000 qps for 10 s: achieved rate, drops, scheduling lag),
  * memory (agent process RSS at 10 s and 60 s of a long run), assessment (10 versions × 3 rewards
- * × 5 SLOs), watchers (100 watchers of one experiment: delivery lag, coordinator CPU).
+ * × 5 SLOs), watchers (100 watchers of one experiment: delivery lag, coordinator CPU), scale (coordinator with 100/500/1,000
+ * simulated agents over NATS).
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -16,6 +17,7 @@ import { availableParallelism } from "node:os";
 import { benchAssessment } from "../../coordinator/index.js";
 import { startNginx } from "./nginx.js";
 import { benchWatchers } from "./watchers.js";
+import { benchCoordinatorScale } from "./coordinator-scale.js";
 import { repoRoot, runAssay, runAutocannon, runWrk } from "./generators.js";
 import type { GeneratorResult } from "./generators.js";
 import { mkdtemp, writeFile, rm } from "node:fs/promises";
@@ -32,6 +34,16 @@ type Section = (url: string) => Promise<void>;
 const fmt = (n: number, digits = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 const sections: Record<string, Section> = {
+  async scale() {
+    console.log("\n## Coordinator scale: simulated agents over NATS, one report per agent per second (goal at 1,000: < 25% of a core, merge lag p99 < 1 s)\n");
+    const rows = await benchCoordinatorScale([100, 500, 1000], 15);
+    console.log("| agents | reports | CPU per report (µs) | share of one core | merge lag p50 (ms) | merge lag p99 (ms) | RSS growth (MiB) | heap (MiB) | counts exact |");
+    console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (const r of rows) {
+      console.log(`| ${r.agents} | ${fmt(r.reports)} | ${fmt(r.cpuPerReportUs)} | ${fmt(r.coreShare * 100, 1)}% | ${fmt(r.mergeLagP50Ms, 1)} | ${fmt(r.mergeLagP99Ms, 1)} | ${fmt(r.rssGrowthMiB, 1)} | ${fmt(r.heapUsedMiB, 1)} | ${r.requestCountOk ? "yes" : "NO"} |`);
+    }
+  },
+
   async watchers() {
     console.log("\n## 100 watchers on one running experiment (coordinator service, local agents)\n");
     const r = await benchWatchers({ watchers: 100 });
