@@ -119,7 +119,16 @@ class FastExchange implements Exchange {
     this.active = true;
     client.inFlight += 1;
     this.parser.begin(client.noResponseBody);
-    const socket = this.socket ?? this.connect();
+    let socket = this.socket;
+    if (socket === null) {
+      try {
+        socket = this.connect();
+      } catch (error) {
+        // net.connect throws synchronously for arguments it refuses (e.g. port 0).
+        this.fail(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+    }
     socket.write(client.requestBytes);
   }
 
