@@ -1,8 +1,9 @@
 /**
  * The seam between the load models and the HTTP implementation. A model owns a few "slots" (one
  * request in flight each); each slot owns one reusable Exchange, so the hot path allocates no
- * per-request objects of ours. undici (engine/undici-client.ts) implements it today; a raw-socket
- * HTTP/1.1 fast path can implement the same interface later.
+ * per-request objects of ours. Two implementations: a raw-socket HTTP/1.1 fast path
+ * (engine/fast-client.ts) and undici (engine/undici-client.ts); engine/choose-client.ts picks one
+ * per series.
  */
 
 /** Receives the outcome of the exchange's current request: exactly one call per `send()`. */
