@@ -23,5 +23,7 @@ if (files.length === 0) {
   console.error("no test files found under dist/test (did the build run?)");
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root });
+// --test-force-exit: a test file whose tests have all finished exits even if a handle it leaked
+// (a timer, a socket) would keep it alive; the harness's exit hook still kills its child processes.
+const result = spawnSync(process.execPath, ["--test", "--test-force-exit", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root });
 process.exit(result.status ?? 1);
