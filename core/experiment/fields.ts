@@ -122,6 +122,33 @@ export function checkUrl(ctx: ParseContext, node: TreeNode, field: string, secre
   return text;
 }
 
+/**
+ * Kubernetes' `valueFrom: {secretKeyRef: {name, key, namespace?}}` in place of a string: becomes the
+ * reference `${secret:[namespace/]name/key}` that an action resolves at run time (never at parse
+ * time: the value must not end up in the experiment model).
+ */
+export function checkValueFrom(ctx: ParseContext, node: MapNode, field: string): string | undefined {
+  const outer = Fields.of(ctx, node, field, ["valueFrom"], "a secret reference");
+  const valueFrom = outer?.present("valueFrom");
+  if (!outer || valueFrom === undefined) {
+    if (outer) outer.missing("valueFrom", "a map here must be {valueFrom: {secretKeyRef: {name, key, namespace?}}}");
+    return undefined;
+  }
+  const from = Fields.of(ctx, valueFrom, childPath(field, "valueFrom"), ["secretKeyRef"], "valueFrom");
+  const refNode = from?.present("secretKeyRef");
+  if (!from || refNode === undefined) {
+    if (from) from.missing("secretKeyRef", "valueFrom supports secretKeyRef (a Kubernetes Secret)");
+    return undefined;
+  }
+  const ref = Fields.of(ctx, refNode, childPath(childPath(field, "valueFrom"), "secretKeyRef"), ["name", "key", "namespace"], "secretKeyRef");
+  if (!ref) return undefined;
+  const name = ref.string("name", { required: true, nonEmpty: true });
+  const key = ref.string("key", { required: true, nonEmpty: true });
+  const namespace = ref.string("namespace", { nonEmpty: true });
+  if (name === undefined || key === undefined) return undefined;
+  return `\${secret:${namespace === undefined ? "" : `${namespace}/`}${name}/${key}}`;
+}
+
 /** A map of strings; numbers and booleans are written as text (`X-Version: 2`). */
 export function checkStringMap(ctx: ParseContext, node: TreeNode, field: string): Record<string, string> | undefined {
   if (node.kind !== "map") {
@@ -230,12 +257,14 @@ export class Fields {
     this.ctx.problems.report(ErrorCode.Contradiction, anchor, this.pathOf(second), message.replace("{first}", first));
   }
 
-  string(key: string, options: { required?: boolean; nonEmpty?: boolean } = {}): string | undefined {
+  /** With `secretReference`, a `valueFrom: {secretKeyRef}` map is accepted too (see checkValueFrom). */
+  string(key: string, options: { required?: boolean; nonEmpty?: boolean; secretReference?: boolean } = {}): string | undefined {
     const value = this.present(key);
     if (value === undefined) {
       if (options.required) this.missing(key);
       return undefined;
     }
+    if (options.secretReference && value.kind === "map") return checkValueFrom(this.ctx, value, this.pathOf(key));
     return checkString(this.ctx, value, this.pathOf(key), options.nonEmpty === undefined ? {} : { nonEmpty: options.nonEmpty });
   }
 
@@ -276,6 +305,7 @@ export class Fields {
       if (options.required) this.missing(key);
       return undefined;
     }
+    if (options.secretReference && value.kind === "map") return checkValueFrom(this.ctx, value, this.pathOf(key));
     return checkUrl(this.ctx, value, this.pathOf(key), options.secretReference ?? false);
   }
 

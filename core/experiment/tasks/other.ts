@@ -189,7 +189,7 @@ export function parseGithubTask(ctx: ParseContext, withNode: TreeNode, path: str
   const before = ctx.problems.count;
   const owner = f.string("owner", { required: true });
   const repo = f.string("repo", { required: true });
-  const token = f.string("token", { required: true });
+  const token = f.string("token", { required: true, secretReference: true });
   if (f.has("eventType") && f.has("workflow")) {
     f.contradiction("eventType", "workflow", "eventType (repository_dispatch) and workflow (workflow_dispatch) are two different calls; write one");
   }
