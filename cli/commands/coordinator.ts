@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { startLocalAgents } from "../../agent/index.js";
 import {
   connectNatsLink,
+  natsRunStateStore,
   defaultConfig,
   kvStore,
   loadConfigFile,
@@ -17,7 +18,7 @@ import {
   tokenAuthenticator,
   DEFAULT_LISTEN,
 } from "../../coordinator/index.js";
-import type { CoordinatorConfig, ExperimentStore, ServerTls } from "../../coordinator/index.js";
+import type { CoordinatorConfig, ExperimentStore, RunStateStore, ServerTls } from "../../coordinator/index.js";
 import { ConfigurationError, ErrorCode, ValidationError, createLogger, startCoordinatorOps } from "../../core/index.js";
 import type { AgentLink } from "../../core/index.js";
 import { parseFlags, positiveInteger } from "../args.js";
@@ -93,10 +94,12 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
   const logger = createLogger({ name: "coordinator", level: io.env["ASSAY_LOG_LEVEL"] ?? "info" });
   let link: AgentLink;
   let store: ExperimentStore;
+  let runState: RunStateStore | undefined;
   if (values.nats !== undefined) {
     const nats = await connectNatsLink({ natsUrl: values.nats, logger, durableName: "assay-coordinator", auth: await natsAuthFromFlags(values) });
     link = nats;
     store = kvStore(await nats.stateBucket());
+    runState = natsRunStateStore(nats);
   } else {
     link = await startLocalAgents({ count: localAgents ?? 1, logger });
     store = await openFileStore(values["state-dir"] ?? join(io.cwd, ".assay", "coordinator"));
@@ -116,6 +119,7 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
       ...(tls ? { tls } : {}),
       runners: defaultRunners(),
       ...(bayesian ? { bayesian } : {}),
+      ...(runState ? { runState } : {}),
       policy: { allowRunTask: values["allow-run"] ?? false },
       ...(reportIntervalMs ? { reportIntervalMs } : {}),
     });

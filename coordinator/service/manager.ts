@@ -15,6 +15,7 @@ import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument, TaskNam
 import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
+import type { RunStateStore } from "../load/load-task.js";
 import type { LoadSnapshotData } from "../load/snapshot.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
@@ -47,6 +48,12 @@ export interface ExperimentManagerOptions {
   readonly watcherBuffer?: number;
   /** How long Cancel waits for a running experiment to stop (default 5000 ms). */
   readonly cancelWaitMs?: number;
+  /**
+   * Where load tasks store their run plans (NATS key-value). With it, an experiment that was
+   * running when the coordinator stopped is resumed after a restart (its load task re-attaches to
+   * the run in flight and replays the reports stream) instead of being marked failed.
+   */
+  readonly runState?: RunStateStore;
 }
 
 export interface SubmitInput {
@@ -88,6 +95,18 @@ export class ExperimentManager {
     };
   }
 
+  /** With a run-state store, each experiment's load tasks keep their plan under its id. */
+  private runnersFor(id: string): Partial<Record<TaskName, TaskRunner>> {
+    const runState = this.options.runState;
+    if (!runState || this.options.runners?.http) return this.runners;
+    const http = createHttpLoadRunner({
+      link: this.options.link,
+      state: { store: runState, key: id },
+      ...(this.options.reportIntervalMs ? { reportIntervalMs: this.options.reportIntervalMs } : {}),
+    }) as TaskRunner;
+    return { ...this.runners, http };
+  }
+
   /** Loads what the store holds: finished ones as they were, queued ones back in the queue. */
   static async open(options: ExperimentManagerOptions): Promise<ExperimentManager> {
     const manager = new ExperimentManager(options);
@@ -101,7 +120,8 @@ export class ExperimentManager {
     const records = (await this.options.store.list()).sort((a, b) => a.order - b.order);
     for (const record of records) {
       this.nextOrder = Math.max(this.nextOrder, record.order + 1);
-      if (record.state === State.EXPERIMENT_STATE_RUNNING) {
+      const resume = record.state === State.EXPERIMENT_STATE_RUNNING && this.options.runState !== undefined;
+      if (record.state === State.EXPERIMENT_STATE_RUNNING && !resume) {
         record.state = State.EXPERIMENT_STATE_FAILED;
         record.failure = "coordinator restarted while the experiment ran";
         record.finishedAtMs = Date.now();
@@ -109,7 +129,16 @@ export class ExperimentManager {
       }
       const entry = this.newEntry(record, undefined);
       this.entries.set(record.id, entry);
-      if (record.state === State.EXPERIMENT_STATE_QUEUED) {
+      if (resume) {
+        // Runs again from its first task; its load task finds the stored plan and re-attaches.
+        try {
+          entry.experiment = this.parse(record.experimentYaml, record.source, record.overrides);
+          this.queue.unshift(entry);
+          this.log.info({ id: record.id }, "resuming an experiment that was running when the coordinator stopped");
+        } catch (error) {
+          await this.finishWithoutRun(entry, State.EXPERIMENT_STATE_FAILED, `cannot parse after restart: ${toAssayError(error).message}`);
+        }
+      } else if (record.state === State.EXPERIMENT_STATE_QUEUED) {
         try {
           entry.experiment = this.parse(record.experimentYaml, record.source, record.overrides);
           this.queue.push(entry);
@@ -255,7 +284,7 @@ export class ExperimentManager {
         link: this.options.link,
         logger: log,
         signal: entry.controller.signal,
-        runners: wrapRunners(this.runners, entry),
+        runners: wrapRunners(this.runnersFor(record.id), entry),
         ...(this.options.bayesian ? { bayesian: this.options.bayesian } : {}),
         ...(this.options.policy ? { policy: this.options.policy } : {}),
         ...(this.options.reportIntervalMs ? { reportIntervalMs: this.options.reportIntervalMs } : {}),

@@ -9,6 +9,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { ConfigurationError, ErrorCode, ValidationError } from "../../core/index.js";
 import type { AgentLink, Logger, TaskName , api } from "../../core/index.js";
+import type { RunStateStore } from "../load/load-task.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
 import type { RunnerPolicy, TaskRunner } from "../tasks/types.js";
 import { openAuthenticator } from "./auth.js";
@@ -40,6 +41,8 @@ export interface CoordinatorServiceOptions {
   readonly tls?: ServerTls;
   readonly runners?: Partial<Record<TaskName, TaskRunner>>;
   readonly bayesian?: BayesianAssessor;
+  /** Run plans of load tasks (NATS key-value): running experiments resume after a restart. */
+  readonly runState?: RunStateStore;
   readonly policy?: Partial<RunnerPolicy>;
   readonly reportIntervalMs?: number;
   readonly ringSize?: number;
@@ -96,6 +99,7 @@ export async function startCoordinatorService(options: CoordinatorServiceOptions
     ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
     ...(options.ringSize ? { ringSize: options.ringSize } : {}),
     ...(options.watcherBuffer ? { watcherBuffer: options.watcherBuffer } : {}),
+    ...(options.runState ? { runState: options.runState } : {}),
   });
 
   const { packageDefinition, proto } = loadCoordinatorService();
