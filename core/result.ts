@@ -53,7 +53,7 @@ export interface SeriesHistograms {
 
 export interface LoadEvent {
   time: string;
-  type: "agent-joined" | "agent-lost" | "redistributed" | "degraded" | "late-report" | "interrupted" | "info";
+  type: "agent-joined" | "agent-lost" | "agent-drained" | "redistributed" | "degraded" | "late-report" | "interrupted" | "info";
   agentId?: string;
   message: string;
 }

@@ -124,6 +124,9 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   const merger = new RunMerger();
   const events: LoadEvent[] = stored ? [...stored.events] : [];
   const lostAgents = new Set<string>();
+  /** Agents that handed their shards back (draining); they get no share of a redistribution. */
+  const departed = new Set<string>();
+  let coordinatorCancelled = false;
   const abandoned = new Set<string>(stored ? stored.shards.filter((s) => s.abandoned).map((s) => s.shardId) : []);
   const shardCounts = new Map<string, ShardCounts>();
   const background = new Set<Promise<void>>();
@@ -160,7 +163,10 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
       }
       case "done": {
         const done = decodeOrNull(() => pb.ShardDone.decode(event.payload), log, event.agentId);
-        if (done?.runId === runId) merger.recordDone(done);
+        if (done?.runId === runId) {
+          merger.recordDone(done);
+          if (done.outcome === "cancelled" && !coordinatorCancelled && !abandoned.has(done.shardId)) onHandedBack(done.agentId, done.shardId, done.errorMessage);
+        }
         event.ack();
         break;
       }
@@ -349,7 +355,22 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
     }
   }
 
+  /**
+   * An agent stopped a shard the coordinator did not cancel (it is draining on SIGTERM): its final
+   * report and ShardDone hold exactly what it did, and the rest goes to the other agents, like a
+   * lost agent's share, so the totals stay exact.
+   */
+  function onHandedBack(agentId: string, shardId: string, reason: string): void {
+    const shard = shards.find((s) => s.agent.id === agentId && s.shardId === shardId);
+    if (!shard || !started) return;
+    departed.add(agentId);
+    events.push({ time: new Date().toISOString(), type: "agent-drained", agentId, message: `agent handed back shard ${shardId}${reason ? ` (${reason})` : ""}` });
+    log.info({ agentId, shardId }, "agent handed back its shard");
+    track(redistribute([shard]));
+  }
+
   async function cancelAll(reason: string): Promise<void> {
+    coordinatorCancelled = true;
     await Promise.all(
       shards
         .filter((shard) => !merger.doneOf(shard.agent.id, shard.shardId) && !lostAgents.has(shard.agent.id) && !abandoned.has(shard.shardId))
@@ -429,7 +450,9 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   /** Gives the unfinished part of `lost` shards to the surviving agents of this run, as new shards. */
   async function redistribute(lost: readonly PlannedShard[]): Promise<void> {
     const alive = new Set(link.agents().map((a) => a.id));
-    const survivors = [...new Map(shards.filter((s) => !lostAgents.has(s.agent.id) && alive.has(s.agent.id)).map((s) => [s.agent.id, s.agent])).values()];
+    const survivors = [
+      ...new Map(shards.filter((s) => !lostAgents.has(s.agent.id) && !departed.has(s.agent.id) && alive.has(s.agent.id)).map((s) => [s.agent.id, s.agent])).values(),
+    ];
     if (survivors.length === 0) {
       events.push({ time: new Date().toISOString(), type: "degraded", message: "no surviving agent to take over the lost share" });
       return;
