@@ -37,3 +37,5 @@ export type { Assessment, AssessmentInput } from "./assessment/index.js";
 export { actionRunnerTable, createActionRunners, createSecretResolver } from "./actions/index.js";
 export type { ActionRunners, ActionOptions, SecretResolverOptions } from "./actions/index.js";
 export { customMetricsRunner } from "./metrics-backends/index.js";
+export type { ManagerTelemetry } from "./service/manager.js";
+export type { LoadTelemetry } from "./load/load-task.js";

@@ -24,7 +24,7 @@ import {
   reportMessageId,
   reportSubject,
 } from "../../core/index.js";
-import type { CoordinatorPort, Logger, NatsAuth } from "../../core/index.js";
+import type { CoordinatorPort, IntervalReport, Logger, NatsAuth } from "../../core/index.js";
 import { AgentRuntime } from "../runtime.js";
 import type { HttpClientFactory } from "../shard.js";
 import { AGENT_VERSION } from "../version.js";
@@ -45,6 +45,8 @@ export interface NatsAgentOptions {
   readonly logger: Logger;
   /** HTTP client per series (tests, benches); default undici. */
   readonly clientFactory?: HttpClientFactory;
+  /** Called after each interval report was persisted (ops metrics count requests from it). */
+  readonly onReportSent?: (report: IntervalReport) => void;
 }
 
 export interface NatsAgentHandle {
@@ -53,6 +55,8 @@ export interface NatsAgentHandle {
   readonly connection: NatsConnection;
   /** Times the dead-man switch stopped the load. */
   deadManTrips(): number;
+  /** Milliseconds since the coordinator last answered (a heartbeat or a control message). */
+  coordinatorSilentMs(): number;
   /** Current clock offset estimate (coordinator clock minus agent clock, ms). */
   clockOffsetMs(): number;
   /** Cancels every shard (their final reports are sent, up to `graceMs`), then drains the connection. */
@@ -95,6 +99,7 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
     sendReport: async (payload) => {
       const report = pb.IntervalReport.decode(payload);
       await publishPersisted(js, reportSubject(report.runId), payload, reportMessageId(agentId, report.shardId, report.seq), log, () => nc.isClosed());
+      options.onReportSent?.(report);
     },
     sendDone: async (payload) => {
       const done = pb.ShardDone.decode(payload);
@@ -202,6 +207,7 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
     runtime,
     connection: nc,
     deadManTrips: () => trips,
+    coordinatorSilentMs: () => Date.now() - lastReplyMs,
     clockOffsetMs: () => offsetMs,
     closed,
     stop: async (reason = "agent shutting down", graceMs = 5000) => {

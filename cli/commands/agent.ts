@@ -5,8 +5,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { startNatsAgent, startSimulatedAgents } from "../../agent/index.js";
+import type { NatsAgentHandle } from "../../agent/index.js";
 import { ErrorCode, ValidationError, createLogger, parseDurationMs, startAgentOps } from "../../core/index.js";
-import type { NatsAuth } from "../../core/index.js";
+import type { AgentMetrics, IntervalReport, NatsAuth } from "../../core/index.js";
 import { parseFlags, positiveInteger } from "../args.js";
 import type { FlagSpec } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
@@ -111,35 +112,54 @@ export async function agentCommand(argv: readonly string[], io: CliIo): Promise<
 
   let stop: () => Promise<void>;
   let closed: Promise<void>;
-  let opsSources: { ready: () => boolean; deadManTrips?: () => number } = { ready: () => true };
-  if (simulate) {
-    const sim = await startSimulatedAgents({
-      natsUrl: values.nats,
-      count: simulate,
-      auth,
-      logger,
-      labels,
-      ...(values.name ? { idPrefix: values.name } : {}),
-    });
-    await write(io.stdout, `assay agent: ${simulate} simulated agents registered with ${values.nats}\n`);
-    stop = () => sim.stop();
-    closed = sim.closed;
-  } else {
-    const agent = await startNatsAgent({
-      natsUrl: values.nats,
-      labels,
-      auth,
-      logger,
-      ...(values.name ? { agentId: values.name } : {}),
-      ...(capacity ? { capacity } : {}),
-      ...(deadManMs !== undefined ? { deadManMs } : {}),
-    });
-    await write(io.stdout, `assay agent: ${agent.agentId} registered with ${values.nats}\n`);
-    stop = () => agent.stop();
-    closed = agent.closed;
-    opsSources = { ready: () => !agent.connection.isClosed(), deadManTrips: () => agent.deadManTrips() };
+  // The ops endpoint starts first so that the agent can count into its metrics from the first report.
+  let agentHandle: NatsAgentHandle | undefined;
+  const ops =
+    values["ops-listen"] === undefined
+      ? undefined
+      : await startAgentOps({
+          listen: values["ops-listen"],
+          logger,
+          ready: () => (simulate ? true : agentHandle !== undefined && !agentHandle.connection.isClosed()),
+          deadManTrips: () => agentHandle?.deadManTrips() ?? 0,
+          shardsRunning: () => agentHandle?.runtime.runIds().length ?? 0,
+          // Heartbeats are answered every second; three missed ones mean the coordinator is away.
+          coordinatorConnected: () => agentHandle !== undefined && agentHandle.coordinatorSilentMs() < 3000,
+        });
+  const countReport = ops ? (report: IntervalReport): void => countIntoMetrics(ops.metrics, report) : undefined;
+  try {
+    if (simulate) {
+      const sim = await startSimulatedAgents({
+        natsUrl: values.nats,
+        count: simulate,
+        auth,
+        logger,
+        labels,
+        ...(values.name ? { idPrefix: values.name } : {}),
+      });
+      await write(io.stdout, `assay agent: ${simulate} simulated agents registered with ${values.nats}\n`);
+      stop = () => sim.stop();
+      closed = sim.closed;
+    } else {
+      const agent = await startNatsAgent({
+        natsUrl: values.nats,
+        labels,
+        auth,
+        logger,
+        ...(values.name ? { agentId: values.name } : {}),
+        ...(capacity ? { capacity } : {}),
+        ...(deadManMs !== undefined ? { deadManMs } : {}),
+        ...(countReport ? { onReportSent: countReport } : {}),
+      });
+      agentHandle = agent;
+      await write(io.stdout, `assay agent: ${agent.agentId} registered with ${values.nats}\n`);
+      stop = () => agent.stop();
+      closed = agent.closed;
+    }
+  } catch (error) {
+    await ops?.close();
+    throw error;
   }
-  const ops = values["ops-listen"] === undefined ? undefined : await startAgentOps({ listen: values["ops-listen"], logger, ...opsSources });
 
   let signals = 0;
   const onSignal = (): void => {
@@ -158,4 +178,23 @@ export async function agentCommand(argv: readonly string[], io: CliIo): Promise<
     await ops?.close();
   }
   return ExitCode.Ok;
+}
+
+const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+
+/** Requests by response class, transport failures, open-model misses and reports, from one interval report. */
+function countIntoMetrics(metrics: AgentMetrics, report: IntervalReport): void {
+  metrics.reportsSent.inc();
+  for (const series of report.series) {
+    (series.statusClasses ?? []).forEach((count, index) => {
+      const label = STATUS_CLASSES[index];
+      if (label && Number(count) > 0) metrics.requestsSent.inc({ class: label }, Number(count));
+    });
+    const transportFailures = Number(series.connectionErrors ?? 0) + Number(series.timeouts ?? 0);
+    if (transportFailures > 0) {
+      metrics.requestsSent.inc({ class: "error" }, transportFailures);
+      metrics.errors.inc({ kind: "target" }, transportFailures);
+    }
+    if (Number(series.dropped ?? 0) > 0) metrics.requestsMissed.inc(Number(series.dropped));
+  }
 }

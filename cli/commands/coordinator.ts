@@ -18,7 +18,7 @@ import {
   tokenAuthenticator,
   DEFAULT_LISTEN,
 } from "../../coordinator/index.js";
-import type { CoordinatorConfig, ExperimentStore, RunStateStore, ServerTls } from "../../coordinator/index.js";
+import type { CoordinatorConfig, CoordinatorService, ExperimentStore, ManagerTelemetry, RunStateStore, ServerTls } from "../../coordinator/index.js";
 import { ConfigurationError, ErrorCode, ValidationError, createLogger, startCoordinatorOps } from "../../core/index.js";
 import type { AgentLink } from "../../core/index.js";
 import { parseFlags, positiveInteger } from "../args.js";
@@ -105,6 +105,28 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
     store = await openFileStore(values["state-dir"] ?? join(io.cwd, ".assay", "coordinator"));
   }
 
+  // The ops endpoint starts first so the service can count into its metrics from the start.
+  const agentLink = link;
+  const serving: { service?: CoordinatorService } = {};
+  const ops =
+    values["ops-listen"] === undefined
+      ? undefined
+      : await startCoordinatorOps({
+          listen: values["ops-listen"],
+          logger,
+          ready: () => serving.service !== undefined,
+          agentsConnected: () => agentLink.agents().length,
+          experimentsRunning: () => serving.service?.manager.runningCount() ?? 0,
+        });
+  const telemetry: ManagerTelemetry | undefined = ops && {
+    reportMerged: (lagMs) => {
+      ops.metrics.reportsMerged.inc();
+      ops.metrics.mergeLagSeconds.observe(lagMs / 1000);
+    },
+    duplicateReport: () => ops.metrics.reportsDuplicate.inc(),
+    experimentFinished: (outcome) => ops.metrics.experimentsFinished.inc({ outcome }),
+  };
+
   let service;
   try {
     const bayesian = defaultBayesian();
@@ -120,19 +142,17 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
       runners: defaultRunners(),
       ...(bayesian ? { bayesian } : {}),
       ...(runState ? { runState } : {}),
+      ...(telemetry ? { telemetry } : {}),
       policy: { allowRunTask: values["allow-run"] ?? false },
       ...(reportIntervalMs ? { reportIntervalMs } : {}),
     });
   } catch (error) {
     await link.close();
+    await ops?.close();
     throw error;
   }
+  serving.service = service;
   await write(io.stdout, `coordinator listening on ${service.address}\n`);
-  const agentLink = link;
-  const ops =
-    values["ops-listen"] === undefined
-      ? undefined
-      : await startCoordinatorOps({ listen: values["ops-listen"], logger, ready: () => true, agentsConnected: () => agentLink.agents().length });
 
   const running = service;
   await new Promise<void>((resolve) => {

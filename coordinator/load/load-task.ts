@@ -51,6 +51,14 @@ export interface StoredRun {
 }
 
 /** Where run plans live (a JetStream key-value bucket for distributed runs). */
+/** What the load task reports to the operator's metrics (core/ops). */
+export interface LoadTelemetry {
+  /** A report was merged; `lagMs` is from the end of its interval (agent clock) to now. */
+  reportMerged(lagMs: number): void;
+  /** A redelivered report was recognised and merged no second time. */
+  duplicateReport(): void;
+}
+
 export interface RunStateStore {
   load(key: string): Promise<StoredRun | undefined>;
   save(key: string, run: StoredRun): Promise<void>;
@@ -79,6 +87,8 @@ export interface LoadRunnerOptions {
    * is treated as lost.
    */
   readonly state?: { readonly store: RunStateStore; readonly key: string; readonly resumeGraceMs?: number };
+  /** Counters for the operator's metrics endpoint. */
+  readonly telemetry?: LoadTelemetry;
 }
 
 /** One stream of requests: a version, or one endpoint of a version. */
@@ -150,10 +160,13 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
         if (report?.runId === runId) {
           const wasDone = merger.doneOf(report.agentId, report.shardId) !== undefined;
           if (merger.mergeReport(report)) {
+            options.telemetry?.reportMerged(Math.max(0, Date.now() - Number(report.intervalEndMs)));
             countReport(report);
             if (wasDone) {
               events.push({ time: new Date().toISOString(), type: "late-report", agentId: report.agentId, message: `report ${report.seq} arrived after its shard finished; folded into the totals` });
             }
+          } else {
+            options.telemetry?.duplicateReport();
           }
           // Progress goes out on the 250 ms ticker, not per report: with 1,000 agents a per-report
           // event would cost more than the merge itself.

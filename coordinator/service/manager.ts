@@ -15,7 +15,7 @@ import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument, TaskNam
 import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
-import type { RunStateStore } from "../load/load-task.js";
+import type { LoadTelemetry, RunStateStore } from "../load/load-task.js";
 import type { LoadSnapshotData } from "../load/snapshot.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
@@ -54,6 +54,12 @@ export interface ExperimentManagerOptions {
    * the run in flight and replays the reports stream) instead of being marked failed.
    */
   readonly runState?: RunStateStore;
+  /** Operator metrics: merged reports and experiments finished, by outcome. */
+  readonly telemetry?: ManagerTelemetry;
+}
+
+export interface ManagerTelemetry extends LoadTelemetry {
+  experimentFinished(outcome: "completed" | "failed" | "cancelled"): void;
 }
 
 export interface SubmitInput {
@@ -89,10 +95,21 @@ export class ExperimentManager {
   private constructor(private readonly options: ExperimentManagerOptions) {
     this.log = options.logger.child({ component: "experiments" });
     this.runners = {
-      http: createHttpLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }) as TaskRunner,
+      http: createHttpLoadRunner({
+        link: options.link,
+        ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
+        ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      }) as TaskRunner,
       assess: withAssessmentEvent(createAssessRunner(options.bayesian) as TaskRunner),
       ...options.runners,
     };
+  }
+
+  /** Experiments running now (for the operator's metrics). */
+  runningCount(): number {
+    let running = 0;
+    for (const entry of this.entries.values()) if (entry.record.state === State.EXPERIMENT_STATE_RUNNING) running++;
+    return running;
   }
 
   /** With a run-state store, each experiment's load tasks keep their plan under its id. */
@@ -102,6 +119,7 @@ export class ExperimentManager {
     const http = createHttpLoadRunner({
       link: this.options.link,
       state: { store: runState, key: id },
+      ...(this.options.telemetry ? { telemetry: this.options.telemetry } : {}),
       ...(this.options.reportIntervalMs ? { reportIntervalMs: this.options.reportIntervalMs } : {}),
     }) as TaskRunner;
     return { ...this.runners, http };
@@ -313,6 +331,9 @@ export class ExperimentManager {
       record.failure = result?.failure ?? failure;
     }
     await this.options.store.put(record);
+    this.options.telemetry?.experimentFinished(
+      record.state === State.EXPERIMENT_STATE_COMPLETED ? "completed" : record.state === State.EXPERIMENT_STATE_CANCELLED ? "cancelled" : "failed",
+    );
     entry.channel.publish({ completed: { experiment: this.summary(entry) } });
     entry.channel.close();
     log.info({ state: record.state }, "experiment finished");

@@ -17,6 +17,7 @@ import type { Authenticator, Caller, MethodName } from "./auth.js";
 import type { CoordinatorConfig } from "./config.js";
 import { COORDINATOR_SERVICE_NAME, loadCoordinatorService } from "./definition.js";
 import { ExperimentManager } from "./manager.js";
+import type { ManagerTelemetry } from "./manager.js";
 import { toStatusObject } from "./status.js";
 import type { ExperimentStore } from "./store.js";
 
@@ -43,6 +44,8 @@ export interface CoordinatorServiceOptions {
   readonly bayesian?: BayesianAssessor;
   /** Run plans of load tasks (NATS key-value): running experiments resume after a restart. */
   readonly runState?: RunStateStore;
+  /** Operator metrics (the ops endpoint's counters). */
+  readonly telemetry?: ManagerTelemetry;
   readonly policy?: Partial<RunnerPolicy>;
   readonly reportIntervalMs?: number;
   readonly ringSize?: number;
@@ -100,6 +103,7 @@ export async function startCoordinatorService(options: CoordinatorServiceOptions
     ...(options.ringSize ? { ringSize: options.ringSize } : {}),
     ...(options.watcherBuffer ? { watcherBuffer: options.watcherBuffer } : {}),
     ...(options.runState ? { runState: options.runState } : {}),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
 
   const { packageDefinition, proto } = loadCoordinatorService();

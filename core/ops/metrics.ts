@@ -20,6 +20,8 @@ export interface CoordinatorMetricSources {
 export interface AgentMetricSources {
   deadManTrips?: () => number;
   shardsRunning?: () => number;
+  /** Whether the coordinator answered recently (its heartbeat replies arrive every second). */
+  coordinatorConnected?: () => boolean;
 }
 
 export interface CoordinatorMetrics {
@@ -103,13 +105,14 @@ export function createCoordinatorMetrics(registry: Registry, options: MetricsOpt
 export function createAgentMetrics(registry: Registry, options: MetricsOptions & AgentMetricSources = {}): AgentMetrics {
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "assay_agent_" });
   const registers = [registry];
-  const { deadManTrips, shardsRunning } = options;
+  const { deadManTrips, shardsRunning, coordinatorConnected } = options;
   let tripsCounted = 0;
   return {
     coordinatorConnected: new Gauge({
       name: "assay_agent_coordinator_connected",
       help: "1 while the coordinator answers heartbeats, else 0.",
       registers,
+      ...(coordinatorConnected ? { collect() { this.set(coordinatorConnected() ? 1 : 0); } } : {}),
     }),
     shardsRunning: new Gauge({
       name: "assay_agent_shards_running",
