@@ -124,6 +124,7 @@ export class AgentRuntime {
       logger: this.logger.child({ runId, shardId }),
       clock: this.clock,
       clientFactory: this.clientFactory,
+      clockOffsetMs: () => this.clockOffsetMs,
     });
     this.shards.set(key, { runId, run });
     void run.done.then(() => {

@@ -33,6 +33,8 @@ export interface ShardContext {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly clientFactory: HttpClientFactory;
+  /** The runtime's current estimate of (coordinator clock - agent clock), reported in ShardDone. */
+  readonly clockOffsetMs: () => number;
 }
 
 /** After a Cancel, requests in flight get this long to finish before they are aborted uncounted. */
@@ -218,7 +220,13 @@ export class ShardRun {
     this.abandonTimer = null;
     const { ctx } = this;
     if (wasRunning) this.sendInterval();
-    const totals = this.recorders.map((recorder) => recorder.totalStats());
+    // The measured span of each series, moved from performance.now() to the agent's epoch clock.
+    const perfToEpochMs = (perfMs: number): number => this.startedAtMs + (perfMs - this.startPerfMs);
+    const totals = this.recorders.map((recorder) => {
+      const stats = recorder.totalStats();
+      const span = recorder.measuredSpan();
+      return span ? { ...stats, measuredFromMs: perfToEpochMs(span.fromPerfMs), measuredUntilMs: perfToEpochMs(span.untilPerfMs) } : stats;
+    });
     totals.forEach((t, i) => {
       if ((t.requests ?? 0) !== this.reportedRequests[i] && this.failure === null) {
         this.failure = new InternalError(
@@ -239,6 +247,7 @@ export class ShardRun {
       errorMessage: this.failure?.message ?? (outcome === "cancelled" ? (this.cancelReason ?? "") : ""),
       startedAtMs: this.startedAtMs,
       finishedAtMs: ctx.clock.nowMs(),
+      clockOffsetMs: ctx.clockOffsetMs(),
     }).finish();
     for (const recorder of this.recorders) recorder.destroy();
     this.enqueue(() => ctx.port.sendDone(payload), "shard done");

@@ -101,6 +101,7 @@ export abstract class LoadBase implements SlotOwner, SeriesLoadRunner {
     if (error) recorder.failure(error, series.request.bodyBytes, latencyUs);
     else recorder.response(statusCode, bodyBytes, series.request.bodyBytes, isErrorStatus(shard.errorRanges, statusCode), latencyUs);
     if (fromIntended) recorder.openTimes((slot.endedAtMs - slot.sentAtMs) * 1000, (slot.sentAtMs - slot.intendedAtMs) * 1000);
+    recorder.span(fromIntended ? slot.intendedAtMs : slot.sentAtMs, slot.endedAtMs);
   }
 
   protected finish(): void {

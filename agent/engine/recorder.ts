@@ -124,6 +124,9 @@ class Accumulator {
 export class SeriesRecorder {
   private readonly interval: Accumulator;
   private readonly totals: Accumulator;
+  /** Measured span (performance.now() ms): first counted send to last counted end. */
+  private spanFromPerfMs = Number.POSITIVE_INFINITY;
+  private spanUntilPerfMs = 0;
 
   constructor(
     readonly version: string,
@@ -173,6 +176,17 @@ export class SeriesRecorder {
   openTimes(serviceUs: number, lagUs: number): void {
     if (this.interval.serviceTime) recordMicros(this.interval.serviceTime, serviceUs);
     if (this.interval.scheduleLag) recordMicros(this.interval.scheduleLag, lagUs);
+  }
+
+  /** Widens the measured span with one counted request (its send, or intended send, and its end). */
+  span(fromPerfMs: number, untilPerfMs: number): void {
+    if (fromPerfMs < this.spanFromPerfMs) this.spanFromPerfMs = fromPerfMs;
+    if (untilPerfMs > this.spanUntilPerfMs) this.spanUntilPerfMs = untilPerfMs;
+  }
+
+  /** The measured span on the performance.now() clock, or undefined when nothing was counted. */
+  measuredSpan(): { fromPerfMs: number; untilPerfMs: number } | undefined {
+    return this.spanUntilPerfMs > 0 ? { fromPerfMs: this.spanFromPerfMs, untilPerfMs: this.spanUntilPerfMs } : undefined;
   }
 
   /** Open model: an intended request that could not be sent. */

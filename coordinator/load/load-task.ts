@@ -46,7 +46,7 @@ export interface StoredRun {
   readonly runId: string;
   readonly startAtMs: number;
   readonly status: "running" | "finished";
-  readonly shards: readonly { agentId: string; shardId: string; spec: string; abandoned?: boolean }[];
+  readonly shards: readonly { agentId: string; shardId: string; spec: string; abandoned?: boolean; abandonedAfterSeq?: number }[];
   readonly events: readonly LoadEvent[];
 }
 
@@ -136,6 +136,8 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   const lostAgents = new Set<string>();
   /** Agents that handed their shards back (draining); they get no share of a redistribution. */
   const departed = new Set<string>();
+  /** Start times (coordinator clock) of shards started after the run, i.e. redistributed ones. */
+  const shardStartAtMs = new Map<string, number>();
   let coordinatorCancelled = false;
   const abandoned = new Set<string>(stored ? stored.shards.filter((s) => s.abandoned).map((s) => s.shardId) : []);
   const shardCounts = new Map<string, ShardCounts>();
@@ -145,7 +147,11 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   let redistributions = 0;
   for (const shard of shards) merger.expectShard(shard.agent.id, shard.shardId);
   const originalShards = [...shards];
-  for (const shard of stored?.shards ?? []) if (shard.abandoned) merger.recordDone(pb.ShardDone.create({ runId, agentId: shard.agentId, shardId: shard.shardId, outcome: "lost" }));
+  for (const shard of stored?.shards ?? []) {
+    if (!shard.abandoned) continue;
+    merger.abandonShard(shard.agentId, shard.shardId, shard.abandonedAfterSeq ?? Number.MAX_SAFE_INTEGER);
+    merger.recordDone(pb.ShardDone.create({ runId, agentId: shard.agentId, shardId: shard.shardId, lastSeq: shard.abandonedAfterSeq ?? 0, outcome: "lost" }));
+  }
   if (stored) {
     events.push({ time: new Date().toISOString(), type: "info", message: `coordinator restarted: resumed run ${runId}` });
     log.info({ shards: shards.length }, "resuming a stored run");
@@ -159,7 +165,10 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
         const report = decodeOrNull(() => pb.IntervalReport.decode(event.payload), log, event.agentId);
         if (report?.runId === runId) {
           const wasDone = merger.doneOf(report.agentId, report.shardId) !== undefined;
-          if (merger.mergeReport(report)) {
+          if (merger.isAfterAbandon(report)) {
+            // The agent was declared lost but kept sending; that share was re-run by others.
+            merger.mergeReport(report);
+          } else if (merger.mergeReport(report)) {
             options.telemetry?.reportMerged(Math.max(0, Date.now() - Number(report.intervalEndMs)));
             countReport(report);
             if (wasDone) {
@@ -280,7 +289,8 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   for (const aggregate of merger.series.values()) {
     const metrics = computeSeriesMetrics(aggregate, {
       percentiles: spec.percentiles,
-      durationMs,
+      // Throughput over this series' own measured span (warm-up excluded, agents' clocks aligned).
+      durationMs: merger.measuredSpanMs(aggregate.version, aggregate.endpoint) ?? durationMs,
       openModel: spec.loadModel === "open",
     });
     for (const [name, value] of Object.entries(metrics.values)) {
@@ -297,6 +307,14 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   }
   context.setResultField("histograms", histograms);
 
+  for (const ignored of merger.ignoredAfterAbandon()) {
+    events.push({
+      time: new Date().toISOString(),
+      type: "late-report",
+      agentId: ignored.agentId,
+      message: `shard ${ignored.shardId}: ${ignored.requests} requests reported after the agent was declared lost were not counted (that share was re-run by other agents)`,
+    });
+  }
   const conservation = merger.checkConservation();
   if (!conservation.ok) log.error({ mismatches: conservation.mismatches }, "conservation check failed");
   const summary: LoadSummary = {
@@ -397,7 +415,10 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
 
   /** Start skew of the shards planned at the start (redistributed shards start later by design). */
   function originalSkewMs(): number {
-    const starts = originalShards.map((s) => Number(merger.doneOf(s.agent.id, s.shardId)?.startedAtMs ?? 0)).filter((t) => t > 0);
+    const starts = originalShards
+      .map((s) => merger.doneOf(s.agent.id, s.shardId))
+      .filter((done) => Number(done?.startedAtMs ?? 0) > 0)
+      .map((done) => Number(done?.startedAtMs) + Number(done?.clockOffsetMs ?? 0));
     return starts.length < 2 ? 0 : Math.max(...starts) - Math.min(...starts);
   }
 
@@ -439,6 +460,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   function abandon(shard: PlannedShard): void {
     abandoned.add(shard.shardId);
     const counts = shardCounts.get(shard.shardId);
+    merger.abandonShard(shard.agent.id, shard.shardId, counts?.maxSeq ?? 0);
     const done: ShardDoneInit = {
       runId,
       agentId: shard.agent.id,
@@ -474,7 +496,8 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
     const fresh: PlannedShard[] = [];
     for (const shard of lost) {
       const counted = shardCounts.get(shard.shardId)?.bySeries;
-      const parts = remainderShards(shard.spec, counted, survivors, { startAtMs, nowMs });
+      // A shard that itself took over a share started later than the run: its own start counts.
+      const parts = remainderShards(shard.spec, counted, survivors, { startAtMs: shardStartAtMs.get(shard.shardId) ?? startAtMs, nowMs });
       parts.forEach((part) => {
         redistributions++;
         fresh.push({ agent: part.agent, shardId: `${shard.shardId}~r${redistributions}`, spec: part.spec });
@@ -491,7 +514,9 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
     const launch = async (shard: PlannedShard): Promise<void> => {
       try {
         await control(link, shard.agent.id, { assign: { runId, shardId: shard.shardId, shard: shard.spec } }, controlTimeoutMs);
-        await control(link, shard.agent.id, { start: { runId, shardId: shard.shardId, startAtMs: Date.now() + (options.startLeadMs ?? 150) } }, controlTimeoutMs);
+        const shardStartMs = Date.now() + (options.startLeadMs ?? 150);
+        shardStartAtMs.set(shard.shardId, shardStartMs);
+        await control(link, shard.agent.id, { start: { runId, shardId: shard.shardId, startAtMs: shardStartMs } }, controlTimeoutMs);
       } catch (error) {
         if (lostAgents.has(shard.agent.id)) return;
         abandon(shard);
@@ -514,7 +539,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
         agentId: s.agent.id,
         shardId: s.shardId,
         spec: Buffer.from(pb.ShardSpec.encode(s.spec).finish()).toString("base64"),
-        ...(abandoned.has(s.shardId) ? { abandoned: true } : {}),
+        ...(abandoned.has(s.shardId) ? { abandoned: true, abandonedAfterSeq: shardCounts.get(s.shardId)?.maxSeq ?? 0 } : {}),
       })),
       events,
     };
@@ -682,7 +707,16 @@ export function remainderShards(
   const weights = survivors.map((a) => Math.max(1, a.capacity));
   const perAgent = survivors.map((): SeriesLoadInit[] => []);
   const durationMs = Number(spec.durationMs ?? 0);
-  const elapsedMs = timing.nowMs - timing.startAtMs - Number(spec.warmupDurationMs ?? 0);
+  // Measurement began after the warm-up: a duration, or a request count at the series' rate.
+  const warmupMs = Math.max(
+    Number(spec.warmupDurationMs ?? 0),
+    ...(spec.series ?? []).map((load) => {
+      const count = Number(load.warmupNumRequests ?? 0);
+      const rate = modelRate(load) || Number(load.model?.open?.stages?.[0]?.qps ?? 0);
+      return count > 0 && rate > 0 ? (count / rate) * 1000 : 0;
+    }),
+  );
+  const elapsedMs = timing.nowMs - timing.startAtMs - warmupMs;
   const remainingMs = durationMs > 0 ? Math.max(0, durationMs - Math.max(0, elapsedMs)) : 0;
   for (const load of spec.series ?? []) {
     const total = Number(load.numRequests ?? 0);
@@ -724,13 +758,21 @@ function scaledModel(load: SeriesLoadInit, rateQps: number, weights: readonly nu
   const stages = open.stages ?? [];
   const remaining: { durationMs: number; qps: number }[] = [];
   let offsetMs = 0;
+  let previousQps = 0;
   for (const stage of stages) {
     const stageMs = Number(stage.durationMs ?? 0);
     const endMs = offsetMs + stageMs;
+    const qps = splitRate(Number(stage.qps ?? 0), weights)[k] ?? 0;
     if (endMs > elapsedMs) {
-      const qps = splitRate(Number(stage.qps ?? 0), weights)[k] ?? 0;
+      if (remaining.length === 0 && elapsedMs > offsetMs && stageMs > 0) {
+        // The engine ramps a first stage up from 0: start the remainder with a zero-length step to
+        // the rate this stage had reached, so the ramp goes on from where it was.
+        const reachedQps = previousQps + ((qps - previousQps) * (elapsedMs - offsetMs)) / stageMs;
+        remaining.push({ durationMs: 0, qps: reachedQps });
+      }
       remaining.push({ durationMs: endMs - Math.max(offsetMs, elapsedMs), qps });
     }
+    previousQps = qps;
     offsetMs = endMs;
   }
   return { open: { qps: rateQps, stages: remaining } };

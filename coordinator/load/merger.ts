@@ -79,6 +79,13 @@ interface ShardLedger {
   /** Sum of interval counts per series, for the conservation check. */
   readonly intervalCounts: Map<string, Counts>;
   done: ShardDone | undefined;
+  /**
+   * Set when the coordinator gave up on the shard (its agent was declared lost) and handed the
+   * rest to other agents: reports after this seq are not merged, since that share was re-run.
+   */
+  abandonedAfterSeq: number | undefined;
+  /** Requests in reports ignored because they came after the shard was abandoned. */
+  ignoredRequests: number;
   firstIntervalStartMs: number;
   lastIntervalEndMs: number;
 }
@@ -98,6 +105,8 @@ export interface MergeProgress {
 
 export class RunMerger {
   readonly series = new Map<string, SeriesAggregate>();
+  /** Measured span per series, coordinator clock (from ShardDone totals). */
+  private readonly spans = new Map<string, { fromMs: number; untilMs: number }>();
   private readonly shards = new Map<string, ShardLedger>();
   private reportsMerged = 0;
   private duplicates = 0;
@@ -107,10 +116,39 @@ export class RunMerger {
     this.ledger(agentId, shardId);
   }
 
-  /** Merges one interval report; returns false when it was a duplicate (already merged). */
+  /**
+   * Marks a shard as given up: its share after `lastSeq` was handed to other agents, so later
+   * reports of it are ignored (counted in `ignoredAfterAbandon`) and its own ShardDone, if it ever
+   * comes, does not replace the stand-in the coordinator recorded.
+   */
+  abandonShard(agentId: string, shardId: string, lastSeq: number): void {
+    this.ledger(agentId, shardId).abandonedAfterSeq = lastSeq;
+  }
+
+  /** True when the report belongs to an abandoned shard and came after it was given up. */
+  isAfterAbandon(report: IntervalReport): boolean {
+    const ledger = this.shards.get(`${report.agentId}/${report.shardId}`);
+    return ledger?.abandonedAfterSeq !== undefined && Number(report.seq) > ledger.abandonedAfterSeq;
+  }
+
+  /** Requests reported by abandoned shards after they were given up (not merged). */
+  ignoredAfterAbandon(): { agentId: string; shardId: string; requests: number }[] {
+    return [...this.shards.values()]
+      .filter((l) => l.ignoredRequests > 0)
+      .map((l) => ({ agentId: l.agentId, shardId: l.shardId, requests: l.ignoredRequests }));
+  }
+
+  /** Merges one interval report; returns false when it was a duplicate or came after its shard was abandoned. */
   mergeReport(report: IntervalReport): boolean {
     const ledger = this.ledger(report.agentId, report.shardId);
     const seq = Number(report.seq);
+    if (ledger.abandonedAfterSeq !== undefined && seq > ledger.abandonedAfterSeq) {
+      if (!ledger.seqs.has(seq)) {
+        ledger.seqs.add(seq);
+        for (const stats of report.series) ledger.ignoredRequests += Number(stats.requests ?? 0);
+      }
+      return false;
+    }
     if (ledger.seqs.has(seq)) {
       this.duplicates++;
       return false;
@@ -137,14 +175,38 @@ export class RunMerger {
   }
 
   recordDone(done: ShardDone): void {
-    this.ledger(done.agentId, done.shardId).done = done;
+    const ledger = this.ledger(done.agentId, done.shardId);
+    // An abandoned shard keeps the coordinator's stand-in: its agent's own totals include work
+    // that was re-run elsewhere.
+    if (ledger.abandonedAfterSeq !== undefined && ledger.done) return;
+    ledger.done = done;
+    const offsetMs = Number(done.clockOffsetMs ?? 0);
+    for (const totals of done.totals) {
+      const from = Number(totals.measuredFromMs ?? 0);
+      const until = Number(totals.measuredUntilMs ?? 0);
+      if (from <= 0 || until <= 0) continue;
+      const key = seriesKey(totals.version ?? "", totals.endpoint ?? "");
+      const span = this.spans.get(key) ?? { fromMs: Number.POSITIVE_INFINITY, untilMs: 0 };
+      span.fromMs = Math.min(span.fromMs, from + offsetMs);
+      span.untilMs = Math.max(span.untilMs, until + offsetMs);
+      this.spans.set(key, span);
+    }
+  }
+
+  /**
+   * How long a series was measured, on the coordinator's clock: from its first counted send on any
+   * agent to its last counted response on any agent (warm-up excluded). The throughput divisor.
+   */
+  measuredSpanMs(version: string, endpoint: string): number | undefined {
+    const span = this.spans.get(seriesKey(version, endpoint));
+    return span && span.untilMs > span.fromMs ? span.untilMs - span.fromMs : undefined;
   }
 
   /** True when every expected shard is done and every one of its reports has been merged. */
   isComplete(): boolean {
     for (const ledger of this.shards.values()) {
       if (!ledger.done) return false;
-      if (ledger.seqs.size < Number(ledger.done.lastSeq)) return false;
+      if (ledger.abandonedAfterSeq === undefined && ledger.seqs.size < Number(ledger.done.lastSeq)) return false;
     }
     return true;
   }
@@ -174,25 +236,26 @@ export class RunMerger {
     return this.duplicates;
   }
 
-  /** Earliest interval start and latest interval end across agents (agent clocks). */
+  /** Earliest start and latest end across shards, on the coordinator's clock. */
   timeSpan(): { startMs: number; endMs: number } | undefined {
     let startMs = Number.POSITIVE_INFINITY;
     let endMs = 0;
     for (const ledger of this.shards.values()) {
       const done = ledger.done;
-      const start = done && Number(done.startedAtMs) > 0 ? Number(done.startedAtMs) : ledger.firstIntervalStartMs;
-      const end = done && Number(done.finishedAtMs) > 0 ? Number(done.finishedAtMs) : ledger.lastIntervalEndMs;
+      const offsetMs = Number(done?.clockOffsetMs ?? 0);
+      const start = done && Number(done.startedAtMs) > 0 ? Number(done.startedAtMs) + offsetMs : ledger.firstIntervalStartMs;
+      const end = done && Number(done.finishedAtMs) > 0 ? Number(done.finishedAtMs) + offsetMs : ledger.lastIntervalEndMs;
       startMs = Math.min(startMs, start);
       endMs = Math.max(endMs, end);
     }
     return Number.isFinite(startMs) && endMs >= startMs ? { startMs, endMs } : undefined;
   }
 
-  /** Largest difference between shards' actual start times (ms). */
+  /** Largest difference between shards' actual start times, on the coordinator's clock (ms). */
   startSkewMs(): number {
     const starts = [...this.shards.values()]
-      .map((l) => Number(l.done?.startedAtMs ?? 0))
-      .filter((t) => t > 0);
+      .filter((l) => Number(l.done?.startedAtMs ?? 0) > 0)
+      .map((l) => Number(l.done?.startedAtMs) + Number(l.done?.clockOffsetMs ?? 0));
     return starts.length < 2 ? 0 : Math.max(...starts) - Math.min(...starts);
   }
 
@@ -211,8 +274,19 @@ export class RunMerger {
         continue;
       }
       const lastSeq = Number(done.lastSeq);
-      for (let seq = 1; seq <= lastSeq; seq++) {
-        if (!ledger.seqs.has(seq)) mismatches.push(`${name}: interval report ${seq} of ${lastSeq} missing`);
+      // An abandoned shard's stand-in holds exactly what was merged before it was given up.
+      if (ledger.abandonedAfterSeq === undefined) {
+        for (let seq = 1; seq <= lastSeq; seq++) {
+          if (!ledger.seqs.has(seq)) mismatches.push(`${name}: interval report ${seq} of ${lastSeq} missing`);
+        }
+      }
+      if (ledger.abandonedAfterSeq !== undefined && done.totals.length === 0) {
+        // A stand-in restored after a coordinator restart carries no totals: what was merged is its total.
+        for (const [key, counts] of ledger.intervalCounts) {
+          const sum = shardTotals.get(key) ?? zeroCounts();
+          for (const counter of CONSERVED) sum[counter] += counts[counter];
+          shardTotals.set(key, sum);
+        }
       }
       for (const totals of done.totals) {
         const key = seriesKey(totals.version ?? "", totals.endpoint ?? "");
@@ -254,6 +328,8 @@ export class RunMerger {
         seqs: new Set(),
         intervalCounts: new Map(),
         done: undefined,
+        abandonedAfterSeq: undefined,
+        ignoredRequests: 0,
         firstIntervalStartMs: Number.POSITIVE_INFINITY,
         lastIntervalEndMs: 0,
       };

@@ -1,0 +1,95 @@
+/**
+ * Load-accuracy test helpers: an in-process AgentLink over real AgentRuntimes, with a per-agent clock skew
+ * (correctly estimated, as the NATS agent does) and a switch that cuts an agent off (its reports
+ * are held back, then delivered late, as JetStream does after a partition heals).
+ */
+import { AgentRuntime } from "../../../agent/index.js";
+import { TransportError, ErrorCode, parseExperimentText, silentLogger } from "../../../core/index.js";
+import type { AgentEvent, AgentEventHandler, AgentInfo, AgentLink, Experiment } from "../../../core/index.js";
+
+export interface FakeAgentSpec {
+  readonly id: string;
+  /** Agent clock minus coordinator clock. */
+  readonly skewMs?: number;
+}
+
+export class FakeLink implements AgentLink {
+  readonly runtimes = new Map<string, AgentRuntime>();
+  private readonly handlers = new Set<AgentEventHandler>();
+  private readonly infos: AgentInfo[];
+  private readonly cut = new Set<string>();
+  private readonly held = new Map<string, AgentEvent[]>();
+
+  constructor(specs: readonly FakeAgentSpec[]) {
+    this.infos = specs.map((s) => ({ id: s.id, capacity: 1, labels: {}, version: "review" }));
+    for (const spec of specs) {
+      const skew = spec.skewMs ?? 0;
+      const runtime = new AgentRuntime({
+        agentId: spec.id,
+        logger: silentLogger(),
+        clock: { nowMs: () => Date.now() + skew },
+        port: {
+          sendReport: (payload) => {
+            this.deliver(spec.id, { type: "report", agentId: spec.id, payload, ack: () => undefined });
+            return Promise.resolve();
+          },
+          sendDone: (payload) => {
+            this.deliver(spec.id, { type: "done", agentId: spec.id, payload, ack: () => undefined });
+            return Promise.resolve();
+          },
+        },
+      });
+      // Coordinator clock minus agent clock, perfectly estimated.
+      runtime.setClockOffsetMs(-skew);
+      this.runtimes.set(spec.id, runtime);
+    }
+  }
+
+  private deliver(agentId: string, event: AgentEvent): void {
+    if (this.cut.has(agentId)) {
+      const list = this.held.get(agentId) ?? [];
+      list.push(event);
+      this.held.set(agentId, list);
+      return;
+    }
+    setImmediate(() => {
+      for (const handler of this.handlers) handler(event);
+    });
+  }
+
+  /** Cuts the agent off: control fails, its messages are held; the coordinator is told it is lost. */
+  partition(agentId: string): void {
+    this.cut.add(agentId);
+    for (const handler of this.handlers) handler({ type: "lost", agentId, reason: "review: partitioned" });
+  }
+
+  /** The partition heals: held messages arrive (late), as a JetStream consumer would deliver them. */
+  heal(agentId: string): void {
+    this.cut.delete(agentId);
+    for (const event of this.held.get(agentId) ?? []) this.deliver(agentId, event);
+    this.held.delete(agentId);
+  }
+
+  agents(): readonly AgentInfo[] {
+    return this.infos.filter((a) => !this.cut.has(a.id));
+  }
+
+  async control(agentId: string, payload: Uint8Array): Promise<Uint8Array> {
+    const runtime = this.runtimes.get(agentId);
+    if (!runtime || this.cut.has(agentId)) throw new TransportError(ErrorCode.ControlTimeout, `review: ${agentId} unreachable`);
+    return runtime.handleControl(payload);
+  }
+
+  subscribe(handler: AgentEventHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.runtimes.values()].map((r) => r.stopAll("review: closing")));
+  }
+}
+
+export function experiment(yaml: string): Experiment {
+  return parseExperimentText(yaml, "review.yaml");
+}
