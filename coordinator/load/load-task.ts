@@ -25,7 +25,6 @@ import type {
   ControlInit,
   HttpRequestSpec,
   HttpTaskSpec,
-  IntervalReport,
   LoadEvent,
   LoadSummary,
   SeriesHistograms,
@@ -104,14 +103,6 @@ interface PlannedShard {
   readonly spec: ShardSpecInit;
 }
 
-/** What the merged reports of one shard counted, per series, for redistribution. */
-interface ShardCounts {
-  maxSeq: number;
-  readonly bySeries: Map<string, SeriesStatsInit & { version: string; endpoint: string }>;
-}
-
-const COUNTED = ["requests", "errors", "dropped", "connectionErrors", "timeouts", "bytesReceived", "bytesSent"] as const;
-
 let runCounter = 0;
 
 export function createHttpLoadRunner(options: LoadRunnerOptions): TaskRunner<HttpTaskSpec> {
@@ -140,7 +131,6 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   const shardStartAtMs = new Map<string, number>();
   let coordinatorCancelled = false;
   const abandoned = new Set<string>(stored ? stored.shards.filter((s) => s.abandoned).map((s) => s.shardId) : []);
-  const shardCounts = new Map<string, ShardCounts>();
   const background = new Set<Promise<void>>();
   let started = stored !== undefined;
   let startAtMs = stored?.startAtMs ?? 0;
@@ -165,16 +155,15 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
         const report = decodeOrNull(() => pb.IntervalReport.decode(event.payload), log, event.agentId);
         if (report?.runId === runId) {
           const wasDone = merger.doneOf(report.agentId, report.shardId) !== undefined;
-          if (merger.isAfterAbandon(report)) {
-            // The agent was declared lost but kept sending; that share was re-run by others.
-            merger.mergeReport(report);
-          } else if (merger.mergeReport(report)) {
+          // "after-abandon": the agent was declared lost but kept sending; that share was re-run by
+          // others, so the report is not merged (the merger tallies it for the late-report event).
+          const outcome = merger.mergeReport(report);
+          if (outcome === "merged") {
             options.telemetry?.reportMerged(Math.max(0, Date.now() - Number(report.intervalEndMs)));
-            countReport(report);
             if (wasDone) {
               events.push({ time: new Date().toISOString(), type: "late-report", agentId: report.agentId, message: `report ${report.seq} arrived after its shard finished; folded into the totals` });
             }
-          } else {
+          } else if (outcome === "duplicate") {
             options.telemetry?.duplicateReport();
           }
           // Progress goes out on the 250 ms ticker, not per report: with 1,000 agents a per-report
@@ -422,24 +411,6 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
     return starts.length < 2 ? 0 : Math.max(...starts) - Math.min(...starts);
   }
 
-  function countReport(report: IntervalReport): void {
-    let counts = shardCounts.get(report.shardId);
-    if (!counts) {
-      counts = { maxSeq: 0, bySeries: new Map() };
-      shardCounts.set(report.shardId, counts);
-    }
-    counts.maxSeq = Math.max(counts.maxSeq, Number(report.seq));
-    for (const stats of report.series) {
-      const key = seriesKey(stats.version ?? "", stats.endpoint ?? "");
-      let sum = counts.bySeries.get(key);
-      if (!sum) {
-        sum = { version: stats.version ?? "", endpoint: stats.endpoint ?? "" };
-        counts.bySeries.set(key, sum);
-      }
-      for (const name of COUNTED) sum[name] = Number(sum[name] ?? 0) + Number(stats[name] ?? 0);
-    }
-  }
-
   /** An agent of this run is gone: record it, close its shards with what was merged, hand on the rest. */
   function onLost(agentId: string, reason: string): void {
     if (!shards.some((s) => s.agent.id === agentId) || lostAgents.has(agentId)) return;
@@ -459,14 +430,14 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   /** Closes a shard with a synthetic ShardDone holding exactly what its merged reports counted. */
   function abandon(shard: PlannedShard): void {
     abandoned.add(shard.shardId);
-    const counts = shardCounts.get(shard.shardId);
-    merger.abandonShard(shard.agent.id, shard.shardId, counts?.maxSeq ?? 0);
+    const merged = merger.mergedCounts(shard.agent.id, shard.shardId);
+    merger.abandonShard(shard.agent.id, shard.shardId, merged.maxSeq);
     const done: ShardDoneInit = {
       runId,
       agentId: shard.agent.id,
       shardId: shard.shardId,
-      lastSeq: counts?.maxSeq ?? 0,
-      totals: [...(counts?.bySeries.values() ?? [])],
+      lastSeq: merged.maxSeq,
+      totals: [...merged.bySeries.values()],
       outcome: "lost",
     };
     merger.recordDone(pb.ShardDone.create(done));
@@ -495,7 +466,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
     const nowMs = Date.now();
     const fresh: PlannedShard[] = [];
     for (const shard of lost) {
-      const counted = shardCounts.get(shard.shardId)?.bySeries;
+      const counted = merger.mergedCounts(shard.agent.id, shard.shardId).bySeries;
       // A shard that itself took over a share started later than the run: its own start counts.
       const parts = remainderShards(shard.spec, counted, survivors, { startAtMs: shardStartAtMs.get(shard.shardId) ?? startAtMs, nowMs });
       parts.forEach((part) => {
@@ -539,7 +510,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
         agentId: s.agent.id,
         shardId: s.shardId,
         spec: Buffer.from(pb.ShardSpec.encode(s.spec).finish()).toString("base64"),
-        ...(abandoned.has(s.shardId) ? { abandoned: true, abandonedAfterSeq: shardCounts.get(s.shardId)?.maxSeq ?? 0 } : {}),
+        ...(abandoned.has(s.shardId) ? { abandoned: true, abandonedAfterSeq: merger.mergedCounts(s.agent.id, s.shardId).maxSeq } : {}),
       })),
       events,
     };

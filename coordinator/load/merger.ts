@@ -23,6 +23,21 @@ export function seriesKey(version: string, endpoint: string): string {
   return `${version}\u0000${endpoint}`;
 }
 
+/** What mergeReport did with a report. */
+export type MergeOutcome =
+  | "merged"
+  /** Already merged (a redelivery): merged once only. */
+  | "duplicate"
+  /** Its shard was abandoned before this report and its share re-run elsewhere: not merged. */
+  | "after-abandon";
+
+/** What the merged reports of one shard counted: its highest merged seq and per-series counters. */
+export interface MergedShardCounts {
+  readonly maxSeq: number;
+  /** seriesKey -> counters, as SeriesStats (version and endpoint set). */
+  readonly bySeries: ReadonlyMap<string, SeriesStatsInit>;
+}
+
 /** Everything merged for one series (a version, or one endpoint of a version). */
 export class SeriesAggregate {
   readonly counts: Counts = zeroCounts();
@@ -86,6 +101,8 @@ interface ShardLedger {
   abandonedAfterSeq: number | undefined;
   /** Requests in reports ignored because they came after the shard was abandoned. */
   ignoredRequests: number;
+  /** Highest seq merged (reports ignored after abandonment excluded). */
+  maxMergedSeq: number;
   firstIntervalStartMs: number;
   lastIntervalEndMs: number;
 }
@@ -125,10 +142,15 @@ export class RunMerger {
     this.ledger(agentId, shardId).abandonedAfterSeq = lastSeq;
   }
 
-  /** True when the report belongs to an abandoned shard and came after it was given up. */
-  isAfterAbandon(report: IntervalReport): boolean {
-    const ledger = this.shards.get(`${report.agentId}/${report.shardId}`);
-    return ledger?.abandonedAfterSeq !== undefined && Number(report.seq) > ledger.abandonedAfterSeq;
+  /** What the merged reports of a shard counted (the basis for handing its remainder on). */
+  mergedCounts(agentId: string, shardId: string): MergedShardCounts {
+    const ledger = this.shards.get(`${agentId}/${shardId}`);
+    const bySeries = new Map<string, SeriesStatsInit>();
+    for (const [key, counts] of ledger?.intervalCounts ?? []) {
+      const [version = "", endpoint = ""] = key.split("\u0000");
+      bySeries.set(key, { version, endpoint, ...counts });
+    }
+    return { maxSeq: ledger?.maxMergedSeq ?? 0, bySeries };
   }
 
   /** Requests reported by abandoned shards after they were given up (not merged). */
@@ -138,8 +160,8 @@ export class RunMerger {
       .map((l) => ({ agentId: l.agentId, shardId: l.shardId, requests: l.ignoredRequests }));
   }
 
-  /** Merges one interval report; returns false when it was a duplicate or came after its shard was abandoned. */
-  mergeReport(report: IntervalReport): boolean {
+  /** Merges one interval report, idempotently by (agent, shard, seq). */
+  mergeReport(report: IntervalReport): MergeOutcome {
     const ledger = this.ledger(report.agentId, report.shardId);
     const seq = Number(report.seq);
     if (ledger.abandonedAfterSeq !== undefined && seq > ledger.abandonedAfterSeq) {
@@ -147,13 +169,14 @@ export class RunMerger {
         ledger.seqs.add(seq);
         for (const stats of report.series) ledger.ignoredRequests += Number(stats.requests ?? 0);
       }
-      return false;
+      return "after-abandon";
     }
     if (ledger.seqs.has(seq)) {
       this.duplicates++;
-      return false;
+      return "duplicate";
     }
     ledger.seqs.add(seq);
+    ledger.maxMergedSeq = Math.max(ledger.maxMergedSeq, seq);
     ledger.firstIntervalStartMs = Math.min(ledger.firstIntervalStartMs, Number(report.intervalStartMs));
     ledger.lastIntervalEndMs = Math.max(ledger.lastIntervalEndMs, Number(report.intervalEndMs));
     for (const stats of report.series) {
@@ -171,7 +194,7 @@ export class RunMerger {
       ledger.intervalCounts.set(key, counts);
     }
     this.reportsMerged++;
-    return true;
+    return "merged";
   }
 
   recordDone(done: ShardDone): void {
@@ -330,6 +353,7 @@ export class RunMerger {
         done: undefined,
         abandonedAfterSeq: undefined,
         ignoredRequests: 0,
+        maxMergedSeq: 0,
         firstIntervalStartMs: Number.POSITIVE_INFINITY,
         lastIntervalEndMs: 0,
       };

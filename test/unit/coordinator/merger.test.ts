@@ -57,8 +57,8 @@ describe("RunMerger", () => {
   it("merges a redelivered report once", () => {
     const merger = new RunMerger();
     const r = report("a", 1, [stats("v1", [1000, 2000])]);
-    assert.equal(merger.mergeReport(r), true);
-    assert.equal(merger.mergeReport(r), false);
+    assert.equal(merger.mergeReport(r), "merged");
+    assert.equal(merger.mergeReport(r), "duplicate");
     assert.equal(merger.progress().requests, 2);
     assert.equal(merger.duplicateReports, 1);
   });
@@ -90,5 +90,19 @@ describe("RunMerger", () => {
     const merger = new RunMerger();
     merger.expectShard("a", "s-a");
     assert.match(merger.checkConservation().mismatches.join(), /no ShardDone received/);
+  });
+
+  it("keeps the books of an abandoned shard: later reports are not merged, only tallied", () => {
+    const merger = new RunMerger();
+    assert.equal(merger.mergeReport(report("a", 1, [stats("v1", [1000, 2000], 1)])), "merged");
+    const before = merger.mergedCounts("a", "s-a");
+    assert.equal(before.maxSeq, 1);
+    assert.equal(before.bySeries.get("v1\u0000")?.requests, 2);
+    assert.equal(before.bySeries.get("v1\u0000")?.errors, 1);
+    merger.abandonShard("a", "s-a", before.maxSeq);
+    assert.equal(merger.mergeReport(report("a", 2, [stats("v1", [3000, 4000, 5000])])), "after-abandon");
+    assert.equal(merger.progress().requests, 2, "the re-run share is not counted twice");
+    assert.equal(merger.mergedCounts("a", "s-a").maxSeq, 1);
+    assert.deepEqual(merger.ignoredAfterAbandon(), [{ agentId: "a", shardId: "s-a", requests: 3 }]);
   });
 });
