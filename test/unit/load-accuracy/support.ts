@@ -4,8 +4,12 @@
  * are held back, then delivered late, as JetStream does after a partition heals).
  */
 import { AgentRuntime } from "../../../agent/index.js";
+import type { TestContext } from "node:test";
+import { runExperiment } from "../../../coordinator/index.js";
 import { TransportError, ErrorCode, parseExperimentText, silentLogger } from "../../../core/index.js";
-import type { AgentEvent, AgentEventHandler, AgentInfo, AgentLink, Experiment } from "../../../core/index.js";
+import type { AgentEvent, AgentEventHandler, AgentInfo, AgentLink, Experiment, ResultDocument } from "../../../core/index.js";
+import { startHttpTarget } from "../../harness/index.js";
+import type { HttpTarget, HttpTargetOptions } from "../../harness/index.js";
 
 export interface FakeAgentSpec {
   readonly id: string;
@@ -91,5 +95,24 @@ export class FakeLink implements AgentLink {
 }
 
 export function experiment(yaml: string): Experiment {
-  return parseExperimentText(yaml, "review.yaml");
+  return parseExperimentText(yaml, "load-accuracy.yaml");
+}
+
+/** A fake-agent link closed when the test ends. */
+export function fakeAgents(t: TestContext, agents: readonly FakeAgentSpec[]): FakeLink {
+  const link = new FakeLink(agents);
+  t.after(() => link.close());
+  return link;
+}
+
+/** A harness HTTP target closed when the test ends. */
+export async function httpTarget(t: TestContext, options?: HttpTargetOptions): Promise<HttpTarget> {
+  const started = await startHttpTarget(options);
+  t.after(() => started.close());
+  return started;
+}
+
+/** Runs an experiment (YAML text) on the link, as the CLI would, with a short report interval. */
+export function run(link: FakeLink, yaml: string, reportIntervalMs = 500): Promise<ResultDocument> {
+  return runExperiment(experiment(yaml), { link, logger: silentLogger(), reportIntervalMs });
 }

@@ -1,21 +1,17 @@
 /**
- * Review: http/throughput is computed over merger.timeSpan(), i.e. from ShardDone.startedAtMs /
- * finishedAtMs, which are the agents' own wall clocks and include the warm-up.
+ * http/throughput is each series' requests over its own measured span, on the coordinator's clock:
+ * agents' clock offsets applied, warm-up excluded, and per version (a faster version that finishes
+ * sooner shows more throughput).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runExperiment } from "../../../coordinator/index.js";
-import { silentLogger } from "../../../core/index.js";
-import { startHttpTarget } from "../../harness/index.js";
-import { FakeLink, experiment } from "./support.js";
+import { fakeAgents, httpTarget, run } from "./support.js";
 
 test("throughput with two agents whose clocks differ by 3 s (offset correctly estimated) is still ~qps", async (t) => {
-  const target = await startHttpTarget();
-  t.after(() => target.close());
-  const link = new FakeLink([{ id: "a" }, { id: "b", skewMs: 3000 }]);
-  t.after(() => link.close());
-  const exp = experiment(`
-name: review-skew
+  const target = await httpTarget(t);
+  const link = fakeAgents(t, [{ id: "a" }, { id: "b", skewMs: 3000 }]);
+  const yaml = `
+name: throughput-skew
 spec:
   - task: http
     with:
@@ -23,8 +19,8 @@ spec:
       duration: 2s
       qps: 20
       connections: 2
-`);
-  const result = await runExperiment(exp, { link, logger: silentLogger(), reportIntervalMs: 500 });
+`;
+  const result = await run(link, yaml, 500);
   const metrics = result.metrics["default"] ?? {};
   const count = metrics["http/request-count"] ?? 0;
   const throughput = metrics["http/throughput"] ?? 0;
@@ -35,12 +31,10 @@ spec:
 });
 
 test("throughput does not count the warm-up in its duration", async (t) => {
-  const target = await startHttpTarget();
-  t.after(() => target.close());
-  const link = new FakeLink([{ id: "a" }]);
-  t.after(() => link.close());
-  const exp = experiment(`
-name: review-warmup
+  const target = await httpTarget(t);
+  const link = fakeAgents(t, [{ id: "a" }]);
+  const yaml = `
+name: throughput-warmup
 spec:
   - task: http
     with:
@@ -49,8 +43,8 @@ spec:
       warmupDuration: 2s
       qps: 20
       connections: 2
-`);
-  const result = await runExperiment(exp, { link, logger: silentLogger(), reportIntervalMs: 500 });
+`;
+  const result = await run(link, yaml, 500);
   const metrics = result.metrics["default"] ?? {};
   const count = metrics["http/request-count"] ?? 0;
   const throughput = metrics["http/throughput"] ?? 0;
@@ -59,14 +53,11 @@ spec:
 });
 
 test("numRequests mode: a version that finishes 10x faster has a higher throughput than a slow one", async (t) => {
-  const fast = await startHttpTarget();
-  t.after(() => fast.close());
-  const slow = await startHttpTarget({ delayMs: 50 });
-  t.after(() => slow.close());
-  const link = new FakeLink([{ id: "a" }]);
-  t.after(() => link.close());
-  const exp = experiment(`
-name: review-ab-throughput
+  const fast = await httpTarget(t);
+  const slow = await httpTarget(t, { delayMs: 50 });
+  const link = fakeAgents(t, [{ id: "a" }]);
+  const yaml = `
+name: throughput-ab-throughput
 spec:
   - task: http
     with:
@@ -78,8 +69,8 @@ spec:
       numRequests: 40
       qps: 0
       connections: 1
-`);
-  const result = await runExperiment(exp, { link, logger: silentLogger(), reportIntervalMs: 500 });
+`;
+  const result = await run(link, yaml, 500);
   const fastQps = result.metrics["fast"]?.["http/throughput"] ?? 0;
   const slowQps = result.metrics["slow"]?.["http/throughput"] ?? 0;
   assert.equal(result.metrics["fast"]?.["http/request-count"], 40);
