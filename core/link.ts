@@ -18,10 +18,14 @@ export interface AgentInfo {
 export type AgentEvent =
   | { readonly type: "joined"; readonly agent: AgentInfo }
   | { readonly type: "lost"; readonly agentId: string; readonly reason: string }
-  /** An encoded IntervalReport. `ack` is called after it has been merged (JetStream acks then). */
-  | { readonly type: "report"; readonly agentId: string; readonly payload: Uint8Array; readonly ack: () => void }
-  /** An encoded ShardDone. */
-  | { readonly type: "done"; readonly agentId: string; readonly payload: Uint8Array; readonly ack: () => void };
+  /**
+   * An encoded IntervalReport. `ack` is called after it has been merged (JetStream acks then).
+   * `runId`, when the transport knows it without decoding (the NATS subject, the local envelope),
+   * lets a listener skip other runs' reports without decoding them.
+   */
+  | { readonly type: "report"; readonly agentId: string; readonly runId?: string; readonly payload: Uint8Array; readonly ack: () => void }
+  /** An encoded ShardDone (`runId` as for reports). */
+  | { readonly type: "done"; readonly agentId: string; readonly runId?: string; readonly payload: Uint8Array; readonly ack: () => void };
 
 export type AgentEventHandler = (event: AgentEvent) => void;
 

@@ -63,6 +63,12 @@ export function agentIdOfSubject(subject: string): string | undefined {
   return parts.length === 4 && parts[0] === "assay" && parts[1] === "agent" ? parts[2] : undefined;
 }
 
+/** The run id in `assay.run.<runId>.<kind>`, or undefined when the subject is not one. */
+export function runIdOfSubject(subject: string): string | undefined {
+  const parts = subject.split(".");
+  return parts.length === 4 && parts[0] === "assay" && parts[1] === "run" ? parts[2] : undefined;
+}
+
 /** JetStream message id of a report (`<agent>/<shard>/<seq>`) or ShardDone (`<agent>/<shard>/done`). */
 export function reportMessageId(agentId: string, shardId: string, seq: number | "done"): string {
   return `${agentId}/${shardId}/${seq}`;

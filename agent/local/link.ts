@@ -206,14 +206,15 @@ class LocalAgentLinkImpl implements AgentLink {
         return;
       }
       case "report": {
-        const payload = pb.IntervalReport.encode(envelope.report ?? {}).finish();
-        this.emit({ type: "report", agentId: agent.id, payload, ack: noop });
+        const report = envelope.report ?? {};
+        const payload = pb.IntervalReport.encode(report).finish();
+        this.emit({ type: "report", agentId: agent.id, runId: report.runId ?? "", payload, ack: noop });
         return;
       }
       case "done": {
         const done = envelope.done ?? {};
         agent.shards.delete(shardKey(done.runId ?? "", done.shardId ?? ""));
-        this.emit({ type: "done", agentId: agent.id, payload: pb.ShardDone.encode(done).finish(), ack: noop });
+        this.emit({ type: "done", agentId: agent.id, runId: done.runId ?? "", payload: pb.ShardDone.encode(done).finish(), ack: noop });
         return;
       }
       default:

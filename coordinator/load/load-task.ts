@@ -152,6 +152,10 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   const onEvent: AgentEventHandler = (event: AgentEvent) => {
     switch (event.type) {
       case "report": {
+        if (event.runId !== undefined && event.runId !== runId) {
+          event.ack(); // another run's report: not ours to decode (acked as before)
+          break;
+        }
         const report = decodeOrNull(() => pb.IntervalReport.decode(event.payload), log, event.agentId);
         if (report?.runId === runId) {
           const wasDone = merger.doneOf(report.agentId, report.shardId) !== undefined;
@@ -173,6 +177,10 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
         break;
       }
       case "done": {
+        if (event.runId !== undefined && event.runId !== runId) {
+          event.ack();
+          break;
+        }
         const done = decodeOrNull(() => pb.ShardDone.decode(event.payload), log, event.agentId);
         if (done?.runId === runId) {
           merger.recordDone(done);

@@ -20,6 +20,7 @@ import {
   SUBJECTS,
   TransportError,
   agentIdOfSubject,
+  runIdOfSubject,
   controlSubject,
   natsConnectionOptions,
   pb,
@@ -283,7 +284,9 @@ export class NatsAgentLink implements AgentLink {
       ack();
       return;
     }
-    this.emit(kind === "report" ? { type: "report", agentId, payload: m.data, ack } : { type: "done", agentId, payload: m.data, ack }, list);
+    const runId = runIdOfSubject(m.subject);
+    const run = runId === undefined ? {} : { runId };
+    this.emit(kind === "report" ? { type: "report", agentId, ...run, payload: m.data, ack } : { type: "done", agentId, ...run, payload: m.data, ack }, list);
   }
 
   private discover(force: boolean): void {

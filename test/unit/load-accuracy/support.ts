@@ -61,6 +61,11 @@ export class FakeLink implements AgentLink {
     });
   }
 
+  /** Delivers an arbitrary event to the subscribers, as a transport would. */
+  inject(event: AgentEvent): void {
+    for (const handler of this.handlers) handler(event);
+  }
+
   /** Cuts the agent off: control fails, its messages are held; the coordinator is told it is lost. */
   partition(agentId: string): void {
     this.cut.add(agentId);
