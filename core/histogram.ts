@@ -192,3 +192,39 @@ export function countAtOrBelow(histogram: Histogram, limitUs: number): number {
   }
   throw new Error("histogram implementation does not expose bucket counts");
 }
+
+/** A bucket of a log-scale latency distribution: values above the previous bound up to `leMs`. */
+export interface LatencyBucketCount {
+  leMs: number;
+  count: number;
+}
+
+/**
+ * The histogram's counts in log-spaced buckets (`perDecade` per factor of 10, bounds in ms),
+ * from the bucket holding the lowest recorded value to the one holding the highest. One pass over
+ * the histogram's buckets; empty for an empty histogram.
+ */
+export function logBuckets(histogram: Histogram, perDecade = 10): LatencyBucketCount[] {
+  if (histogram.totalCount === 0) return [];
+  const h = histogram as unknown as { getCountAtIndex?: (i: number) => number; valueFromIndex?: (i: number) => number; countsArrayIndex?: (v: number) => number };
+  if (typeof h.getCountAtIndex !== "function" || typeof h.valueFromIndex !== "function" || typeof h.countsArrayIndex !== "function") {
+    throw new Error("histogram implementation does not expose bucket counts");
+  }
+  const step = 1 / perDecade;
+  const slot = (valueUs: number): number => Math.ceil(Math.log10(Math.max(1, valueUs) / 1000) / step - 1e-9);
+  const counts = new Map<number, number>();
+  const last = h.countsArrayIndex(histogram.maxValue);
+  let lowest = Number.POSITIVE_INFINITY;
+  let highest = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i <= last; i++) {
+    const count = h.getCountAtIndex(i);
+    if (count === 0) continue;
+    const k = slot(h.valueFromIndex(i));
+    counts.set(k, (counts.get(k) ?? 0) + count);
+    if (k < lowest) lowest = k;
+    if (k > highest) highest = k;
+  }
+  const buckets: LatencyBucketCount[] = [];
+  for (let k = lowest; k <= highest; k++) buckets.push({ leMs: Number((10 ** (k * step)).toPrecision(3)), count: counts.get(k) ?? 0 });
+  return buckets;
+}

@@ -4,7 +4,8 @@
  * Plain JSON: no class instances, no undefined inside arrays.
  */
 
-export const RESULT_SCHEMA_VERSION = 1;
+/** Readers accept every version up to this one (1: the first; 2: adds `timeline`, see docs/experiments.md). */
+export const RESULT_SCHEMA_VERSION = 2;
 
 export type TaskStatus = "pending" | "running" | "completed" | "skipped" | "failed" | "cancelled";
 
@@ -101,8 +102,45 @@ export interface ResultDocument {
   samples?: Record<string, Record<string, MetricSample>>;
   /** Errors from metrics tasks, per version and metric, when a value could not be obtained. */
   metricErrors?: Record<string, Record<string, string>>;
+  /**
+   * Load tasks' merged snapshots, one per report interval, oldest first (schemaVersion 2): what
+   * watchers saw live, kept so a finished experiment's time series can be drawn again.
+   */
+  timeline?: TimelinePoint[];
   /** The experiment file it came from. */
   source: string;
+}
+
+/** One version in a timeline point. Counts are cumulative; `interval*` cover `intervalMs`. */
+export interface TimelineVersion {
+  version: string;
+  requests: number;
+  errors: number;
+  dropped: number;
+  intervalRequests: number;
+  intervalErrors: number;
+  intervalDropped: number;
+  /** Latency percentiles of the interval's own histogram (ms); null without requests in it. */
+  intervalP50Ms: number | null;
+  intervalP95Ms: number | null;
+  intervalP99Ms: number | null;
+  /** Open model: service-time percentiles of the interval (ms); null in the closed model. */
+  intervalServiceP50Ms: number | null;
+  intervalServiceP95Ms: number | null;
+  intervalServiceP99Ms: number | null;
+}
+
+/** The merged state of one load task at one report interval. */
+export interface TimelinePoint {
+  /** Index of the load task. */
+  task: number;
+  /** When the snapshot was taken (epoch ms, coordinator clock). */
+  timeMs: number;
+  /** Since the load task started. */
+  elapsedMs: number;
+  /** Since the previous point of the same task (0 on the first). */
+  intervalMs: number;
+  versions: TimelineVersion[];
 }
 
 /**

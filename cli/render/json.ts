@@ -35,6 +35,7 @@ const DOCUMENT: Shape = {
     "assessment",
     "samples",
     "metricErrors",
+    "timeline",
     "source",
   ],
   fields: {
@@ -52,6 +53,21 @@ const DOCUMENT: Shape = {
       fields: {
         conservation: { order: ["ok", "mismatches"] },
         events: { items: { order: ["time", "type", "agentId", "message"] } },
+      },
+    },
+    timeline: {
+      items: {
+        order: ["task", "timeMs", "elapsedMs", "intervalMs", "versions"],
+        fields: {
+          versions: {
+            items: {
+              order: [
+                "version", "requests", "errors", "dropped", "intervalRequests", "intervalErrors", "intervalDropped",
+                "intervalP50Ms", "intervalP95Ms", "intervalP99Ms", "intervalServiceP50Ms", "intervalServiceP95Ms", "intervalServiceP99Ms",
+              ],
+            },
+          },
+        },
       },
     },
     samples: { values: { values: { order: ["type", "successes", "trials", "count", "sum", "sumOfSquares", "events", "exposure", "histogram"] } } },

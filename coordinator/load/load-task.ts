@@ -36,8 +36,7 @@ import type {
 import type { TaskContext, TaskOutcome, TaskRunner } from "../tasks/types.js";
 import { computeSeriesMetrics } from "./builtin-metrics.js";
 import { RunMerger, seriesKey } from "./merger.js";
-import { versionSnapshots } from "./snapshot.js";
-import type { LoadSnapshotData } from "./snapshot.js";
+import { SnapshotBuilder } from "./snapshot.js";
 import { participants, splitInteger, splitRate } from "./sharding.js";
 
 /** A run's plan as stored for a coordinator restart. Shard specs are base64 protobuf ShardSpecs. */
@@ -214,17 +213,13 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   }
 
   let snapshotAtReports = 0;
+  const snapshots = new SnapshotBuilder(startedMs);
   /** Once per report interval (and at the end): merged per-version metrics for watchers. */
   function emitSnapshot(force: boolean): void {
     const reportsMerged = merger.progress().reportsMerged;
     if (!force && reportsMerged === snapshotAtReports) return;
     snapshotAtReports = reportsMerged;
-    const data: LoadSnapshotData = {
-      elapsedMs: Date.now() - startedMs,
-      ...(expectedRequests !== undefined ? { totalRequests: expectedRequests } : {}),
-      ...(expectedDurationMs !== undefined ? { totalMs: expectedDurationMs } : {}),
-      versions: versionSnapshots(merger.series.values()),
-    };
+    const data = snapshots.next(merger, { totalRequests: expectedRequests, totalMs: expectedDurationMs });
     context.emit({ type: "snapshot", message: `${reportsMerged} reports merged`, data: data as unknown as Record<string, unknown> });
   }
 
@@ -264,6 +259,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
       clearInterval(ticker);
       clearInterval(snapshotTicker);
       emitSnapshot(true);
+      snapshots.close();
     }
   } catch (error) {
     clearTimeout(resumeTimer);

@@ -105,6 +105,8 @@ interface ShardLedger {
   maxMergedSeq: number;
   firstIntervalStartMs: number;
   lastIntervalEndMs: number;
+  /** When its last report was merged (coordinator clock); 0 before any. */
+  lastMergedAtMs: number;
 }
 
 export interface ConservationCheck {
@@ -118,6 +120,17 @@ export interface MergeProgress {
   errors: number;
   dropped: number;
   reportsMerged: number;
+}
+
+/** One agent's share of a run, for watchers. */
+export interface AgentShare {
+  agentId: string;
+  shards: number;
+  shardsDone: number;
+  requests: number;
+  reportsMerged: number;
+  /** When its last report was merged (epoch ms); 0 before any. */
+  lastReportMs: number;
 }
 
 export class RunMerger {
@@ -179,6 +192,7 @@ export class RunMerger {
     ledger.maxMergedSeq = Math.max(ledger.maxMergedSeq, seq);
     ledger.firstIntervalStartMs = Math.min(ledger.firstIntervalStartMs, Number(report.intervalStartMs));
     ledger.lastIntervalEndMs = Math.max(ledger.lastIntervalEndMs, Number(report.intervalEndMs));
+    ledger.lastMergedAtMs = Date.now();
     for (const stats of report.series) {
       const version = stats.version ?? "";
       const endpoint = stats.endpoint ?? "";
@@ -253,6 +267,24 @@ export class RunMerger {
       dropped += aggregate.counts.dropped;
     }
     return { requests, errors, dropped, reportsMerged: this.reportsMerged };
+  }
+
+  /** Per agent: its shards, how many are done, and what its merged reports counted. */
+  agentShares(): AgentShare[] {
+    const byAgent = new Map<string, AgentShare>();
+    for (const ledger of this.shards.values()) {
+      let share = byAgent.get(ledger.agentId);
+      if (!share) {
+        share = { agentId: ledger.agentId, shards: 0, shardsDone: 0, requests: 0, reportsMerged: 0, lastReportMs: 0 };
+        byAgent.set(ledger.agentId, share);
+      }
+      share.shards++;
+      if (ledger.done) share.shardsDone++;
+      for (const counts of ledger.intervalCounts.values()) share.requests += counts.requests;
+      share.reportsMerged += ledger.seqs.size;
+      share.lastReportMs = Math.max(share.lastReportMs, ledger.lastMergedAtMs);
+    }
+    return [...byAgent.values()].sort((a, b) => a.agentId.localeCompare(b.agentId));
   }
 
   get duplicateReports(): number {
@@ -356,6 +388,7 @@ export class RunMerger {
         maxMergedSeq: 0,
         firstIntervalStartMs: Number.POSITIVE_INFINITY,
         lastIntervalEndMs: 0,
+        lastMergedAtMs: 0,
       };
       this.shards.set(key, ledger);
     }

@@ -30,6 +30,7 @@ import { createHttpLoadRunner } from "../load/load-task.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
 import type { RunnerPolicy, SecretResolver, TaskContext, TaskEvent, TaskRunner } from "../tasks/types.js";
+import { recordTimelinePoint } from "./timeline.js";
 
 /** What a caller can observe while the experiment runs. */
 export type RunEvent =
@@ -135,7 +136,10 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
       logger: options.logger.child({ task: entry.index, taskName: entry.spec.task }),
       secrets,
       policy,
-      emit: (event) => emit({ type: "task-event", index: entry.index, task: entry.spec.task, event }),
+      emit: (event) => {
+        if (event.type === "snapshot" && event.data) recordTimelinePoint(result, entry.index, event.data);
+        emit({ type: "task-event", index: entry.index, task: entry.spec.task, event });
+      },
     });
     try {
       const outcome = await runner(entry.spec, context);

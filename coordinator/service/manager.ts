@@ -16,13 +16,13 @@ import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
 import type { LoadTelemetry, RunStateStore } from "../load/load-task.js";
-import type { LoadSnapshotData } from "../load/snapshot.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
 import type { RunnerPolicy, TaskRunner } from "../tasks/types.js";
 import type { CoordinatorConfig } from "./config.js";
 import { EventChannel } from "./events.js";
 import type { EventBody, WatchSink, Watcher } from "./events.js";
+import { completedTasks, watchEventOf, withAssessmentEvent } from "./feed.js";
 import { checkExperimentSafety } from "./safety.js";
 import type { ExperimentRecord, ExperimentStore } from "./store.js";
 
@@ -349,33 +349,8 @@ export class ExperimentManager {
   }
 
   private onRunEvent(entry: Entry, event: RunEvent): void {
-    let body: EventBody | undefined;
-    switch (event.type) {
-      case "task-started": {
-        const task = entry.tasks[event.index];
-        if (task) task.status = "running";
-        body = { taskStarted: { index: event.index, task: event.task } };
-        break;
-      }
-      case "task-finished": {
-        const task = entry.tasks[event.index];
-        if (task) task.status = event.status;
-        entry.record.numCompletedTasks = entry.tasks.filter((t) => t.status === "completed" || t.status === "skipped").length;
-        body = { taskFinished: { index: event.index, task: event.task, status: event.status, error: event.error ?? "" } };
-        break;
-      }
-      case "task-event":
-        if (event.event.type === "snapshot" && event.event.data) {
-          entry.metrics = metricsMessage(event.index, event.event.data as unknown as LoadSnapshotData);
-          body = { metrics: entry.metrics };
-        } else if (event.event.type === "assessment" && event.event.data) {
-          body = { assessment: event.event.data };
-        }
-        break;
-      case "experiment-started":
-      case "experiment-finished":
-        break;
-    }
+    const body = watchEventOf(entry, event);
+    if (event.type === "task-finished") entry.record.numCompletedTasks = completedTasks(entry);
     if (body) entry.channel.publish(body);
   }
 
@@ -448,37 +423,4 @@ function wrapRunners(runners: Partial<Record<TaskName, TaskRunner>>, entry: Entr
     };
   }
   return wrapped;
-}
-
-/** After `assess`, its outcome as a task event of type "assessment" (an api.Assessment). */
-function withAssessmentEvent(runner: TaskRunner): TaskRunner {
-  return async (spec, context) => {
-    const outcome = await runner(spec, context);
-    const assessment = context.result.assessment;
-    const winner = typeof assessment?.["winner"] === "string" ? assessment["winner"] : "";
-    const data: api.Assessment = {
-      slos: context.result.slos.map((slo) => ({ metric: slo.metric, direction: slo.direction, limit: slo.limit, satisfied: { ...slo.satisfied } })),
-      winner,
-      assessmentJson: assessment ? JSON.stringify(assessment) : "",
-    };
-    context.emit({ type: "assessment", message: `${context.result.slos.length} SLOs assessed`, data: data as Record<string, unknown> });
-    return outcome;
-  };
-}
-
-function metricsMessage(taskIndex: number, data: LoadSnapshotData): api.MetricsSnapshot {
-  return {
-    taskIndex,
-    elapsedMs: Math.round(data.elapsedMs),
-    totalRequests: Math.round(data.totalRequests ?? 0),
-    totalMs: Math.round(data.totalMs ?? 0),
-    versions: data.versions.map((v) => ({
-      version: v.version,
-      requests: v.requests,
-      errors: v.errors,
-      latencyP50Ms: v.p50Ms ?? 0,
-      latencyP95Ms: v.p95Ms ?? 0,
-      latencyP99Ms: v.p99Ms ?? 0,
-    })),
-  };
 }

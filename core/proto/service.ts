@@ -23,6 +23,8 @@ export type { Snapshot, Snapshot__Output } from "./gen/service/assay/v1/Snapshot
 export type { TaskState, TaskState__Output } from "./gen/service/assay/v1/TaskState.js";
 export type { MetricsSnapshot, MetricsSnapshot__Output } from "./gen/service/assay/v1/MetricsSnapshot.js";
 export type { VersionMetrics, VersionMetrics__Output } from "./gen/service/assay/v1/VersionMetrics.js";
+export type { LatencyBucket, LatencyBucket__Output } from "./gen/service/assay/v1/LatencyBucket.js";
+export type { AgentProgress, AgentProgress__Output } from "./gen/service/assay/v1/AgentProgress.js";
 export type { Assessment, Assessment__Output } from "./gen/service/assay/v1/Assessment.js";
 export type { SloStatus, SloStatus__Output } from "./gen/service/assay/v1/SloStatus.js";
 export type { AgentSummary, AgentSummary__Output } from "./gen/service/assay/v1/AgentSummary.js";
