@@ -8,6 +8,7 @@
  * tokens:
  *   "s3cr3t-ci-token": operator
  *   "dashboard-token": viewer
+ *   "alice-token-123": {role: operator, name: alice}   # the name is shown as "submitted by"
  * ```
  */
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -33,8 +34,14 @@ export type MethodName = keyof typeof METHOD_ROLES;
 /** Who made a call. */
 export interface Caller {
   readonly role: Role;
-  /** "anonymous" without auth, else the role (tokens themselves are never shown). */
+  /** "anonymous" without auth, else the token's name, else its role (tokens themselves are never shown). */
   readonly name: string;
+}
+
+/** One token of the tokens file: its role and an optional name shown as "submitted by". */
+export interface TokenEntry {
+  readonly role: Role;
+  readonly name?: string;
 }
 
 export interface Authenticator {
@@ -42,15 +49,27 @@ export interface Authenticator {
   readonly enabled: boolean;
   /** The caller of a request, or a ConfigurationError with code UNAUTHENTICATED / PERMISSION_DENIED. */
   authorize(metadata: Metadata, method: MethodName): Caller;
+  /** Who holds this token (any role), or a ConfigurationError UNAUTHENTICATED (the dashboard's sign-in). */
+  authenticateToken(token: string): Caller;
 }
 
 /** No tokens file: every caller is an operator (the coordinator then listens on loopback only). */
 export function openAuthenticator(): Authenticator {
-  return { enabled: false, authorize: () => ({ role: Role.Operator, name: "anonymous" }) };
+  const anonymous = { role: Role.Operator, name: "anonymous" } as const;
+  return { enabled: false, authorize: () => anonymous, authenticateToken: () => anonymous };
 }
 
-export function tokenAuthenticator(tokens: ReadonlyMap<string, Role>): Authenticator {
-  const entries = [...tokens].map(([token, role]) => ({ digest: digest(token), role }));
+export function tokenAuthenticator(tokens: ReadonlyMap<string, Role | TokenEntry>): Authenticator {
+  const entries = [...tokens].map(([token, value]) => {
+    const entry = typeof value === "string" ? { role: value } : value;
+    return { digest: digest(token), caller: { role: entry.role, name: entry.name ?? entry.role } satisfies Caller };
+  });
+  const lookup = (token: string): Caller | undefined => {
+    const given = digest(token);
+    let caller: Caller | undefined;
+    for (const entry of entries) if (timingSafeEqual(entry.digest, given)) caller = entry.caller;
+    return caller;
+  };
   return {
     enabled: true,
     authorize(metadata, method) {
@@ -61,15 +80,18 @@ export function tokenAuthenticator(tokens: ReadonlyMap<string, Role>): Authentic
           suggestion: "pass a token with --token or ASSAY_TOKEN",
         });
       }
-      const given = digest(match[1]);
-      let role: Role | undefined;
-      for (const entry of entries) if (timingSafeEqual(entry.digest, given)) role = entry.role;
-      if (!role) throw new ConfigurationError(ErrorCode.Unauthenticated, `${method}: the token is not valid`);
+      const caller = lookup(match[1]);
+      if (!caller) throw new ConfigurationError(ErrorCode.Unauthenticated, `${method}: the token is not valid`);
       const needed = METHOD_ROLES[method];
-      if (needed === Role.Operator && role !== Role.Operator) {
-        throw new ConfigurationError(ErrorCode.PermissionDenied, `${method} needs the operator role; the token has the ${role} role`);
+      if (needed === Role.Operator && caller.role !== Role.Operator) {
+        throw new ConfigurationError(ErrorCode.PermissionDenied, `${method} needs the operator role; the token has the ${caller.role} role`);
       }
-      return { role, name: role };
+      return caller;
+    },
+    authenticateToken(token) {
+      const caller = lookup(token.trim());
+      if (!caller) throw new ConfigurationError(ErrorCode.Unauthenticated, "the token is not valid");
+      return caller;
     },
   };
 }
@@ -78,7 +100,7 @@ function digest(token: string): Buffer {
   return createHash("sha256").update(token).digest();
 }
 
-export async function loadTokensFile(path: string): Promise<Map<string, Role>> {
+export async function loadTokensFile(path: string): Promise<Map<string, TokenEntry>> {
   let raw: unknown;
   try {
     raw = parseYaml(await readFile(path, "utf8"));
@@ -88,17 +110,27 @@ export async function loadTokensFile(path: string): Promise<Map<string, Role>> {
   return parseTokens(raw, path);
 }
 
-export function parseTokens(raw: unknown, source: string): Map<string, Role> {
+/** `token: role` or `token: {role, name}` entries, under `tokens:` or at the top level. */
+export function parseTokens(raw: unknown, source: string): Map<string, TokenEntry> {
   const isMap = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
   if (!isMap(raw)) throw new ConfigurationError(ErrorCode.BadConfig, `${source}: expected a map of token: role`);
   const table = isMap(raw["tokens"]) ? raw["tokens"] : raw;
-  const tokens = new Map<string, Role>();
-  for (const [token, role] of Object.entries(table)) {
+  const tokens = new Map<string, TokenEntry>();
+  for (const [token, value] of Object.entries(table)) {
+    const role = isMap(value) ? value["role"] : value;
     if (role !== Role.Viewer && role !== Role.Operator) {
       throw new ConfigurationError(ErrorCode.BadConfig, `${source}: a token has role ${JSON.stringify(role)}; roles are viewer and operator`);
     }
     if (token.length < 8) throw new ConfigurationError(ErrorCode.BadConfig, `${source}: tokens must be at least 8 characters long`);
-    tokens.set(token, role);
+    const name = isMap(value) ? value["name"] : undefined;
+    if (isMap(value)) {
+      const unknown = Object.keys(value).filter((key) => key !== "role" && key !== "name");
+      if (unknown.length > 0) throw new ConfigurationError(ErrorCode.BadConfig, `${source}: a token entry has unknown keys ${unknown.join(", ")} (known: role, name)`);
+      if (name !== undefined && (typeof name !== "string" || name.trim() === "")) {
+        throw new ConfigurationError(ErrorCode.BadConfig, `${source}: a token's name must be a non-empty string`);
+      }
+    }
+    tokens.set(token, { role, ...(typeof name === "string" ? { name: name.trim() } : {}) });
   }
   if (tokens.size === 0) throw new ConfigurationError(ErrorCode.BadConfig, `${source}: no tokens`);
   return tokens;
