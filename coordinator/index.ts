@@ -21,7 +21,7 @@ export type { CoordinatorConfig, Limits, TlsFiles } from "./service/config.js";
 export { compileAllowList, checkExperimentSafety } from "./service/safety.js";
 export type { AllowList } from "./service/safety.js";
 export { Role, METHOD_ROLES, loadTokensFile, parseTokens, tokenAuthenticator, openAuthenticator } from "./service/auth.js";
-export type { Authenticator, Caller, MethodName } from "./service/auth.js";
+export type { Authenticator, Caller, MethodName, TokenEntry } from "./service/auth.js";
 export { openFileStore, kvStore } from "./service/store.js";
 export type { ExperimentStore, ExperimentRecord } from "./service/store.js";
 export { EventChannel, Watcher } from "./service/events.js";
@@ -39,3 +39,16 @@ export type { ActionRunners, ActionOptions, SecretResolverOptions } from "./acti
 export { customMetricsRunner } from "./metrics-backends/index.js";
 export type { ManagerTelemetry } from "./service/manager.js";
 export type { LoadTelemetry } from "./load/load-task.js";
+export {
+  startDashboardServer,
+  DEFAULT_UI_LISTEN,
+  managerSource,
+  LocalRunFeed,
+  experimentView,
+  staticPageHtml,
+  staticReportHtml,
+  SessionStore,
+  sseFrame,
+} from "./service/dashboard/index.js";
+export type { DashboardServer, DashboardServerOptions, DashboardSource, LocalRunFeedOptions } from "./service/dashboard/index.js";
+export { withAssessmentEvent, metricsMessage } from "./service/feed.js";

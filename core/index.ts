@@ -26,9 +26,10 @@ export {
   histogramFromBase64,
   percentileMs,
   countAtOrBelow,
+  logBuckets,
   HISTOGRAM_MAX_US,
 } from "./histogram.js";
-export type { Histogram } from "./histogram.js";
+export type { Histogram, LatencyBucketCount } from "./histogram.js";
 export { pb } from "./proto/index.js";
 export type * from "./proto/index.js";
 export * as api from "./proto/service.js";
@@ -41,4 +42,6 @@ export * from "./experiment/index.js";
 export { compileTemplate, renderTemplate, checkTemplate, isTemplate, TEMPLATE_SOURCE, TEMPLATE_FUNCTIONS } from "./template/index.js";
 export type { CompiledTemplate } from "./template/index.js";
 export * from "./result.js";
+export { DASHBOARD_SESSION_COOKIE, DASHBOARD_CSRF_HEADER } from "./dashboard.js";
+export type { DashboardSession, DashboardExperiment, DashboardExperimentList, DashboardAgents, DashboardStaticData } from "./dashboard.js";
 export * from "./ops/index.js";

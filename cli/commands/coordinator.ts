@@ -15,10 +15,12 @@ import {
   loadTokensFile,
   openFileStore,
   startCoordinatorService,
+  startDashboardServer,
+  managerSource,
   tokenAuthenticator,
   DEFAULT_LISTEN,
 } from "../../coordinator/index.js";
-import type { CoordinatorConfig, CoordinatorService, ExperimentStore, ManagerTelemetry, RunStateStore, ServerTls } from "../../coordinator/index.js";
+import type { CoordinatorConfig, CoordinatorService, DashboardServer, ExperimentStore, ManagerTelemetry, RunStateStore, ServerTls } from "../../coordinator/index.js";
 import { ConfigurationError, ErrorCode, ValidationError, createLogger, startCoordinatorOps } from "../../core/index.js";
 import type { AgentLink } from "../../core/index.js";
 import { parseFlags, positiveInteger } from "../args.js";
@@ -27,6 +29,7 @@ import { ExitCode } from "../exit-codes.js";
 import { write } from "../output.js";
 import type { CliIo } from "../output.js";
 import { defaultBayesian, defaultRunners } from "../wiring.js";
+import { expandUiFlag } from "../ui.js";
 
 export const COORDINATOR_USAGE = `usage: assay coordinator [--nats URL | --local-agents N] [options]
 
@@ -44,16 +47,18 @@ experiments, and the agents (remote over NATS, or local worker threads).
       --tls-client-ca FILE   require client certificates signed by this CA (mTLS)
       --insecure-listen-any  allow a non-loopback --listen without TLS and auth
       --ops-listen ADDR      serve /healthz, /readyz, /metrics on ADDR (e.g. 0.0.0.0:9464)
+      --ui [ADDR]            serve the live web dashboard on ADDR (default 127.0.0.1:7234), with
+                             the API's tokens (sign-in once, then a session cookie) and TLS
       --concurrency N        experiments run at the same time (default 1, or the config's)
       --report-interval MS   agents' report interval (default 1000)
       --allow-run            allow \`run\` tasks to execute shell commands
 
 ${NATS_AUTH_USAGE()}
-Prints "coordinator listening on HOST:PORT" once it serves.
+Prints "coordinator listening on HOST:PORT" once it serves (and "dashboard at URL" with --ui).
 `;
 
 export async function coordinatorCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags("coordinator", argv, {
+  const { values } = parseFlags("coordinator", expandUiFlag(argv), {
     nats: { type: "string" },
     "local-agents": { type: "string" },
     "state-dir": { type: "string" },
@@ -65,6 +70,7 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
     "tls-client-ca": { type: "string" },
     "insecure-listen-any": { type: "boolean" },
     "ops-listen": { type: "string" },
+    ui: { type: "string" },
     ...NATS_AUTH_FLAGS,
     concurrency: { type: "string" },
     "report-interval": { type: "string" },
@@ -128,7 +134,9 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
   };
 
   let service;
+  let dashboard: DashboardServer | undefined;
   try {
+    const authenticator = tokensFile ? tokenAuthenticator(await loadTokensFile(tokensFile)) : undefined;
     const bayesian = defaultBayesian();
     service = await startCoordinatorService({
       link,
@@ -137,7 +145,7 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
       logger,
       ...(values.listen ? { listen: values.listen } : {}),
       insecureListenAny: values["insecure-listen-any"] ?? false,
-      ...(tokensFile ? { authenticator: tokenAuthenticator(await loadTokensFile(tokensFile)) } : {}),
+      ...(authenticator ? { authenticator } : {}),
       ...(tls ? { tls } : {}),
       runners: defaultRunners(),
       ...(bayesian ? { bayesian } : {}),
@@ -146,13 +154,24 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
       policy: { allowRunTask: values["allow-run"] ?? false },
       ...(reportIntervalMs ? { reportIntervalMs } : {}),
     });
+    if (values.ui !== undefined) {
+      dashboard = await startDashboardServer({
+        source: managerSource(service.manager),
+        logger,
+        listen: values.ui,
+        insecureListenAny: values["insecure-listen-any"] ?? false,
+        ...(authenticator ? { authenticator } : {}),
+        ...(tls ? { tls } : {}),
+      });
+    }
   } catch (error) {
+    await service?.close(0);
     await link.close();
     await ops?.close();
     throw error;
   }
   serving.service = service;
-  await write(io.stdout, `coordinator listening on ${service.address}\n`);
+  await write(io.stdout, `coordinator listening on ${service.address}\n${dashboard ? `dashboard at ${dashboard.url}\n` : ""}`);
 
   const running = service;
   await new Promise<void>((resolve) => {
@@ -161,8 +180,8 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
       signals++;
       if (signals > 1) process.exit(ExitCode.Interrupted);
       logger.info({ signal }, "stopping: running experiments are stopped and kept; signal again to exit now");
-      void running
-        .close(5000)
+      void (dashboard?.close() ?? Promise.resolve())
+        .then(() => running.close(5000))
         .catch((error: unknown) => logger.error({ err: error }, "shutdown failed"))
         .then(() => link.close())
         .then(() => ops?.close())

@@ -5,10 +5,11 @@
 import { stat } from "node:fs/promises";
 import { ErrorCode, ValidationError } from "../../core/index.js";
 import type { ResultDocument } from "../../core/index.js";
+import { staticReportHtml } from "../../coordinator/index.js";
 import { CLIENT_FLAGS, CLIENT_USAGE, connectCoordinator } from "../client/index.js";
 import type { ClientFlagValues } from "../client/index.js";
 import { stateName } from "../client/render.js";
-import { checkAssertions, readResultFile, renderHtml, renderJson, renderReport, resultProblem } from "../render/index.js";
+import { checkAssertions, readResultFile, renderJson, renderReport, resultProblem } from "../render/index.js";
 import { parseFlags, requirePositional } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import { OutputFormat, parseOutputFormat, write } from "../output.js";
@@ -17,7 +18,8 @@ import type { CliIo } from "../output.js";
 export const REPORT_USAGE = `usage: assay report RESULT.json|ID [-o text|json|html]
 
 Renders a stored result document (from \`assay run --out\`), or the result of experiment ID
-fetched from the coordinator.
+fetched from the coordinator. -o html writes the dashboard's page as one self-contained file
+(no server, no network: open it from disk).
 ${CLIENT_USAGE}`;
 
 export const ASSERT_USAGE = `usage: assay assert RESULT.json|ID -c CONDITION [-c CONDITION ...]
@@ -41,7 +43,7 @@ export async function reportCommand(argv: readonly string[], io: CliIo): Promise
   const format = parseOutputFormat(values.output, [OutputFormat.Text, OutputFormat.Json, OutputFormat.Html]);
   const result = await readResult(requirePositional(positionals, "report", "result.json"), values, io.env);
   const text =
-    format === OutputFormat.Json ? renderJson(result) : format === OutputFormat.Html ? renderHtml(result) : renderReport(result, { color: io.stdout.isTTY === true });
+    format === OutputFormat.Json ? renderJson(result) : format === OutputFormat.Html ? staticReportHtml(result) : renderReport(result, { color: io.stdout.isTTY === true });
   await write(io.stdout, text);
   return ExitCode.Ok;
 }

@@ -15,6 +15,7 @@ import { ExitCode } from "../exit-codes.js";
 import { OutputFormat, parseOutputFormat, write } from "../output.js";
 import type { CliIo } from "../output.js";
 import { defaultBayesian, defaultRunners } from "../wiring.js";
+import { RunDashboard, expandUiFlag } from "../ui.js";
 
 export const RUN_USAGE = `usage: assay run FILE [options]
 
@@ -29,6 +30,8 @@ Runs an experiment (Iter8 format) with local agents in worker threads, or with r
       --no-progress        no progress line on the terminal
       --allow-run          allow \`run\` tasks to execute shell commands
       --report-interval D  agents' report interval in ms (default 1000)
+      --ui [ADDR]          serve a live dashboard on ADDR (default 127.0.0.1:7234) and print
+                           its URL; it stays open after the run until Ctrl-C
 
 Distributed runs:
       --nats URL           use the agents registered on this NATS server (comma-separated URLs)
@@ -40,7 +43,7 @@ Distributed runs:
 ${NATS_AUTH_USAGE()}`;
 
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags("run", argv, {
+  const { values, positionals } = parseFlags("run", expandUiFlag(argv), {
     output: { type: "string", short: "o" },
     out: { type: "string" },
     agents: { type: "string" },
@@ -52,6 +55,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     "agent-selector": { type: "string", multiple: true },
     "agent-wait": { type: "string" },
     "state-id": { type: "string" },
+    ui: { type: "string" },
     ...NATS_AUTH_FLAGS,
     help: { type: "boolean", short: "h" },
   });
@@ -73,14 +77,25 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
         ...(values["state-id"] ? { stateId: checkStateId(values["state-id"]) } : {}),
       }
     : undefined;
-  const result = await runLocally(experiment, io, {
-    ...(nats ? { nats } : {}),
-    ...(agentCount ? { agentCount } : {}),
-    ...(reportIntervalMs ? { reportIntervalMs } : {}),
-    progress: !values["no-progress"],
-    allowRunTask: values["allow-run"] ?? false,
-  });
-  return finish(result, io, { format, ...(values.out ? { out: values.out } : {}) });
+  const ui = values.ui === undefined ? undefined : new RunDashboard(values.ui, io);
+  let result: ResultDocument;
+  try {
+    result = await runLocally(experiment, io, {
+      ...(nats ? { nats } : {}),
+      ...(agentCount ? { agentCount } : {}),
+      ...(reportIntervalMs ? { reportIntervalMs } : {}),
+      ...(ui ? { ui } : {}),
+      progress: !values["no-progress"],
+      allowRunTask: values["allow-run"] ?? false,
+    });
+  } catch (error) {
+    ui?.finish(undefined, error instanceof Error ? error.message : String(error));
+    await ui?.close();
+    throw error;
+  }
+  const code = await finish(result, io, { format, ...(values.out ? { out: values.out } : {}) });
+  await ui?.linger();
+  return code;
 }
 
 /** `--nats`: remote agents instead of worker threads. */
@@ -102,6 +117,8 @@ export interface LocalRunOptions {
   reportIntervalMs?: number;
   progress: boolean;
   allowRunTask: boolean;
+  /** `--ui`: the run's dashboard. */
+  ui?: RunDashboard;
 }
 
 /**
@@ -128,15 +145,20 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
   const progress = options.progress ? createProgress(io.stderr, {}) : undefined;
   const bayesian = defaultBayesian();
   try {
+    const baseRunners = { ...defaultRunners(), ...(remote?.runners ?? {}) };
+    const ui = await options.ui?.attach(experiment, link, logger, baseRunners, bayesian);
     const result = await runExperiment(experiment, {
       link,
       logger,
       signal: controller.signal,
       policy: { allowRunTask: options.allowRunTask },
-      runners: { ...defaultRunners(), ...(remote?.runners ?? {}) },
+      runners: ui?.runners ?? baseRunners,
       ...(bayesian ? { bayesian } : {}),
       ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
-      onEvent: (event: RunEvent) => progress && onProgressEvent(event, progress),
+      onEvent: (event: RunEvent) => {
+        ui?.onEvent(event);
+        if (progress) onProgressEvent(event, progress);
+      },
     });
     await remote?.onResult(result);
     return result;

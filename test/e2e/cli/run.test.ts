@@ -108,7 +108,10 @@ describe("assay run (the CLI as a user runs it)", () => {
 
     const html = await assay(["report", out, "-o", "html"]);
     assert.equal(html.code, 0);
-    assert.match(html.stdout, /<svg/);
+    // The dashboard's page as one file: its data embedded, nothing loaded from elsewhere.
+    assert.match(html.stdout, /<script type="application\/json" id="assay-data">/);
+    assert.match(html.stdout, /"http\/request-count":40/);
+    assert.doesNotMatch(html.stdout, /<script src=|<link /);
   });
 
   it("runs `if: SLOs()` / `if: not SLOs()` tasks according to the assessment", async () => {
