@@ -43,6 +43,8 @@ export class ExperimentPage {
   private connection: Connection;
   private source: EventSource | undefined;
   private refetchTimer: number | undefined;
+  /** Why the experiment could not be loaded (shown in the summary). */
+  private loadError = "";
   private drawPending = false;
   private readonly sections: Record<string, HTMLElement> = {};
   private readonly charts: Record<string, Chart> = {};
@@ -77,7 +79,6 @@ export class ExperimentPage {
     if (result) {
       if (this.tasks.length === 0) this.tasks = result.tasks.map((t) => ({ index: t.index, task: t.task, status: t.status }));
       for (const point of result.timeline ?? []) addPoint(this.points, pointFromTimeline(point));
-      this.points.sort((a, b) => a.task - b.task || a.elapsedS - b.elapsedS);
     }
     this.schedule();
   }
@@ -85,9 +86,11 @@ export class ExperimentPage {
   private async refetch(): Promise<void> {
     try {
       this.accept(await server.experiment(this.id));
+      this.loadError = "";
     } catch (error) {
-      if (error instanceof server.Unauthorized) this.options.onUnauthorized();
-      else this.note("error", `cannot load the experiment: ${(error as Error).message}`);
+      if (error instanceof server.Unauthorized) return this.options.onUnauthorized();
+      this.loadError = `Cannot load experiment ${this.id}: ${(error as Error).message}`;
+      this.schedule();
     }
   }
 
@@ -277,7 +280,7 @@ export class ExperimentPage {
       ended: "finished",
       failed: "not connected",
     };
-    const failure = summary?.failure || result?.failure || "";
+    const failure = this.loadError || summary?.failure || result?.failure || "";
     replace(
       this.body("summary"),
       h("div", { class: "title-row" }, h("h1", {}, name), h("span", { class: `badge state-${state}`, id: "state" }, state), h("span", { class: `live live-${this.connection}`, id: "live-status", role: "status" }, status[this.connection])),
@@ -572,7 +575,7 @@ export class ExperimentPage {
           "table",
           { id: "loops-table" },
           h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Loop"), keys.map((k) => h("th", { scope: "col" }, k)))),
-          h("tbody", {}, list.map((loop, i) => h("tr", {}, h("th", { scope: "row" }, String(i + 1)), keys.map((k) => h("td", {}, typeof loop?.[k] === "number" ? fmtSig(loop[k]) : String(loop?.[k] ?? "—")))))),
+          h("tbody", {}, list.map((loop, i) => h("tr", {}, h("th", { scope: "row" }, String(i + 1)), keys.map((k) => h("td", {}, cellText(loop?.[k])))))),
         ),
       ),
     );
@@ -636,6 +639,13 @@ interface AssessmentView {
   winner?: string | null;
   weights?: Record<string, number>;
   rewards?: Record<string, { direction?: string; versions?: Record<string, { pBest: number; expectedLoss: number; credibleInterval?: [number, number]; mean: number; lift?: number | null }> }>;
+}
+
+/** A loop field as text (only primitive fields are shown). */
+function cellText(value: unknown): string {
+  if (typeof value === "number") return fmtSig(value);
+  if (typeof value === "string" || typeof value === "boolean") return String(value);
+  return "—";
 }
 
 function fact(term: string, value: Child): Child {

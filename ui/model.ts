@@ -65,12 +65,17 @@ export function pointFromMetrics(metrics: api.MetricsSnapshot): Point {
   return { task: Number(metrics.taskIndex ?? 0), elapsedS: Math.round(elapsedMs) / 1000, versions };
 }
 
-/** Appends a point unless one of the same task and time is there already (timeline + live overlap). */
+/**
+ * Adds a point unless one of the same task and time is there already (the stored timeline and the
+ * live stream overlap, in either order); keeps the points sorted by task, then time.
+ */
 export function addPoint(points: Point[], point: Point): void {
-  const last = points.at(-1);
-  if (last && last.task === point.task && Math.abs(last.elapsedS - point.elapsedS) < 0.002) return;
-  if (last && last.task === point.task && point.elapsedS < last.elapsedS) return;
-  points.push(point);
+  const key = (p: Point): number => p.task * 1e9 + Math.round(p.elapsedS * 1000);
+  const k = key(point);
+  let at = points.length;
+  while (at > 0 && key(points[at - 1] as Point) > k) at--;
+  if (at > 0 && key(points[at - 1] as Point) === k) return;
+  points.splice(at, 0, point);
 }
 
 /** One row of the versions table; `source` says where its numbers come from. */
@@ -143,7 +148,7 @@ function resultHasLoad(metrics: Record<string, Record<string, number>>): boolean
 
 /** Experiment states without the prefix, lower case ("running"). */
 export function stateName(state: unknown): string {
-  return String(state ?? "").replace(/^EXPERIMENT_STATE_/, "").toLowerCase() || "unknown";
+  return (typeof state === "string" ? state : "").replace(/^EXPERIMENT_STATE_/, "").toLowerCase() || "unknown";
 }
 
 export const TERMINAL_STATES = ["completed", "failed", "cancelled"] as const;

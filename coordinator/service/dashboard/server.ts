@@ -201,6 +201,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     // NOT_FOUND surfaces before the response starts.
     options.source.describe(id).then(
       () => {
+        if (res.destroyed || req.socket.destroyed) return;
         const sink = sseSink(res, options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {});
         openStreams.add(res);
         const watcher = options.source.watch(id, sink, fromSeq);

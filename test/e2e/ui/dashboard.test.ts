@@ -100,8 +100,9 @@ async function assertNoOverflow(page: Page, what: string): Promise<void> {
   assert.ok(scrollWidth <= innerWidth, `${what}: document is ${scrollWidth}px wide in a ${innerWidth}px viewport`);
 }
 
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+/** The whole page (`full`) or what the viewport shows. */
+async function screenshot(page: Page, name: string, full = true): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: full });
 }
 
 /** Live: the total of the requests cells grows while the page stays loaded. */
@@ -164,16 +165,11 @@ describe("dashboard in a browser", { timeout: 240_000 }, () => {
     });
 
     it("shows a running experiment live after sign-in and ends on the numbers of `assay get -o json`", async () => {
-      const client = await coordinator.client({ token: OPERATOR_TOKEN });
-      const { experiment } = await client.submit({ experimentYaml: experimentYaml(target.url, "5s"), sourceName: "checkout-ab.yaml", overrides: [] });
-      const id = experiment?.id ?? "";
-      assert.equal(experiment?.submittedBy, "alice");
-
       const tracked: TrackedPage = await browser.page(1280, 800);
       const { page } = tracked;
-      await page.goto(`${url}experiments/${id}`);
+      await page.goto(url);
       await page.waitForSelector("#sign-in");
-      await screenshot(page, "sign-in");
+      await screenshot(page, "sign-in", false);
       assert.equal((await browser.context.cookies()).length, 0);
 
       await page.fill("#token", "not-a-valid-token-123");
@@ -183,15 +179,23 @@ describe("dashboard in a browser", { timeout: 240_000 }, () => {
 
       await page.fill("#token", VIEWER_TOKEN);
       await page.press("#token", "Enter");
-      await page.waitForSelector("#versions");
+      await page.waitForSelector("#experiments");
       const cookies = await browser.context.cookies();
       assert.equal(cookies.length, 1);
       assert.equal(cookies[0]?.httpOnly, true);
       assert.equal(cookies[0]?.sameSite, "Strict");
+
+      // Submitted once the page is up: the list picks it up by itself, and its link leads to it live.
+      const client = await coordinator.client({ token: OPERATOR_TOKEN });
+      const { experiment } = await client.submit({ experimentYaml: experimentYaml(target.url, "12s"), sourceName: "checkout-ab.yaml", overrides: [] });
+      const id = experiment?.id ?? "";
+      assert.equal(experiment?.submittedBy, "alice");
+      await page.click(`#experiments a[href="/experiments/${id}"]`);
+      await page.waitForSelector("#versions");
       await waitForPage(page, `document.body.dataset.connection === "live"`);
       await waitForLiveGrowth(page);
       await waitForPage(page, `document.querySelectorAll("#timeseries .plot canvas").length > 0`);
-      await screenshot(page, "experiment-live-1280");
+      await screenshot(page, "experiment-live-1280", false);
 
       await waitForState(client, id, ["EXPERIMENT_STATE_COMPLETED"], 60_000);
       await waitForPage(page, `document.body.dataset.state === "completed" && document.querySelector("#versions-source")?.textContent.includes("result") && document.querySelector("#winner") !== null`);
@@ -203,6 +207,8 @@ describe("dashboard in a browser", { timeout: 240_000 }, () => {
       assert.match(await page.textContent("#summary") ?? "", /alice/, "submitted by the token's name");
       await assertNoOverflow(page, "experiment at 1280×800");
       await screenshot(page, "experiment-finished-1280");
+      await page.locator("#slos").screenshot({ path: join(SCREENSHOT_DIR, "slos-1280.png") });
+      await page.locator("#rewards").screenshot({ path: join(SCREENSHOT_DIR, "rewards-1280.png") });
 
       for (const requested of tracked.urls) assert.ok(!requested.includes(VIEWER_TOKEN) && !requested.includes(OPERATOR_TOKEN), `a token in a URL: ${requested}`);
       assert.ok(!(await page.content()).includes(VIEWER_TOKEN), "the token is not in the page");
@@ -233,7 +239,7 @@ describe("dashboard in a browser", { timeout: 240_000 }, () => {
       await page.selectOption("#filter-state", "all");
       await page.waitForSelector("#experiments tbody tr a");
       await assertNoOverflow(page, "list at 1280×800");
-      await screenshot(page, "list-1280");
+      await screenshot(page, "list-1280", false);
 
       const wanted = ["a.skip", "nav a", "#sign-out", "#filter-state", "#filter-text", "#experiments a"];
       const reached = new Set<string>();
@@ -269,7 +275,7 @@ describe("dashboard in a browser", { timeout: 240_000 }, () => {
     it("serves the local run live and ends on the run's JSON result; report -o html shows the same from file://", async () => {
       const file = join(dir, "local.yaml");
       const out = join(dir, "local-result.json");
-      await writeFile(file, experimentYaml(target.url, "4s"));
+      await writeFile(file, experimentYaml(target.url, "8s"));
       run = await startProcess(
         process.execPath,
         [ASSAY_BIN, "run", file, "--ui", "127.0.0.1:0", "-o", "json", "--out", out, "--agents", "2", "--report-interval", "250", "--no-progress"],

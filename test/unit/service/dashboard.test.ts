@@ -12,6 +12,8 @@ import { EventChannel, SessionStore, parseTokens, sseFrame, staticPageHtml, star
 import type { DashboardSource } from "../../../coordinator/index.js";
 import { SnapshotBuilder } from "../../../coordinator/load/snapshot.js";
 import { RunMerger } from "../../../coordinator/load/merger.js";
+import { Agent, fetch as undiciFetch } from "undici";
+import { TEST_TLS_CERT, TEST_TLS_KEY } from "../../harness/tls-fixture.js";
 import { createHistogram, encodeHistogram, logBuckets, pb, recordMicros, silentLogger } from "../../../core/index.js";
 import type { DashboardStaticData } from "../../../core/index.js";
 
@@ -112,6 +114,60 @@ describe("dashboard server checks", () => {
       await server.close();
     }
     await assert.rejects(startDashboardServer({ source, logger: silentLogger(), listen: "0.0.0.0:0" }), /without TLS and authentication/);
+  });
+});
+
+describe("dashboard over TLS with tokens", () => {
+  it("sets a Secure session cookie for a good token and streams only with it", async () => {
+    const channel = new EventChannel({ snapshot: (skipped) => ({ skipped }) });
+    channel.publish({ agentLost: { agentId: "a1", reason: "gone" } });
+    const source: DashboardSource = {
+      mode: "coordinator",
+      list: () => [],
+      describe: () => Promise.resolve({ summary: { id: "e1" }, result: undefined }),
+      watch: (_id, sink, fromSeq) => channel.watch(sink, fromSeq),
+      agents: () => [],
+    };
+    const server = await startDashboardServer({
+      source,
+      logger: silentLogger(),
+      listen: "127.0.0.1:0",
+      authenticator: tokenAuthenticator(parseTokens({ "viewer-token-1": { role: "viewer", name: "dana" } }, "t.yaml")),
+      tls: { cert: Buffer.from(TEST_TLS_CERT), key: Buffer.from(TEST_TLS_KEY) },
+    });
+    const dispatcher = new Agent({ connect: { ca: TEST_TLS_CERT } });
+    // undici's own fetch: it takes a dispatcher trusting the test certificate.
+    const get = (path: string, headers: Record<string, string> = {}) => undiciFetch(`${server.url}${path}`, { headers, dispatcher });
+    try {
+      assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
+      assert.equal((await get("api/experiments/e1/events")).status, 401);
+      const signIn = (token: string) =>
+        undiciFetch(`${server.url}api/session`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-assay-dashboard": "1" },
+          body: JSON.stringify({ token }),
+          dispatcher,
+        });
+      const bad = await signIn("wrong-token-1");
+      assert.equal(bad.status, 401);
+      assert.equal(bad.headers.get("set-cookie"), null);
+      const good = await signIn("viewer-token-1");
+      assert.equal(good.status, 200);
+      const cookie = good.headers.get("set-cookie") ?? "";
+      assert.match(cookie, /^assay_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+      const session = cookie.split(";")[0] ?? "";
+      assert.deepEqual(await (await get("api/session", { cookie: session })).json(), { auth: true, signedIn: true, name: "dana", role: "viewer", mode: "coordinator" });
+      const stream = await get("api/experiments/e1/events", { cookie: session });
+      assert.equal(stream.status, 200);
+      assert.match(stream.headers.get("content-type") ?? "", /^text\/event-stream/);
+      channel.close();
+      const text = await stream.text();
+      assert.match(text, /^retry: 2000\n\nid: 1\ndata: \{.*"snapshot"/s);
+      assert.match(text, /event: end\n/);
+    } finally {
+      await server.close();
+      await dispatcher.close();
+    }
   });
 });
 
