@@ -8,7 +8,8 @@
  * Sections: throughput (closed model vs autocannon and wrk against nginx, generator and target
  * pinned to different cores), open (5,000 qps for 10 s: achieved rate, drops, scheduling lag),
  * memory (agent process RSS at 10 s and 60 s of a long run), assessment (10 versions × 3 rewards
- * × 5 SLOs), watchers (100 watchers of one experiment: delivery lag, coordinator CPU), scale (coordinator with 100/500/1,000
+ * × 5 SLOs), watchers (100 watchers of one experiment: delivery lag, coordinator CPU), ui (100
+ * dashboard SSE clients of one experiment: coordinator CPU), scale (coordinator with 100/500/1,000
  * simulated agents over NATS).
  */
 import { spawn } from "node:child_process";
@@ -17,6 +18,7 @@ import { availableParallelism } from "node:os";
 import { benchAssessment } from "../../coordinator/index.js";
 import { startNginx } from "./nginx.js";
 import { benchWatchers } from "./watchers.js";
+import { benchUi } from "./ui.js";
 import { benchCoordinatorScale } from "./coordinator-scale.js";
 import { repoRoot, runAssay, runAutocannon, runWrk } from "./generators.js";
 import type { GeneratorResult } from "./generators.js";
@@ -50,6 +52,18 @@ const sections: Record<string, Section> = {
     console.log("| watchers | snapshots delivered | lag p50 (ms) | lag p99 (ms) | lag max (ms) | coordinator CPU overhead (% of a core) |");
     console.log("|---:|---:|---:|---:|---:|---:|");
     console.log(`| ${r.watchers} | ${fmt(r.snapshotsDelivered)} | ${fmt(r.lagP50Ms, 1)} | ${fmt(r.lagP99Ms, 1)} | ${fmt(r.lagMaxMs, 1)} | ${fmt(r.overheadPercentOfCore, 1)} |`);
+  },
+
+  async ui() {
+    console.log("\n## 100 dashboard clients (server-sent events) on one running experiment (coordinator --ui, local agents; goal: < 5% of a core; median of 5 interleaved rounds)\n");
+    const r = await benchUi({ clients: 100 });
+    console.log("| SSE clients | run (s) | report interval (ms) | coordinator CPU without (ms) | with (ms) | overhead (% of a core) | snapshots delivered | bytes per client | lag p50 (ms) | lag p99 (ms) |");
+    console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    console.log(
+      `| ${r.clients} | ${fmt(r.wallMs / 1000, 1)} | ${r.reportIntervalMs} | ${fmt(r.cpuBaselineMs)} | ${fmt(r.cpuWithClientsMs)} | ${fmt(r.overheadPercentOfCore, 2)} | ${fmt(r.snapshotsDelivered)} | ${fmt(r.bytesPerClient)} | ${fmt(r.lagP50Ms, 1)} | ${fmt(r.lagP99Ms, 1)} |`,
+    );
+    console.log(`\nper round (interleaved), CPU ms without: ${r.cpuBaselineRoundsMs.map((v) => fmt(v)).join(", ")}; with: ${r.cpuWithClientsRoundsMs.map((v) => fmt(v)).join(", ")}`);
+    console.log(`goal met: ${r.overheadPercentOfCore < 5 ? "yes" : "NO"}`);
   },
 
   // eslint-disable-next-line @typescript-eslint/require-await
