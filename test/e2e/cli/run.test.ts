@@ -111,7 +111,7 @@ describe("assay run (the CLI as a user runs it)", () => {
     // The dashboard's page as one file: its data embedded, nothing loaded from elsewhere.
     assert.match(html.stdout, /<script type="application\/json" id="assay-data">/);
     assert.match(html.stdout, /"http\/request-count":40/);
-    assert.doesNotMatch(html.stdout, /<script src=|<link /);
+    assert.doesNotMatch(html.stdout, /<script src=|<link rel="stylesheet"/);
   });
 
   it("runs `if: SLOs()` / `if: not SLOs()` tasks according to the assessment", async () => {
