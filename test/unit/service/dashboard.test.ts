@@ -12,10 +12,11 @@ import { EventChannel, SessionStore, parseTokens, sseFrame, staticPageHtml, star
 import type { DashboardSource } from "../../../coordinator/index.js";
 import { SnapshotBuilder } from "../../../coordinator/load/snapshot.js";
 import { RunMerger } from "../../../coordinator/load/merger.js";
+import { MAX_POINTS_PER_TASK, recordTimelinePoint } from "../../../coordinator/runner/timeline.js";
 import { Agent, fetch as undiciFetch } from "undici";
 import { TEST_TLS_CERT, TEST_TLS_KEY } from "../../harness/tls-fixture.js";
 import { createHistogram, encodeHistogram, logBuckets, pb, recordMicros, silentLogger } from "../../../core/index.js";
-import type { DashboardStaticData } from "../../../core/index.js";
+import type { DashboardStaticData, ResultDocument } from "../../../core/index.js";
 
 describe("tokens file names", () => {
   it("accepts token: role and token: {role, name}; the name is the caller's name", () => {
@@ -215,5 +216,24 @@ describe("interval snapshots", () => {
     const bucketOf = (ms: number): number => buckets.findIndex((b) => ms <= b.leMs * 1.0001);
     assert.equal(buckets[bucketOf(1)]?.count, 2, "0.95 ms and 1 ms share the bucket up to 1 ms");
     assert.deepEqual(logBuckets(createHistogram()), []);
+  });
+});
+
+describe("result timeline", () => {
+  it("keeps every snapshot of a load task, thinned past the cap, first and newest kept", () => {
+    const result = { timeline: undefined } as unknown as ResultDocument;
+    const total = MAX_POINTS_PER_TASK * 2 + 7;
+    for (let i = 0; i < total; i++) {
+      recordTimelinePoint(result, 0, { elapsedMs: i * 1000, intervalMs: 1000, versions: [{ version: "v1", requests: i, intervalRequests: 1, intervalP95Ms: null }] }, i);
+    }
+    const points = result.timeline ?? [];
+    assert.ok(points.length <= MAX_POINTS_PER_TASK && points.length > MAX_POINTS_PER_TASK / 2, `${points.length} points`);
+    assert.equal(points[0]?.elapsedMs, 0);
+    assert.equal(points.at(-1)?.elapsedMs, (total - 1) * 1000);
+    assert.deepEqual(points.at(-1)?.versions[0], {
+      version: "v1", requests: total - 1, errors: 0, dropped: 0, intervalRequests: 1, intervalErrors: 0, intervalDropped: 0,
+      intervalP50Ms: null, intervalP95Ms: null, intervalP99Ms: null, intervalServiceP50Ms: null, intervalServiceP95Ms: null, intervalServiceP99Ms: null,
+    });
+    assert.ok(points.every((p, i) => i === 0 || p.elapsedMs > (points[i - 1]?.elapsedMs ?? 0)), "in order");
   });
 });
