@@ -53,6 +53,8 @@ export interface CliCheck {
   exit: number;
   /** Strings stderr must contain. */
   stderr?: string[];
+  /** Strings stderr must not contain. */
+  stderrNot?: string[];
   /** Strings stdout must contain. */
   stdout?: string[];
 }
@@ -89,6 +91,8 @@ export interface CompatCase {
   readonly asserts?: Array<{ on: "fixture" | "result"; args: string[] } & CliCheck>;
   /** `assay report RESULT -o iter8` on the run's stored result: partial match on Iter8's result. */
   readonly reportIter8?: unknown;
+  /** Set when the expectation file itself could not be read: the case fails with this. */
+  readonly broken?: string;
 }
 
 function asCase(id: string, raw: unknown): CompatCase {
@@ -105,7 +109,11 @@ export async function loadCases(): Promise<CompatCase[]> {
   const cases: CompatCase[] = [];
   for (const name of names) {
     const id = name.slice(0, -".expect.yaml".length);
-    cases.push(asCase(id, parseYaml(await readFile(join(FIXTURES_DIR, name), "utf8"))));
+    try {
+      cases.push(asCase(id, parseYaml(await readFile(join(FIXTURES_DIR, name), "utf8"))));
+    } catch (error) {
+      cases.push({ id, fixture: `${id}.yaml`, models: "(unreadable expectation)", classes: [], services: {}, broken: `${name}: ${(error as Error).message}` });
+    }
   }
   return cases;
 }
@@ -215,6 +223,7 @@ function checkCli(what: string, run: CliRun, expected: CliCheck): string[] {
   const out: string[] = [];
   if (run.code !== expected.exit) out.push(`${what}: exit ${String(run.code)}, expected ${expected.exit}; stderr: ${lastLines(run.stderr)}`);
   for (const needle of expected.stderr ?? []) if (!run.stderr.includes(needle)) out.push(`${what}: stderr lacks ${JSON.stringify(needle)}; stderr: ${lastLines(run.stderr)}`);
+  for (const needle of expected.stderrNot ?? []) if (run.stderr.includes(needle)) out.push(`${what}: stderr contains ${JSON.stringify(needle)}; stderr: ${lastLines(run.stderr)}`);
   for (const needle of expected.stdout ?? []) if (!run.stdout.includes(needle)) out.push(`${what}: stdout lacks ${JSON.stringify(needle)}`);
   return out;
 }
@@ -261,6 +270,7 @@ function parseResult(run: CliRun): { result: Record<string, unknown> | undefined
 
 /** Runs one fixture case end to end; returns every mismatch (empty: the case passes). */
 export async function runCase(c: CompatCase): Promise<string[]> {
+  if (c.broken !== undefined) return [c.broken];
   const workDir = await makeTempDir(`assay-compat-${c.id}-`);
   const services = await startServices(c.services, { assetsDir: ASSETS_DIR, workDir });
   try {
