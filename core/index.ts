@@ -12,6 +12,7 @@ export {
   ErrorKind,
   ErrorCode,
   isAssayError,
+  isErrorCode,
   toAssayError,
 } from "./errors.js";
 export type { SourceLocation, AssayErrorOptions } from "./errors.js";

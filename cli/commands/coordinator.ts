@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { startLocalAgents } from "../../agent/index.js";
 import {
   connectNatsLink,
+  defaultBayesian,
+  defaultRunners,
   natsRunStateStore,
   defaultConfig,
   kvStore,
@@ -26,7 +28,6 @@ import { NATS_AUTH_FLAGS, NATS_AUTH_USAGE, natsAuthFromFlags } from "./agent.js"
 import { ExitCode } from "../exit-codes.js";
 import { write } from "../output.js";
 import type { CliIo } from "../output.js";
-import { defaultBayesian, defaultRunners } from "../wiring.js";
 
 export const COORDINATOR_USAGE = `usage: assay coordinator [--nats URL | --local-agents N] [options]
 
@@ -129,7 +130,6 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
 
   let service;
   try {
-    const bayesian = defaultBayesian();
     service = await startCoordinatorService({
       link,
       store,
@@ -140,7 +140,7 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
       ...(tokensFile ? { authenticator: tokenAuthenticator(await loadTokensFile(tokensFile)) } : {}),
       ...(tls ? { tls } : {}),
       runners: defaultRunners(),
-      ...(bayesian ? { bayesian } : {}),
+      bayesian: defaultBayesian(),
       ...(runState ? { runState } : {}),
       ...(telemetry ? { telemetry } : {}),
       policy: { allowRunTask: values["allow-run"] ?? false },

@@ -4,8 +4,8 @@
 import { availableParallelism } from "node:os";
 import { writeFile } from "node:fs/promises";
 import { startLocalAgents } from "../../agent/index.js";
-import { checkStateId, connectNatsLink, createHttpLoadRunner, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
-import type { RunEvent, TaskRunner } from "../../coordinator/index.js";
+import { checkStateId, connectNatsLink, createHttpLoadRunner, defaultBayesian, defaultRunners, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
+import type { RunEvent, TaskRunners } from "../../coordinator/index.js";
 import { createLogger, parseDurationMs, parseExperimentFile } from "../../core/index.js";
 import type { AgentInfo, AgentLink, Experiment, NatsAuth, ResultDocument } from "../../core/index.js";
 import { NATS_AUTH_FLAGS, NATS_AUTH_USAGE, natsAuthFromFlags, parseLabels } from "./agent.js";
@@ -14,7 +14,6 @@ import { parseFlags, positiveInteger, requirePositional } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import { OutputFormat, parseOutputFormat, write } from "../output.js";
 import type { CliIo } from "../output.js";
-import { defaultBayesian, defaultRunners } from "../wiring.js";
 
 export const RUN_USAGE = `usage: assay run FILE [options]
 
@@ -126,7 +125,6 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
   const remote = options.nats ? await connectRemote(options.nats, options.agentCount, logger) : undefined;
   const link = remote?.link ?? (await startLocalAgents({ count: options.agentCount ?? availableParallelism(), logger }));
   const progress = options.progress ? createProgress(io.stderr, {}) : undefined;
-  const bayesian = defaultBayesian();
   try {
     const result = await runExperiment(experiment, {
       link,
@@ -134,7 +132,7 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
       signal: controller.signal,
       policy: { allowRunTask: options.allowRunTask },
       runners: { ...defaultRunners(), ...(remote?.runners ?? {}) },
-      ...(bayesian ? { bayesian } : {}),
+      bayesian: defaultBayesian(),
       ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
       onEvent: (event: RunEvent) => progress && onProgressEvent(event, progress),
     });
@@ -156,7 +154,7 @@ async function connectRemote(
   nats: NatsRunOptions,
   agentCount: number | undefined,
   logger: ReturnType<typeof createLogger>,
-): Promise<{ link: AgentLink; runners: Record<string, TaskRunner>; onResult: (result: ResultDocument) => Promise<void> }> {
+): Promise<{ link: AgentLink; runners: TaskRunners; onResult: (result: ResultDocument) => Promise<void> }> {
   const natsLink = await connectNatsLink({
     natsUrl: nats.url,
     auth: nats.auth,
@@ -165,11 +163,10 @@ async function connectRemote(
     ...(nats.stateId ? { durableName: `coordinator-${nats.stateId}` } : {}),
   });
   const link = narrowLink(natsLink, nats.selector, agentCount);
-  const runners: Record<string, TaskRunner> = {};
   const stateId = nats.stateId;
-  if (!stateId) return { link, runners, onResult: async () => {} };
+  if (!stateId) return { link, runners: {}, onResult: async () => {} };
   const store = natsRunStateStore(natsLink);
-  runners["http"] = createHttpLoadRunner({ link, state: { store, key: stateId } }) as TaskRunner;
+  const runners: TaskRunners = { http: createHttpLoadRunner({ link, state: { store, key: stateId } }) };
   await store.saveExperiment(stateId, { status: "running", updatedAt: new Date().toISOString() });
   return {
     link,
@@ -198,15 +195,12 @@ type Progress = ReturnType<typeof createProgress>;
 
 function onProgressEvent(event: RunEvent, progress: Progress): void {
   if (event.type === "task-event" && event.event.type === "progress") {
-    const data = event.event.data ?? {};
-    const num = (key: string): number | undefined => (typeof data[key] === "number" ? data[key] : undefined);
-    const totalRequests = num("totalRequests");
-    const totalMs = num("totalMs");
+    const { elapsedMs, requests, errors, totalRequests, totalMs } = event.event.data;
     progress.update({
       task: event.task,
-      elapsedMs: num("elapsedMs") ?? 0,
-      requests: num("requests") ?? 0,
-      errors: num("errors") ?? 0,
+      elapsedMs,
+      requests,
+      errors,
       ...(totalRequests !== undefined ? { totalRequests } : {}),
       ...(totalMs !== undefined ? { totalMs } : {}),
     });

@@ -14,6 +14,7 @@ import {
   ErrorCode,
   TransportError,
   ValidationError,
+  isErrorCode,
   pb,
 } from "../../core/index.js";
 import type {
@@ -225,7 +226,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
       ...(expectedDurationMs !== undefined ? { totalMs: expectedDurationMs } : {}),
       versions: versionSnapshots(merger.series.values()),
     };
-    context.emit({ type: "snapshot", message: `${reportsMerged} reports merged`, data: data as unknown as Record<string, unknown> });
+    context.emit({ type: "snapshot", message: `${reportsMerged} reports merged`, data });
   }
 
   let interrupted = false;
@@ -635,8 +636,9 @@ async function control(link: AgentLink, agentId: string, message: ControlInit, t
   if (!reply.ok) {
     const what = Object.keys(message)[0] ?? "control";
     const text = `agent ${agentId} refused ${what}: ${reply.errorMessage || reply.errorCode}`;
-    if (reply.errorCode.startsWith("EXPERIMENT_")) throw new ValidationError(reply.errorCode, text);
-    throw new TransportError(reply.errorCode || ErrorCode.ControlTimeout, text);
+    const code = isErrorCode(reply.errorCode) ? reply.errorCode : ErrorCode.ControlTimeout;
+    if (code.startsWith("EXPERIMENT_")) throw new ValidationError(code, text);
+    throw new TransportError(code, text);
   }
 }
 

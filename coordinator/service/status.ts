@@ -5,8 +5,7 @@
  */
 import { Metadata, status as Status } from "@grpc/grpc-js";
 import type { ServiceError, StatusObject } from "@grpc/grpc-js";
-import type {
-  AssayError} from "../../core/index.js";
+import type { AssayError } from "../../core/index.js";
 import {
   CancelledError,
   ConfigurationError,
@@ -16,6 +15,7 @@ import {
   TargetError,
   TransportError,
   ValidationError,
+  isErrorCode,
   toAssayError,
 } from "../../core/index.js";
 
@@ -67,7 +67,9 @@ export function fromServiceError(error: ServiceError, target: string): AssayErro
     const value = error.metadata?.get(key)[0];
     return typeof value === "string" ? value : undefined;
   };
-  const code = get(META.code);
+  const sent = get(META.code);
+  // A code this build does not know (a newer coordinator) falls back to the status code's default.
+  const code = sent !== undefined && isErrorCode(sent) ? sent : undefined;
   const field = get(META.field);
   const suggestion = get(META.suggestion) ?? defaultSuggestion(error.code, target);
   const options = { cause: error, ...(field ? { field } : {}), ...(suggestion ? { suggestion } : {}) };

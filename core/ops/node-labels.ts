@@ -32,7 +32,7 @@ export function fetchNodeLabels(req: NodeLabelsRequest): Promise<Record<string, 
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const fail = (message: string, cause?: unknown): void =>
-      reject(new TransportError(ErrorCode.BackendFailed, `reading node ${req.nodeName}: ${message}`, { cause }));
+      reject(new TransportError(ErrorCode.KubernetesApi, `reading node ${req.nodeName}: ${message}`, { cause }));
     const outgoing = send(
       url,
       {
