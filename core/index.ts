@@ -42,4 +42,3 @@ export * from "./experiment/index.js";
 export { compileTemplate, renderTemplate, checkTemplate, isTemplate, TEMPLATE_SOURCE, TEMPLATE_FUNCTIONS } from "./template/index.js";
 export type { CompiledTemplate } from "./template/index.js";
 export * from "./result.js";
-export * from "./ops/index.js";

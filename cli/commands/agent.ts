@@ -6,8 +6,10 @@
 import { readFile } from "node:fs/promises";
 import { startNatsAgent, startSimulatedAgents } from "../../agent/index.js";
 import type { NatsAgentHandle } from "../../agent/index.js";
-import { ErrorCode, ValidationError, createLogger, parseDurationMs, startAgentOps } from "../../core/index.js";
-import type { AgentMetrics, IntervalReport, NatsAuth } from "../../core/index.js";
+import { ErrorCode, ValidationError, createLogger, parseDurationMs } from "../../core/index.js";
+import type { IntervalReport, NatsAuth } from "../../core/index.js";
+import { startAgentOps } from "../../ops/index.js";
+import type { AgentMetrics } from "../../ops/index.js";
 import { parseFlags, positiveInteger } from "../args.js";
 import type { FlagSpec } from "../args.js";
 import { ExitCode } from "../exit-codes.js";

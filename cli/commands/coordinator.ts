@@ -21,7 +21,8 @@ import {
   DEFAULT_LISTEN,
 } from "../../coordinator/index.js";
 import type { CoordinatorConfig, CoordinatorService, ExperimentStore, ManagerTelemetry, RunStateStore, ServerTls } from "../../coordinator/index.js";
-import { ConfigurationError, ErrorCode, ValidationError, createLogger, startCoordinatorOps } from "../../core/index.js";
+import { ConfigurationError, ErrorCode, ValidationError, createLogger } from "../../core/index.js";
+import { startCoordinatorOps } from "../../ops/index.js";
 import type { AgentLink } from "../../core/index.js";
 import { parseFlags, positiveInteger } from "../args.js";
 import { NATS_AUTH_FLAGS, NATS_AUTH_USAGE, natsAuthFromFlags } from "./agent.js";

@@ -51,7 +51,7 @@ export interface StoredRun {
 }
 
 /** Where run plans live (a JetStream key-value bucket for distributed runs). */
-/** What the load task reports to the operator's metrics (core/ops). */
+/** What the load task reports to the operator's metrics (ops/). */
 export interface LoadTelemetry {
   /** A report was merged; `lagMs` is from the end of its interval (agent clock) to now. */
   reportMerged(lagMs: number): void;

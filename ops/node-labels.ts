@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { ConfigurationError, ErrorCode, TransportError } from "../errors.js";
+import { ConfigurationError, ErrorCode, TransportError } from "../core/index.js";
 
 /** Agent label → node label read for it. */
 export const DEFAULT_NODE_LABEL_MAPPING: Readonly<Record<string, string>> = {
