@@ -21,16 +21,17 @@ import {
 
 const META = { code: "assay-error-code", kind: "assay-error-kind", field: "assay-error-field", suggestion: "assay-error-suggestion" } as const;
 
+/** The API codes with a gRPC status of their own; every other code maps by its kind. */
+const STATUS_BY_CODE: Partial<Record<ErrorCode, Status>> = {
+  [ErrorCode.NotFound]: Status.NOT_FOUND,
+  [ErrorCode.Unauthenticated]: Status.UNAUTHENTICATED,
+  [ErrorCode.PermissionDenied]: Status.PERMISSION_DENIED,
+};
+
 /** The gRPC status code of an error. */
 export function grpcStatusOf(error: AssayError): Status {
-  switch (error.code) {
-    case ErrorCode.NotFound:
-      return Status.NOT_FOUND;
-    case ErrorCode.Unauthenticated:
-      return Status.UNAUTHENTICATED;
-    case ErrorCode.PermissionDenied:
-      return Status.PERMISSION_DENIED;
-  }
+  const byCode = STATUS_BY_CODE[error.code];
+  if (byCode !== undefined) return byCode;
   switch (error.kind) {
     case ErrorKind.Validation:
       return Status.INVALID_ARGUMENT;
