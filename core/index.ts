@@ -36,6 +36,7 @@ export * as api from "./proto/service.js";
 export type { AgentInfo, AgentEvent, AgentEventHandler, AgentLink, CoordinatorPort, ControlHandler } from "./link.js";
 export * from "./subjects.js";
 export { createLogger, silentLogger, REDACTED_PATHS } from "./logger.js";
+export { VERSION } from "./version.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export * from "./experiment/model.js";
 export * from "./experiment/index.js";
