@@ -1,23 +1,7 @@
 /**
- * Flag parsing on node:util parseArgs, with errors that name the flag and a non-zero exit.
+ * Parsers for flag values, each failing with a validation error that names the flag.
  */
-import { parseArgs } from "node:util";
-import type { ParseArgsConfig } from "node:util";
 import { ErrorCode, ValidationError } from "../core/index.js";
-
-export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
-
-export function parseFlags<T extends FlagSpec>(command: string, argv: readonly string[], options: T) {
-  try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new ValidationError(ErrorCode.BadFlag, `assay ${command}: ${message}`, {
-      cause: error,
-      suggestion: `run \`assay ${command} --help\``,
-    });
-  }
-}
 
 export function positiveInteger(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -28,10 +12,14 @@ export function positiveInteger(value: string | undefined, flag: string): number
   return parsed;
 }
 
-export function requirePositional(positionals: readonly string[], command: string, what: string): string {
-  const value = positionals[0];
-  if (value === undefined) {
-    throw new ValidationError(ErrorCode.BadFlag, `assay ${command}: missing ${what}`, { suggestion: `usage: assay ${command} ${what.toUpperCase()}` });
+/** `k=v,k2=v2` (the flag also repeatable) into a record. */
+export function parseLabels(values: readonly string[], flag: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const part of values.flatMap((v) => v.split(","))) {
+    if (part.trim() === "") continue;
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new ValidationError(ErrorCode.BadFlag, `${flag}: expected key=value, got "${part}"`, { field: flag });
+    labels[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
-  return value;
+  return labels;
 }

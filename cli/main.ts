@@ -4,7 +4,7 @@
  */
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { isAssayError } from "../core/index.js";
+import { ErrorCode, VERSION, ValidationError, isAssayError } from "../core/index.js";
 import { assertCommand, reportCommand } from "./commands/report.js";
 import { agentCommand } from "./commands/agent.js";
 import { analyzeCommand } from "./commands/analyze.js";
@@ -17,71 +17,83 @@ import { listCommand } from "./commands/list.js";
 import { cancelCommand } from "./commands/cancel.js";
 import { agentsCommand } from "./commands/agents.js";
 import { runCommand } from "./commands/run.js";
+import { defineCommand } from "./command.js";
+import type { Command } from "./command.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { processIo, write } from "./output.js";
 import type { CliIo } from "./output.js";
+import { closest } from "./suggest.js";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
-const USAGE = `assay ${VERSION} — release experiments under load (Iter8-compatible)
-
-usage: assay COMMAND [options]
-
-  run FILE         run an experiment with local agents (worker threads), or remote ones (--nats URL)
-  agent            run a load agent that serves a coordinator over NATS
-  demo             start a two-version demo service and run the quickstart against it
-  report FILE|ID   render a stored result (text, json, html), from a file or the coordinator
-  assert FILE|ID   check conditions on a stored result (-c completed -c nofailure -c slos)
-  analyze FILE     Bayesian assessment of per-version data, no load (P(best), risk, winner, split)
-
-  coordinator      run the coordinator service (gRPC API, queue; --nats URL or --local-agents N)
-  submit FILE      submit an experiment to the coordinator (--wait to follow it)
-  watch ID         follow an experiment live
-  get ID           an experiment's status and result
-  list             the coordinator's experiments
-  cancel ID        cancel a queued or running experiment
-  agents           the agents registered with the coordinator
-  version          print the version
-
-Run \`assay COMMAND --help\` for a command's options. Docs: README.md and docs/.
-`;
-
-type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
-
-const COMMANDS: Record<string, Command> = {
-  run: runCommand,
-  agent: agentCommand,
-  demo: demoCommand,
-  report: reportCommand,
-  coordinator: coordinatorCommand,
-  submit: submitCommand,
-  watch: watchCommand,
-  get: getCommand,
-  list: listCommand,
-  cancel: cancelCommand,
-  agents: agentsCommand,
-  assert: assertCommand,
-  analyze: analyzeCommand,
-  version: async (_argv, io) => {
+const versionCommand = defineCommand({
+  name: "version",
+  summary: "print the version",
+  flags: {},
+  async run({ io }) {
     await write(io.stdout, `${VERSION}\n`);
     return ExitCode.Ok;
   },
-};
+});
+
+const helpCommand = defineCommand({
+  name: "help",
+  summary: "list the commands, or print one command's help",
+  positionals: [{ name: "COMMAND", description: "the command whose help to print", required: false }],
+  flags: {},
+  async run({ args, io }) {
+    const name = args.COMMAND;
+    if (name === undefined) {
+      await write(io.stdout, overview());
+      return ExitCode.Ok;
+    }
+    await write(io.stdout, findCommand(name).help());
+    return ExitCode.Ok;
+  },
+});
+
+/** The commands, in the groups `assay help` lists them in. */
+const GROUPS: readonly (readonly Command[])[] = [
+  [runCommand, agentCommand, demoCommand, reportCommand, assertCommand, analyzeCommand],
+  [coordinatorCommand, submitCommand, watchCommand, getCommand, listCommand, cancelCommand, agentsCommand],
+  [versionCommand, helpCommand],
+];
+
+export const COMMANDS: readonly Command[] = GROUPS.flat();
+
+/** `assay help`: every command with its summary. */
+export function overview(): string {
+  const label = (command: Command): string => command.usage.replace(/^assay /, "").replace(/ \[options\]$/, "");
+  const width = Math.max(...COMMANDS.map((command) => label(command).length)) + 2;
+  const groups = GROUPS.map((group) => group.map((command) => `  ${label(command).padEnd(width)} ${command.summary}`).join("\n"));
+  return `assay ${VERSION} — release experiments under load (Iter8-compatible)
+
+usage: assay COMMAND [options]
+
+${groups.join("\n\n")}
+
+Run \`assay help COMMAND\` (or \`assay COMMAND --help\`) for a command's options. Docs: README.md and docs/.
+`;
+}
+
+function findCommand(name: string): Command {
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command) return command;
+  const nearest = closest(name, COMMANDS.map((c) => c.name));
+  throw new ValidationError(ErrorCode.BadFlag, `unknown command "${name}"${nearest ? ` (did you mean "${nearest}"?)` : ""}`, {
+    suggestion: "run `assay help` for the list of commands",
+  });
+}
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    await write(io.stdout, USAGE);
+  if (name === undefined || name === "--help" || name === "-h") {
+    await write(io.stdout, overview());
     return name === undefined ? ExitCode.Validation : ExitCode.Ok;
   }
-  if (name === "--version") return COMMANDS["version"]?.(rest, io) ?? ExitCode.Ok;
-  const command = COMMANDS[name];
-  if (!command) {
-    await write(io.stderr, `assay: unknown command "${name}"\n\n${USAGE}`);
-    return ExitCode.Validation;
-  }
   try {
-    return await command(rest, io);
+    const command = findCommand(name === "--version" ? "version" : name);
+    return await command.run(rest, io);
   } catch (error) {
     await write(io.stderr, describeError(error));
     return exitCodeFor(error);

@@ -1,9 +1,8 @@
 /**
  * The CLI's streams. Output is written through here so commands can be tested with fake streams
- * and so the process never exits before stdout is flushed.
+ * and so the process never exits before stdout is flushed; and the one place that decides whether
+ * output is coloured.
  */
-import { ValidationError, ErrorCode } from "../core/index.js";
-
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -22,13 +21,19 @@ export function write(stream: NodeJS.WritableStream, text: string): Promise<void
   });
 }
 
+/**
+ * Whether to colour what goes to `stream`, decided here only. Precedence: `--no-color` (off), then
+ * FORCE_COLOR (on, unless "0" or "false"), then NO_COLOR (off when set and not empty), then on when
+ * `stream` is a terminal that is not TERM=dumb.
+ */
+export function resolveColor(options: { noColorFlag: boolean; env: NodeJS.ProcessEnv; stream: { isTTY?: boolean } }): boolean {
+  if (options.noColorFlag) return false;
+  const force = options.env["FORCE_COLOR"];
+  if (force !== undefined) return force !== "0" && force.toLowerCase() !== "false";
+  const noColor = options.env["NO_COLOR"];
+  if (noColor !== undefined && noColor !== "") return false;
+  return options.stream.isTTY === true && options.env["TERM"] !== "dumb";
+}
+
 export const OutputFormat = { Text: "text", Json: "json", Html: "html" } as const;
 export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
-
-export function parseOutputFormat(value: string | undefined, allowed: readonly OutputFormat[], flag = "--output"): OutputFormat {
-  const format = (value ?? "text") as OutputFormat;
-  if (!allowed.includes(format)) {
-    throw new ValidationError(ErrorCode.BadFlag, `${flag}: "${value}" is not one of ${allowed.join(", ")}`, { field: flag });
-  }
-  return format;
-}

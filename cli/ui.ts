@@ -4,38 +4,28 @@
  * that keeps a finished run's dashboard open.
  */
 import { DEFAULT_UI_LISTEN, LocalRunFeed, startDashboardServer } from "../coordinator/index.js";
-import type { BayesianAssessor, DashboardServer, RunEvent, TaskRunner } from "../coordinator/index.js";
-import type { AgentLink, Experiment, Logger, ResultDocument, TaskName } from "../core/index.js";
+import type { BayesianAssessor, DashboardServer, RunEvent, TaskRunners } from "../coordinator/index.js";
+import type { AgentLink, Experiment, Logger, ResultDocument } from "../core/index.js";
+import type { FlagDef } from "./command.js";
 import { write } from "./output.js";
 import type { CliIo } from "./output.js";
 
 const ADDRESS = /^(?:\[[^\]]+\]|[^\s:/[\]]+)?:\d+$/;
 
 /**
- * Rewrites a bare `--ui` (no address after it) to `--ui=<default>`, so parseArgs can treat `--ui`
- * as a string flag. A following argument is the address only when it looks like HOST:PORT.
+ * The `--ui [ADDR]` flag of `run` and `coordinator`: bare, it serves on DEFAULT_UI_LISTEN; the next
+ * argument is its address only when it looks like HOST:PORT or :PORT (loopback then).
  */
-export function expandUiFlag(argv: readonly string[], defaultListen = DEFAULT_UI_LISTEN): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    if (arg === "--") {
-      out.push(...argv.slice(i));
-      break;
-    }
-    if (arg !== "--ui") {
-      out.push(arg);
-      continue;
-    }
-    const next = argv[i + 1];
-    if (next !== undefined && ADDRESS.test(next)) {
-      out.push(`--ui=${next.startsWith(":") ? `127.0.0.1${next}` : next}`);
-      i++;
-    } else {
-      out.push(`--ui=${defaultListen}`);
-    }
-  }
-  return out;
+export const UI_FLAG = {
+  type: "string",
+  value: "ADDR",
+  optionalValue: { whenBare: DEFAULT_UI_LISTEN, accepts: (next: string) => ADDRESS.test(next) },
+  description: `serve the live web dashboard on ADDR (default ${DEFAULT_UI_LISTEN}) and print its URL`,
+} as const satisfies FlagDef;
+
+/** `:7234` means loopback. */
+export function uiListenAddress(value: string): string {
+  return value.startsWith(":") ? `127.0.0.1${value}` : value;
 }
 
 /** The dashboard of one local run: created before the run, attached once the agents are up. */
@@ -53,9 +43,9 @@ export class RunDashboard {
     experiment: Experiment,
     link: AgentLink,
     logger: Logger,
-    runners: Partial<Record<TaskName, TaskRunner>>,
+    runners: TaskRunners,
     bayesian: BayesianAssessor | undefined,
-  ): Promise<{ runners: Partial<Record<TaskName, TaskRunner>>; onEvent: (event: RunEvent) => void }> {
+  ): Promise<{ runners: TaskRunners; onEvent: (event: RunEvent) => void }> {
     const feed = new LocalRunFeed(experiment, { agents: () => link.agents() });
     this.feed = feed;
     this.server = await startDashboardServer({ source: feed, logger, listen: this.listen });

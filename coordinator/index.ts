@@ -6,7 +6,19 @@ export { runExperiment, checkRunnable, conditionContext } from "./runner/run-exp
 export type { RunEvent, RunExperimentOptions } from "./runner/run-experiment.js";
 export { evaluateSlos, createAssessRunner } from "./tasks/assess.js";
 export type { BayesianAssessor } from "./tasks/assess.js";
-export type { TaskContext, TaskOutcome, TaskRunner, TaskEvent, SecretResolver, RunnerPolicy } from "./tasks/types.js";
+export type {
+  TaskContext,
+  TaskOutcome,
+  TaskRunner,
+  TaskRunners,
+  TaskSpecs,
+  TaskEvent,
+  TaskEventType,
+  LoadProgressData,
+  SecretResolver,
+  RunnerPolicy,
+} from "./tasks/types.js";
+export { defaultRunners, defaultBayesian, invokeRunner } from "./tasks/registry.js";
 export { createHttpLoadRunner, planShards, selectAgents } from "./load/load-task.js";
 export { RunMerger, SeriesAggregate } from "./load/merger.js";
 export { splitInteger, splitRate, participants } from "./load/sharding.js";
@@ -17,6 +29,7 @@ export { startCoordinatorService, parseListenAddress, isLoopback, DEFAULT_LISTEN
 export type { CoordinatorService, CoordinatorServiceOptions, ServerTls } from "./service/server.js";
 export { ExperimentManager } from "./service/manager.js";
 export { loadConfigFile, defaultConfig, compileConfig, DEFAULT_ALLOWED_TARGETS } from "./service/config.js";
+export type { LoadSnapshotData, VersionSnapshot } from "./load/snapshot.js";
 export type { CoordinatorConfig, Limits, TlsFiles } from "./service/config.js";
 export { compileAllowList, checkExperimentSafety } from "./service/safety.js";
 export type { AllowList } from "./service/safety.js";

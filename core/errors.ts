@@ -38,13 +38,13 @@ export interface AssayErrorOptions {
 }
 
 export class AssayError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly kind: ErrorKind;
   readonly field: string | undefined;
   readonly location: SourceLocation | undefined;
   readonly suggestion: string | undefined;
 
-  constructor(kind: ErrorKind, code: string, message: string, options: AssayErrorOptions = {}) {
+  constructor(kind: ErrorKind, code: ErrorCode, message: string, options: AssayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.kind = kind;
@@ -63,37 +63,37 @@ export class AssayError extends Error {
 }
 
 export class ValidationError extends AssayError {
-  constructor(code: string, message: string, options?: AssayErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: AssayErrorOptions) {
     super(ErrorKind.Validation, code, message, options);
   }
 }
 
 export class ConfigurationError extends AssayError {
-  constructor(code: string, message: string, options?: AssayErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: AssayErrorOptions) {
     super(ErrorKind.Configuration, code, message, options);
   }
 }
 
 export class TransportError extends AssayError {
-  constructor(code: string, message: string, options?: AssayErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: AssayErrorOptions) {
     super(ErrorKind.Transport, code, message, options);
   }
 }
 
 export class TargetError extends AssayError {
-  constructor(code: string, message: string, options?: AssayErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: AssayErrorOptions) {
     super(ErrorKind.Target, code, message, options);
   }
 }
 
 export class InternalError extends AssayError {
-  constructor(code: string, message: string, options?: AssayErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: AssayErrorOptions) {
     super(ErrorKind.Internal, code, message, options);
   }
 }
 
 export class CancelledError extends AssayError {
-  constructor(code: string, message: string, options?: AssayErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: AssayErrorOptions) {
     super(ErrorKind.Cancelled, code, message, options);
   }
 }
@@ -133,6 +133,14 @@ export const ErrorCode = {
   BadShard: "SHARD_INVALID",
   /** Agent: a Control the agent does not implement. */
   Unsupported: "UNSUPPORTED",
+  /** A secret reference that is not env:NAME, file:/path or secret:[namespace/]name/key. */
+  BadSecretReference: "SECRET_REFERENCE_INVALID",
+  /** A well-formed secret reference whose value is not there (unset variable, unreadable file, no such Secret or key). */
+  SecretUnavailable: "SECRET_UNAVAILABLE",
+  /** No usable Kubernetes configuration (kubeconfig, KUBECONFIG, in-cluster service account). */
+  KubernetesConfig: "KUBERNETES_CONFIG_INVALID",
+  /** The Kubernetes API failed or answered something unexpected (other than "not found"). */
+  KubernetesApi: "KUBERNETES_API_FAILED",
   // target
   TargetUnreachable: "TARGET_UNREACHABLE",
   BackendFailed: "BACKEND_FAILED",
@@ -151,6 +159,13 @@ export const ErrorCode = {
   PermissionDenied: "PERMISSION_DENIED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** Whether `text` is one of this build's codes (codes arrive as text from agents and the API). */
+export function isErrorCode(text: string): text is ErrorCode {
+  return ERROR_CODES.has(text);
+}
 
 export function isAssayError(error: unknown): error is AssayError {
   return error instanceof AssayError;

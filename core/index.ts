@@ -12,6 +12,7 @@ export {
   ErrorKind,
   ErrorCode,
   isAssayError,
+  isErrorCode,
   toAssayError,
 } from "./errors.js";
 export type { SourceLocation, AssayErrorOptions } from "./errors.js";
@@ -36,6 +37,7 @@ export * as api from "./proto/service.js";
 export type { AgentInfo, AgentEvent, AgentEventHandler, AgentLink, CoordinatorPort, ControlHandler } from "./link.js";
 export * from "./subjects.js";
 export { createLogger, silentLogger, REDACTED_PATHS } from "./logger.js";
+export { VERSION } from "./version.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export * from "./experiment/model.js";
 export * from "./experiment/index.js";
@@ -44,4 +46,3 @@ export type { CompiledTemplate } from "./template/index.js";
 export * from "./result.js";
 export { DASHBOARD_SESSION_COOKIE, DASHBOARD_CSRF_HEADER } from "./dashboard.js";
 export type { DashboardSession, DashboardExperiment, DashboardExperimentList, DashboardAgents, DashboardStaticData } from "./dashboard.js";
-export * from "./ops/index.js";

@@ -3,6 +3,7 @@
  * stores, what `report` and `assert` read, and what action templates see as `Result`.
  * Plain JSON: no class instances, no undefined inside arrays.
  */
+import type { ErrorCode } from "./errors.js";
 
 /** Readers accept every version up to this one (1: the first; 2: adds `timeline`, see docs/experiments.md). */
 export const RESULT_SCHEMA_VERSION = 2;
@@ -22,7 +23,8 @@ export interface TaskResult {
   durationMs?: number;
   /** Action tasks: how many attempts were made. */
   attempts?: number;
-  error?: { code: string; message: string };
+  /** Why the task failed: the error's stable code (core/errors.ts) and its message. */
+  error?: { code: ErrorCode; message: string };
   /** Task-specific detail (e.g. a load task's shard layout, an action's HTTP status). */
   detail?: Record<string, unknown>;
 }

@@ -9,24 +9,18 @@ import type { CallOptions, ClientReadableStream, ServiceError } from "@grpc/grpc
 import { DEFAULT_LISTEN, fromServiceError, loadCoordinatorService } from "../../coordinator/index.js";
 import { ConfigurationError, ErrorCode, ValidationError } from "../../core/index.js";
 import type { api } from "../../core/index.js";
-import type { FlagSpec } from "../args.js";
+import type { FlagDefs } from "../command.js";
 
-/** Flags every client command accepts. */
+const GROUP = "connection";
+
+/** The connection flags of every client command (defineCommand adds them when `client: true`). */
 export const CLIENT_FLAGS = {
-  coordinator: { type: "string" },
-  token: { type: "string" },
-  "tls-ca": { type: "string" },
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-} as const satisfies FlagSpec;
-
-export const CLIENT_USAGE = `connection:
-      --coordinator HOST:PORT  the coordinator (default $ASSAY_COORDINATOR or ${DEFAULT_LISTEN})
-      --token TOKEN            bearer token (default $ASSAY_TOKEN)
-      --tls-ca FILE            CA certificate: connect with TLS and verify the coordinator
-      --tls-cert FILE          client certificate (mTLS), with --tls-key
-      --tls-key FILE           client private key (mTLS)
-`;
+  coordinator: { type: "string", value: "HOST:PORT", description: `the coordinator (default $ASSAY_COORDINATOR or ${DEFAULT_LISTEN})`, group: GROUP },
+  token: { type: "string", value: "TOKEN", description: "bearer token (default $ASSAY_TOKEN)", group: GROUP },
+  "tls-ca": { type: "string", value: "FILE", description: "CA certificate: connect with TLS and verify the coordinator", group: GROUP },
+  "tls-cert": { type: "string", value: "FILE", description: "client certificate (mTLS), with --tls-key", group: GROUP },
+  "tls-key": { type: "string", value: "FILE", description: "client private key (mTLS)", group: GROUP },
+} as const satisfies FlagDefs;
 
 export interface ClientFlagValues {
   coordinator?: string | undefined;

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { startLocalAgents } from "../../agent/index.js";
 import {
   connectNatsLink,
+  defaultBayesian,
+  defaultRunners,
   natsRunStateStore,
   defaultConfig,
   kvStore,
@@ -21,66 +23,48 @@ import {
   DEFAULT_LISTEN,
 } from "../../coordinator/index.js";
 import type { CoordinatorConfig, CoordinatorService, DashboardServer, ExperimentStore, ManagerTelemetry, RunStateStore, ServerTls } from "../../coordinator/index.js";
-import { ConfigurationError, ErrorCode, ValidationError, createLogger, startCoordinatorOps } from "../../core/index.js";
+import { ConfigurationError, ErrorCode, ValidationError, createLogger } from "../../core/index.js";
+import { startCoordinatorOps } from "../../ops/index.js";
 import type { AgentLink } from "../../core/index.js";
-import { parseFlags, positiveInteger } from "../args.js";
-import { NATS_AUTH_FLAGS, NATS_AUTH_USAGE, natsAuthFromFlags } from "./agent.js";
+import { positiveInteger } from "../args.js";
+import { defineCommand } from "../command.js";
+import type { FlagDefs, FlagValues } from "../command.js";
 import { ExitCode } from "../exit-codes.js";
+import { NATS_AUTH_FLAGS, natsAuthFromFlags } from "../nats-flags.js";
 import { write } from "../output.js";
 import type { CliIo } from "../output.js";
-import { defaultBayesian, defaultRunners } from "../wiring.js";
-import { expandUiFlag } from "../ui.js";
+import { UI_FLAG, uiListenAddress } from "../ui.js";
 
-export const COORDINATOR_USAGE = `usage: assay coordinator [--nats URL | --local-agents N] [options]
+const COORDINATOR_FLAGS = {
+  nats: { type: "string", value: "URL", description: "remote agents over NATS; state in a JetStream key-value bucket" },
+  "local-agents": { type: "string", value: "N", description: "N agents in worker threads (no NATS); state in --state-dir" },
+  "state-dir": { type: "string", value: "DIR", description: "where --local-agents keeps experiments (default .assay/coordinator)" },
+  config: { type: "string", value: "FILE", description: "allowedTargets, limits, concurrency, tokensFile, tls (YAML or JSON)" },
+  listen: { type: "string", value: "HOST:PORT", description: `API address (default ${DEFAULT_LISTEN}; port 0 picks a free port)` },
+  tokens: { type: "string", value: "FILE", description: "bearer tokens and roles (viewer | operator); overrides tokensFile" },
+  "tls-cert": { type: "string", value: "FILE", description: "serve TLS with this certificate ..." },
+  "tls-key": { type: "string", value: "FILE", description: "... and key" },
+  "tls-client-ca": { type: "string", value: "FILE", description: "require client certificates signed by this CA (mTLS)" },
+  "insecure-listen-any": { type: "boolean", description: "allow a non-loopback --listen without TLS and auth" },
+  "ops-listen": { type: "string", value: "ADDR", description: "serve /healthz, /readyz, /metrics on ADDR (e.g. 0.0.0.0:9464)" },
+  ui: { ...UI_FLAG, description: `${UI_FLAG.description}, with the API's tokens (sign in once, then a session cookie) and TLS` },
+  concurrency: { type: "string", value: "N", description: "experiments run at the same time (default 1, or the config's)" },
+  "report-interval": { type: "string", value: "MS", description: "agents' report interval (default 1000)" },
+  "allow-run": { type: "boolean", description: "allow `run` tasks to execute shell commands" },
+  ...NATS_AUTH_FLAGS,
+} as const satisfies FlagDefs;
 
-Runs the coordinator service: the gRPC API (submit, watch, get, list, cancel, agents), a queue of
-experiments, and the agents (remote over NATS, or local worker threads).
+export const coordinatorCommand = defineCommand({
+  name: "coordinator",
+  summary: "run the coordinator service (gRPC API, queue; --nats URL or --local-agents N)",
+  description: `Runs the coordinator service: the gRPC API (submit, watch, get, list, cancel, agents), a queue of
+experiments, and the agents (remote over NATS, or local worker threads).`,
+  flags: COORDINATOR_FLAGS,
+  footer: `Prints "coordinator listening on HOST:PORT" once it serves (and "dashboard at URL" with --ui).`,
+  run: ({ flags, io }) => serveCoordinator(flags, io),
+});
 
-      --nats URL             remote agents over NATS; state in a JetStream key-value bucket
-      --local-agents N       N agents in worker threads (no NATS); state in --state-dir
-      --state-dir DIR        where --local-agents keeps experiments (default .assay/coordinator)
-      --config FILE          allowedTargets, limits, concurrency, tokensFile, tls (YAML or JSON)
-      --listen HOST:PORT     API address (default ${DEFAULT_LISTEN}; port 0 picks a free port)
-      --tokens FILE          bearer tokens and roles (viewer | operator); overrides tokensFile
-      --tls-cert FILE        serve TLS with this certificate ...
-      --tls-key FILE         ... and key
-      --tls-client-ca FILE   require client certificates signed by this CA (mTLS)
-      --insecure-listen-any  allow a non-loopback --listen without TLS and auth
-      --ops-listen ADDR      serve /healthz, /readyz, /metrics on ADDR (e.g. 0.0.0.0:9464)
-      --ui [ADDR]            serve the live web dashboard on ADDR (default 127.0.0.1:7234), with
-                             the API's tokens (sign-in once, then a session cookie) and TLS
-      --concurrency N        experiments run at the same time (default 1, or the config's)
-      --report-interval MS   agents' report interval (default 1000)
-      --allow-run            allow \`run\` tasks to execute shell commands
-
-${NATS_AUTH_USAGE()}
-Prints "coordinator listening on HOST:PORT" once it serves (and "dashboard at URL" with --ui).
-`;
-
-export async function coordinatorCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags("coordinator", expandUiFlag(argv), {
-    nats: { type: "string" },
-    "local-agents": { type: "string" },
-    "state-dir": { type: "string" },
-    config: { type: "string" },
-    listen: { type: "string" },
-    tokens: { type: "string" },
-    "tls-cert": { type: "string" },
-    "tls-key": { type: "string" },
-    "tls-client-ca": { type: "string" },
-    "insecure-listen-any": { type: "boolean" },
-    "ops-listen": { type: "string" },
-    ui: { type: "string" },
-    ...NATS_AUTH_FLAGS,
-    concurrency: { type: "string" },
-    "report-interval": { type: "string" },
-    "allow-run": { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    await write(io.stdout, COORDINATOR_USAGE);
-    return ExitCode.Ok;
-  }
+async function serveCoordinator(values: FlagValues<typeof COORDINATOR_FLAGS>, io: CliIo): Promise<number> {
   if (values.nats !== undefined && values["local-agents"] !== undefined) {
     throw new ValidationError(ErrorCode.BadFlag, "give either --nats or --local-agents, not both", { field: "--nats" });
   }
@@ -102,7 +86,7 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
   let store: ExperimentStore;
   let runState: RunStateStore | undefined;
   if (values.nats !== undefined) {
-    const nats = await connectNatsLink({ natsUrl: values.nats, logger, durableName: "assay-coordinator", auth: await natsAuthFromFlags(values) });
+    const nats = await connectNatsLink({ natsUrl: values.nats, logger, durableName: "assay-coordinator", auth: await natsAuthFromFlags(values, io.env) });
     link = nats;
     store = kvStore(await nats.stateBucket());
     runState = natsRunStateStore(nats);
@@ -137,29 +121,28 @@ export async function coordinatorCommand(argv: readonly string[], io: CliIo): Pr
   let dashboard: DashboardServer | undefined;
   try {
     const authenticator = tokensFile ? tokenAuthenticator(await loadTokensFile(tokensFile)) : undefined;
-    const bayesian = defaultBayesian();
     service = await startCoordinatorService({
       link,
       store,
       config,
       logger,
       ...(values.listen ? { listen: values.listen } : {}),
-      insecureListenAny: values["insecure-listen-any"] ?? false,
+      insecureListenAny: values["insecure-listen-any"],
       ...(authenticator ? { authenticator } : {}),
       ...(tls ? { tls } : {}),
       runners: defaultRunners(),
-      ...(bayesian ? { bayesian } : {}),
+      bayesian: defaultBayesian(),
       ...(runState ? { runState } : {}),
       ...(telemetry ? { telemetry } : {}),
-      policy: { allowRunTask: values["allow-run"] ?? false },
+      policy: { allowRunTask: values["allow-run"] },
       ...(reportIntervalMs ? { reportIntervalMs } : {}),
     });
     if (values.ui !== undefined) {
       dashboard = await startDashboardServer({
         source: managerSource(service.manager),
         logger,
-        listen: values.ui,
-        insecureListenAny: values["insecure-listen-any"] ?? false,
+        listen: uiListenAddress(values.ui),
+        insecureListenAny: values["insecure-listen-any"],
         ...(authenticator ? { authenticator } : {}),
         ...(tls ? { tls } : {}),
       });

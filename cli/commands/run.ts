@@ -4,99 +4,88 @@
 import { availableParallelism } from "node:os";
 import { writeFile } from "node:fs/promises";
 import { startLocalAgents } from "../../agent/index.js";
-import { checkStateId, connectNatsLink, createHttpLoadRunner, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
-import type { RunEvent, TaskRunner } from "../../coordinator/index.js";
+import { checkStateId, connectNatsLink, createHttpLoadRunner, defaultBayesian, defaultRunners, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
+import type { RunEvent, TaskRunners } from "../../coordinator/index.js";
 import { createLogger, parseDurationMs, parseExperimentFile } from "../../core/index.js";
 import type { AgentInfo, AgentLink, Experiment, NatsAuth, ResultDocument } from "../../core/index.js";
-import { NATS_AUTH_FLAGS, NATS_AUTH_USAGE, natsAuthFromFlags, parseLabels } from "./agent.js";
 import { createProgress, renderJson, renderReport } from "../render/index.js";
-import { parseFlags, positiveInteger, requirePositional } from "../args.js";
+import { parseLabels, positiveInteger } from "../args.js";
+import { defineCommand } from "../command.js";
 import { ExitCode } from "../exit-codes.js";
-import { OutputFormat, parseOutputFormat, write } from "../output.js";
+import { NATS_AUTH_FLAGS, natsAuthFromFlags } from "../nats-flags.js";
+import { OutputFormat, write } from "../output.js";
 import type { CliIo } from "../output.js";
-import { defaultBayesian, defaultRunners } from "../wiring.js";
-import { RunDashboard, expandUiFlag } from "../ui.js";
+import { RunDashboard, UI_FLAG, uiListenAddress } from "../ui.js";
 
-export const RUN_USAGE = `usage: assay run FILE [options]
-
-Runs an experiment (Iter8 format) with local agents in worker threads, or with remote agents
-(\`assay agent\`) over NATS when --nats is given.
-
-  -o, --output text|json   what to print on stdout (default text: the report)
-      --out FILE           also store the result document (JSON) in FILE
-      --agents N           number of local agents (default: one per core)
-      --set KEY=VALUE      override a field of the experiment (repeatable),
-                           e.g. --set http.qps=50 --set spec[0].with.url=http://127.0.0.1:8080/
-      --no-progress        no progress line on the terminal
-      --allow-run          allow \`run\` tasks to execute shell commands
-      --report-interval D  agents' report interval in ms (default 1000)
-      --ui [ADDR]          serve a live dashboard on ADDR (default 127.0.0.1:7234) and print
-                           its URL; it stays open after the run until Ctrl-C
-
-Distributed runs:
-      --nats URL           use the agents registered on this NATS server (comma-separated URLs)
-      --agents N           with --nats: wait for N agents and use N of them
-      --agent-selector k=v use only agents with these labels (repeatable, or k=v,k2=v2)
-      --agent-wait D       how long to wait for agents (default 15s)
-      --state-id ID        store the run's plan and result in NATS under ID; running again with
-                           the same ID after a coordinator crash resumes the run
-${NATS_AUTH_USAGE()}`;
-
-export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags("run", expandUiFlag(argv), {
-    output: { type: "string", short: "o" },
-    out: { type: "string" },
-    agents: { type: "string" },
-    set: { type: "string", multiple: true },
-    "no-progress": { type: "boolean" },
-    "allow-run": { type: "boolean" },
-    "report-interval": { type: "string" },
-    nats: { type: "string" },
-    "agent-selector": { type: "string", multiple: true },
-    "agent-wait": { type: "string" },
-    "state-id": { type: "string" },
-    ui: { type: "string" },
+export const runCommand = defineCommand({
+  name: "run",
+  summary: "run an experiment with local agents (worker threads), or remote ones (--nats URL)",
+  description: `Runs an experiment (Iter8 format) with local agents in worker threads, or with remote agents
+(\`assay agent\`) over NATS when --nats is given.`,
+  positionals: [{ name: "FILE", description: "the experiment (YAML)" }],
+  output: { formats: [OutputFormat.Text, OutputFormat.Json], description: "what to print on stdout: the report (text) or the result document (json)" },
+  flags: {
+    out: { type: "string", value: "FILE", description: "also store the result document (JSON) in FILE" },
+    agents: {
+      type: "string",
+      value: "N",
+      description: "number of local agents (default: one per core); with --nats: wait for N agents and use N of them",
+    },
+    set: {
+      type: "string",
+      value: "KEY=VALUE",
+      repeatable: true,
+      description: "override a field of the experiment, e.g. --set http.qps=50 --set spec[0].with.url=http://127.0.0.1:8080/",
+    },
+    "no-progress": { type: "boolean", description: "no progress line on the terminal" },
+    "allow-run": { type: "boolean", description: "allow `run` tasks to execute shell commands" },
+    "report-interval": { type: "string", value: "MS", description: "agents' report interval in ms (default 1000)" },
+    nats: { type: "string", value: "URL", group: "distributed runs", description: "use the agents registered on this NATS server (comma-separated URLs)" },
+    "agent-selector": { type: "string", value: "k=v", repeatable: true, group: "distributed runs", description: "use only agents with these labels (or k=v,k2=v2)" },
+    "agent-wait": { type: "string", value: "D", default: "15s", group: "distributed runs", description: "how long to wait for agents" },
+    "state-id": {
+      type: "string",
+      value: "ID",
+      group: "distributed runs",
+      description: "store the run's plan and result in NATS under ID; running again with the same ID after a coordinator crash resumes the run",
+    },
+    ui: { ...UI_FLAG, description: `${UI_FLAG.description}; it stays open after the run until Ctrl-C` },
     ...NATS_AUTH_FLAGS,
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    await write(io.stdout, RUN_USAGE);
-    return ExitCode.Ok;
-  }
-  const file = requirePositional(positionals, "run", "file");
-  const format = parseOutputFormat(values.output, [OutputFormat.Text, OutputFormat.Json]);
-  const agentCount = positiveInteger(values.agents, "--agents");
-  const reportIntervalMs = positiveInteger(values["report-interval"], "--report-interval");
-  const experiment = await parseExperimentFile(file, { overrides: values.set ?? [] });
-  const nats: NatsRunOptions | undefined = values.nats
-    ? {
-        url: values.nats,
-        auth: await natsAuthFromFlags(values),
-        selector: parseLabels(values["agent-selector"] ?? [], "--agent-selector"),
-        waitMs: values["agent-wait"] === undefined ? 15_000 : parseDurationMs(values["agent-wait"], "--agent-wait"),
-        ...(values["state-id"] ? { stateId: checkStateId(values["state-id"]) } : {}),
-      }
-    : undefined;
-  const ui = values.ui === undefined ? undefined : new RunDashboard(values.ui, io);
-  let result: ResultDocument;
-  try {
-    result = await runLocally(experiment, io, {
-      ...(nats ? { nats } : {}),
-      ...(agentCount ? { agentCount } : {}),
-      ...(reportIntervalMs ? { reportIntervalMs } : {}),
-      ...(ui ? { ui } : {}),
-      progress: !values["no-progress"],
-      allowRunTask: values["allow-run"] ?? false,
-    });
-  } catch (error) {
-    ui?.finish(undefined, error instanceof Error ? error.message : String(error));
-    await ui?.close();
-    throw error;
-  }
-  const code = await finish(result, io, { format, ...(values.out ? { out: values.out } : {}) });
-  await ui?.linger();
-  return code;
-}
+  },
+  async run({ flags, args, io, format, color }) {
+    const agentCount = positiveInteger(flags.agents, "--agents");
+    const reportIntervalMs = positiveInteger(flags["report-interval"], "--report-interval");
+    const experiment = await parseExperimentFile(args.FILE, { overrides: flags.set });
+    const nats: NatsRunOptions | undefined = flags.nats
+      ? {
+          url: flags.nats,
+          auth: await natsAuthFromFlags(flags, io.env),
+          selector: parseLabels(flags["agent-selector"], "--agent-selector"),
+          waitMs: parseDurationMs(flags["agent-wait"], "--agent-wait"),
+          ...(flags["state-id"] ? { stateId: checkStateId(flags["state-id"]) } : {}),
+        }
+      : undefined;
+    const ui = flags.ui === undefined ? undefined : new RunDashboard(uiListenAddress(flags.ui), io);
+    let result: ResultDocument;
+    try {
+      result = await runLocally(experiment, io, {
+        ...(nats ? { nats } : {}),
+        ...(agentCount ? { agentCount } : {}),
+        ...(reportIntervalMs ? { reportIntervalMs } : {}),
+        ...(ui ? { ui } : {}),
+        progress: !flags["no-progress"],
+        allowRunTask: flags["allow-run"],
+      });
+    } catch (error) {
+      ui?.finish(undefined, error instanceof Error ? error.message : String(error));
+      await ui?.close();
+      throw error;
+    }
+    const code = await finish(result, io, { format, color, ...(flags.out ? { out: flags.out } : {}) });
+    await ui?.linger();
+    return code;
+  },
+});
 
 /** `--nats`: remote agents instead of worker threads. */
 export interface NatsRunOptions {
@@ -145,7 +134,7 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
   const progress = options.progress ? createProgress(io.stderr, {}) : undefined;
   const bayesian = defaultBayesian();
   try {
-    const baseRunners = { ...defaultRunners(), ...(remote?.runners ?? {}) };
+    const baseRunners: TaskRunners = { ...defaultRunners(), ...(remote?.runners ?? {}) };
     const ui = await options.ui?.attach(experiment, link, logger, baseRunners, bayesian);
     const result = await runExperiment(experiment, {
       link,
@@ -153,7 +142,7 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
       signal: controller.signal,
       policy: { allowRunTask: options.allowRunTask },
       runners: ui?.runners ?? baseRunners,
-      ...(bayesian ? { bayesian } : {}),
+      bayesian,
       ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
       onEvent: (event: RunEvent) => {
         ui?.onEvent(event);
@@ -178,7 +167,7 @@ async function connectRemote(
   nats: NatsRunOptions,
   agentCount: number | undefined,
   logger: ReturnType<typeof createLogger>,
-): Promise<{ link: AgentLink; runners: Record<string, TaskRunner>; onResult: (result: ResultDocument) => Promise<void> }> {
+): Promise<{ link: AgentLink; runners: TaskRunners; onResult: (result: ResultDocument) => Promise<void> }> {
   const natsLink = await connectNatsLink({
     natsUrl: nats.url,
     auth: nats.auth,
@@ -187,11 +176,10 @@ async function connectRemote(
     ...(nats.stateId ? { durableName: `coordinator-${nats.stateId}` } : {}),
   });
   const link = narrowLink(natsLink, nats.selector, agentCount);
-  const runners: Record<string, TaskRunner> = {};
   const stateId = nats.stateId;
-  if (!stateId) return { link, runners, onResult: async () => {} };
+  if (!stateId) return { link, runners: {}, onResult: async () => {} };
   const store = natsRunStateStore(natsLink);
-  runners["http"] = createHttpLoadRunner({ link, state: { store, key: stateId } }) as TaskRunner;
+  const runners: TaskRunners = { http: createHttpLoadRunner({ link, state: { store, key: stateId } }) };
   await store.saveExperiment(stateId, { status: "running", updatedAt: new Date().toISOString() });
   return {
     link,
@@ -220,15 +208,12 @@ type Progress = ReturnType<typeof createProgress>;
 
 function onProgressEvent(event: RunEvent, progress: Progress): void {
   if (event.type === "task-event" && event.event.type === "progress") {
-    const data = event.event.data ?? {};
-    const num = (key: string): number | undefined => (typeof data[key] === "number" ? data[key] : undefined);
-    const totalRequests = num("totalRequests");
-    const totalMs = num("totalMs");
+    const { elapsedMs, requests, errors, totalRequests, totalMs } = event.event.data;
     progress.update({
       task: event.task,
-      elapsedMs: num("elapsedMs") ?? 0,
-      requests: num("requests") ?? 0,
-      errors: num("errors") ?? 0,
+      elapsedMs,
+      requests,
+      errors,
       ...(totalRequests !== undefined ? { totalRequests } : {}),
       ...(totalMs !== undefined ? { totalMs } : {}),
     });
@@ -236,10 +221,10 @@ function onProgressEvent(event: RunEvent, progress: Progress): void {
 }
 
 /** Prints the report or JSON, stores --out, and returns the exit code for the result. */
-export async function finish(result: ResultDocument, io: CliIo, options: { format: OutputFormat; out?: string }): Promise<number> {
+export async function finish(result: ResultDocument, io: CliIo, options: { format: OutputFormat; color: boolean; out?: string }): Promise<number> {
   if (options.out) await writeFile(options.out, renderJson(result));
   if (options.format === OutputFormat.Json) await write(io.stdout, renderJson(result));
-  else await write(io.stdout, renderReport(result, { color: io.stdout.isTTY === true, ...(io.stdout.columns ? { width: io.stdout.columns } : {}) }));
+  else await write(io.stdout, renderReport(result, { color: options.color, ...(io.stdout.columns ? { width: io.stdout.columns } : {}) }));
   if (result.incomplete) return ExitCode.Interrupted;
   return result.failure === null ? ExitCode.Ok : ExitCode.Failed;
 }

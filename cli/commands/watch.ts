@@ -3,45 +3,30 @@
  */
 import { ErrorCode, TransportError } from "../../core/index.js";
 import type { api } from "../../core/index.js";
-import { CLIENT_FLAGS, CLIENT_USAGE, connectCoordinator } from "../client/index.js";
 import type { CoordinatorApi } from "../client/index.js";
 import { createLiveView, exitCodeForState, isFinalState } from "../client/render.js";
-import { parseFlags, requirePositional } from "../args.js";
-import { ExitCode } from "../exit-codes.js";
-import { OutputFormat, parseOutputFormat, write } from "../output.js";
+import { defineCommand } from "../command.js";
+import { OutputFormat } from "../output.js";
 import type { CliIo } from "../output.js";
 
-export const WATCH_USAGE = `usage: assay watch ID [--from-seq N] [-o text|json]
-
-Follows an experiment until it ends: on a terminal a live table and progress bar, otherwise one
+export const watchCommand = defineCommand({
+  name: "watch",
+  summary: "follow an experiment live",
+  description: `Follows an experiment until it ends: on a terminal a live table and progress bar, otherwise one
 line per event (one per report interval while load runs); -o json prints each event as one JSON
-object per line. Exits 0 when the experiment completed, 1 when it failed, 130 when cancelled.
-
-      --from-seq N     resume after a disconnect: the events from seq N on
-${CLIENT_USAGE}`;
-
-export async function watchCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags("watch", argv, {
-    ...CLIENT_FLAGS,
-    output: { type: "string", short: "o" },
-    "from-seq": { type: "string" },
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    await write(io.stdout, WATCH_USAGE);
-    return ExitCode.Ok;
-  }
-  const id = requirePositional(positionals, "watch", "id");
-  const format = parseOutputFormat(values.output, [OutputFormat.Text, OutputFormat.Json]);
-  const fromSeq = values["from-seq"] === undefined ? 0 : Number(values["from-seq"]);
-  const client = await connectCoordinator(values, io.env);
-  try {
-    const final = await followExperiment(client, id, io, format === OutputFormat.Json ? "json" : "text", Number.isInteger(fromSeq) && fromSeq > 0 ? fromSeq : 0);
+object per line. Exits 0 when the experiment completed, 1 when it failed, 130 when cancelled.`,
+  positionals: [{ name: "ID", description: "the experiment's id (see `assay list`)" }],
+  output: { formats: [OutputFormat.Text, OutputFormat.Json] },
+  client: true,
+  flags: {
+    "from-seq": { type: "string", value: "N", description: "resume after a disconnect: the events from seq N on" },
+  },
+  async run({ flags, args, io, format, client }) {
+    const fromSeq = flags["from-seq"] === undefined ? 0 : Number(flags["from-seq"]);
+    const final = await followExperiment(await client(), args.ID, io, format === OutputFormat.Json ? "json" : "text", Number.isInteger(fromSeq) && fromSeq > 0 ? fromSeq : 0);
     return exitCodeForState(final.state);
-  } finally {
-    client.close();
-  }
-}
+  },
+});
 
 /** Streams an experiment's events to stdout until it ends; returns its final summary. */
 export async function followExperiment(client: CoordinatorApi, id: string, io: CliIo, format: "text" | "json", fromSeq = 0): Promise<api.ExperimentSummary__Output> {

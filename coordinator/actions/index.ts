@@ -13,8 +13,7 @@ import type {
   RunTaskSpec,
   SlackTaskSpec,
 } from "../../core/index.js";
-import type { TaskName } from "../../core/index.js";
-import type { TaskRunner } from "../tasks/types.js";
+import type { TaskRunner, TaskRunners } from "../tasks/types.js";
 import { runCloudEvent } from "./cloudevent.js";
 import { DEFAULT_ACTION_OPTIONS } from "./common.js";
 import type { ActionOptions, ResolvedActionOptions } from "./common.js";
@@ -60,14 +59,6 @@ export function createActionRunners(options: ActionOptions = {}): ActionRunners 
 export const actionRunners: ActionRunners = createActionRunners();
 
 /** The runners keyed by task name, in the shape runExperiment's `runners` option takes. */
-export function actionRunnerTable(runners: ActionRunners = actionRunners): Partial<Record<TaskName, TaskRunner>> {
-  return {
-    notify: runners.notify as TaskRunner,
-    slack: runners.slack as TaskRunner,
-    github: runners.github as TaskRunner,
-    cloudevent: runners.cloudevent as TaskRunner,
-    "k8s-patch": runners["k8s-patch"] as TaskRunner,
-    ready: runners.ready as TaskRunner,
-    run: runners.run as TaskRunner,
-  };
+export function actionRunnerTable(runners: ActionRunners = actionRunners): TaskRunners {
+  return { ...runners };
 }

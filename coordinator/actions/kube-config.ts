@@ -33,7 +33,7 @@ export interface KubeAccess {
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 function configError(message: string, cause?: unknown): ConfigurationError {
-  return new ConfigurationError(ErrorCode.MissingField, `Kubernetes configuration: ${message}`, {
+  return new ConfigurationError(ErrorCode.KubernetesConfig, `Kubernetes configuration: ${message}`, {
     ...(cause === undefined ? {} : { cause }),
     suggestion: "set the coordinator's kubeconfig, KUBECONFIG, or run in a cluster with a service account",
   });

@@ -82,25 +82,30 @@ export function createSecretResolver(options: SecretResolverOptions = {}): Secre
   const fromKubernetes = async (reference: string, path: string): Promise<string> => {
     const parts = path.split("/");
     if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === "")) {
-      throw new ConfigurationError(ErrorCode.MissingField, `secret reference ${reference}: expected secret:name/key or secret:namespace/name/key`);
+      throw new ConfigurationError(ErrorCode.BadSecretReference, `secret reference ${reference}: expected secret:name/key or secret:namespace/name/key`);
     }
     kube ??= kubeClient(options.kubeconfig);
     const client = await kube;
     const [namespace, name, key] = parts.length === 3 ? parts : [options.namespace ?? client.defaultNamespace, parts[0], parts[1]];
-    const answer = await client.request(
-      { method: "GET", path: `/api/v1/namespaces/${encodeURIComponent(namespace ?? "")}/secrets/${encodeURIComponent(name ?? "")}` },
-      AbortSignal.timeout(options.timeoutMs ?? 10_000),
-    );
-    if (answer.status === 404) throw new ConfigurationError(ErrorCode.MissingField, `secret reference ${reference}: Secret ${namespace}/${name} not found`);
-    if (answer.status !== 200) throw new ConfigurationError(ErrorCode.MissingField, `secret reference ${reference}: reading Secret ${namespace}/${name} failed with HTTP ${answer.status}`);
+    const answer = await client
+      .request(
+        { method: "GET", path: `/api/v1/namespaces/${encodeURIComponent(namespace ?? "")}/secrets/${encodeURIComponent(name ?? "")}` },
+        AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      )
+      .catch((cause: unknown) => {
+        const why = cause instanceof Error ? cause.message : String(cause);
+        throw new ConfigurationError(ErrorCode.KubernetesApi, `secret reference ${reference}: reading Secret ${namespace}/${name} failed: ${why}`, { cause });
+      });
+    if (answer.status === 404) throw new ConfigurationError(ErrorCode.SecretUnavailable, `secret reference ${reference}: Secret ${namespace}/${name} not found`);
+    if (answer.status !== 200) throw new ConfigurationError(ErrorCode.KubernetesApi, `secret reference ${reference}: reading Secret ${namespace}/${name} failed with HTTP ${answer.status}`);
     let data: unknown;
     try {
       data = (JSON.parse(answer.body) as { data?: unknown }).data;
     } catch (error) {
-      throw new ConfigurationError(ErrorCode.MissingField, `secret reference ${reference}: the API answered something that is not a Secret`, { cause: error });
+      throw new ConfigurationError(ErrorCode.KubernetesApi, `secret reference ${reference}: the API answered something that is not a Secret`, { cause: error });
     }
     const encoded = data !== null && typeof data === "object" ? (data as Record<string, unknown>)[key ?? ""] : undefined;
-    if (typeof encoded !== "string") throw new ConfigurationError(ErrorCode.MissingField, `secret reference ${reference}: Secret ${namespace}/${name} has no key ${key}`);
+    if (typeof encoded !== "string") throw new ConfigurationError(ErrorCode.SecretUnavailable, `secret reference ${reference}: Secret ${namespace}/${name} has no key ${key}`);
     return Buffer.from(encoded, "base64").toString("utf8");
   };
 
@@ -109,11 +114,11 @@ export function createSecretResolver(options: SecretResolverOptions = {}): Secre
     const kind = reference.slice(0, colon);
     const rest = reference.slice(colon + 1);
     if (colon < 0 || !(REFERENCE_KINDS as readonly string[]).includes(kind) || rest === "") {
-      throw new ConfigurationError(ErrorCode.MissingField, `secret reference ${reference}: expected env:NAME, file:/path or secret:[namespace/]name/key`);
+      throw new ConfigurationError(ErrorCode.BadSecretReference, `secret reference ${reference}: expected env:NAME, file:/path or secret:[namespace/]name/key`);
     }
     if (kind === "env") {
       const value = (options.env ?? process.env)[rest];
-      if (value === undefined) throw new ConfigurationError(ErrorCode.MissingField, `secret reference ${reference}: environment variable ${rest} is not set`);
+      if (value === undefined) throw new ConfigurationError(ErrorCode.SecretUnavailable, `secret reference ${reference}: environment variable ${rest} is not set`);
       return value;
     }
     if (kind === "file") {
@@ -121,7 +126,7 @@ export function createSecretResolver(options: SecretResolverOptions = {}): Secre
         return (await readFile(rest, "utf8")).replace(/\r?\n$/, "");
       } catch (error) {
         const code = error instanceof Error && "code" in error ? String(error.code) : "unreadable";
-        throw new ConfigurationError(ErrorCode.MissingField, `secret reference ${reference}: cannot read the file (${code})`, { cause: error });
+        throw new ConfigurationError(ErrorCode.SecretUnavailable, `secret reference ${reference}: cannot read the file (${code})`, { cause: error });
       }
     }
     return fromKubernetes(reference, rest);

@@ -14,7 +14,7 @@ function isRecord(value: unknown): value is Raw {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function invalid(field: string, message: string, code: string = ErrorCode.WrongType): ValidationError {
+function invalid(field: string, message: string, code: ErrorCode = ErrorCode.WrongType): ValidationError {
   return new ValidationError(code, `${field}: ${message}`, { field });
 }
 

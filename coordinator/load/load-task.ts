@@ -14,6 +14,7 @@ import {
   ErrorCode,
   TransportError,
   ValidationError,
+  isErrorCode,
   pb,
 } from "../../core/index.js";
 import type {
@@ -49,7 +50,7 @@ export interface StoredRun {
 }
 
 /** Where run plans live (a JetStream key-value bucket for distributed runs). */
-/** What the load task reports to the operator's metrics (core/ops). */
+/** What the load task reports to the operator's metrics (ops/). */
 export interface LoadTelemetry {
   /** A report was merged; `lagMs` is from the end of its interval (agent clock) to now. */
   reportMerged(lagMs: number): void;
@@ -220,7 +221,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
     if (!force && reportsMerged === snapshotAtReports) return;
     snapshotAtReports = reportsMerged;
     const data = snapshots.next(merger, { totalRequests: expectedRequests, totalMs: expectedDurationMs });
-    context.emit({ type: "snapshot", message: `${reportsMerged} reports merged`, data: data as unknown as Record<string, unknown> });
+    context.emit({ type: "snapshot", message: `${reportsMerged} reports merged`, data });
   }
 
   let interrupted = false;
@@ -631,8 +632,9 @@ async function control(link: AgentLink, agentId: string, message: ControlInit, t
   if (!reply.ok) {
     const what = Object.keys(message)[0] ?? "control";
     const text = `agent ${agentId} refused ${what}: ${reply.errorMessage || reply.errorCode}`;
-    if (reply.errorCode.startsWith("EXPERIMENT_")) throw new ValidationError(reply.errorCode, text);
-    throw new TransportError(reply.errorCode || ErrorCode.ControlTimeout, text);
+    const code = isErrorCode(reply.errorCode) ? reply.errorCode : ErrorCode.ControlTimeout;
+    if (code.startsWith("EXPERIMENT_")) throw new ValidationError(code, text);
+    throw new TransportError(code, text);
   }
 }
 

@@ -26,7 +26,7 @@ function isRecord(value: unknown): value is Raw {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function bad(field: string, message: string, code: string = ErrorCode.WrongType): ValidationError {
+function bad(field: string, message: string, code: ErrorCode = ErrorCode.WrongType): ValidationError {
   return new ValidationError(code, `${field}: ${message}`, { field });
 }
 

@@ -21,7 +21,6 @@ import type {
   MetricSample,
   ResultDocument,
   TaskEntry,
-  TaskName,
   TaskResult,
   TaskSpec,
 } from "../../core/index.js";
@@ -29,12 +28,14 @@ import { createSecretResolver } from "../actions/index.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
-import type { RunnerPolicy, SecretResolver, TaskContext, TaskEvent, TaskRunner } from "../tasks/types.js";
+import { invokeRunner } from "../tasks/registry.js";
+import type { RunnerPolicy, SecretResolver, TaskContext, TaskEvent, TaskRunners } from "../tasks/types.js";
 import { recordTimelinePoint } from "./timeline.js";
 
 /** What a caller can observe while the experiment runs. */
 export type RunEvent =
-  | { readonly type: "experiment-started"; readonly name: string; readonly tasks: number }
+  /** `result` is the live result document, filled in as tasks run (read it, never write it). */
+  | { readonly type: "experiment-started"; readonly name: string; readonly tasks: number; readonly result: Readonly<ResultDocument> }
   | { readonly type: "task-started"; readonly index: number; readonly task: string }
   | { readonly type: "task-finished"; readonly index: number; readonly task: string; readonly status: TaskResult["status"]; readonly error?: string }
   | { readonly type: "task-event"; readonly index: number; readonly task: string; readonly event: TaskEvent }
@@ -50,7 +51,7 @@ export interface RunExperimentOptions {
   readonly secrets?: SecretResolver;
   readonly onEvent?: (event: RunEvent) => void;
   /** Runners for tasks beyond the built-in http and assess (actions, custom metrics). */
-  readonly runners?: Partial<Record<TaskName, TaskRunner>>;
+  readonly runners?: TaskRunners;
   /** The Bayesian layer of `assess`. */
   readonly bayesian?: BayesianAssessor;
   /** Agents' report interval (default 1000 ms). */
@@ -58,7 +59,7 @@ export interface RunExperimentOptions {
 }
 
 /** Returns a ConfigurationError for tasks this build cannot run, before anything starts. */
-export function checkRunnable(experiment: Experiment, runners: Partial<Record<TaskName, TaskRunner>>): void {
+export function checkRunnable(experiment: Experiment, runners: TaskRunners): void {
   for (const entry of experiment.tasks) {
     if (!runners[entry.spec.task]) {
       throw new ConfigurationError(
@@ -72,9 +73,9 @@ export function checkRunnable(experiment: Experiment, runners: Partial<Record<Ta
 
 export async function runExperiment(experiment: Experiment, options: RunExperimentOptions): Promise<ResultDocument> {
   const signal = options.signal ?? new AbortController().signal;
-  const runners: Partial<Record<TaskName, TaskRunner>> = {
-    http: createHttpLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }) as TaskRunner,
-    assess: createAssessRunner(options.bayesian) as TaskRunner,
+  const runners: TaskRunners = {
+    http: createHttpLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }),
+    assess: createAssessRunner(options.bayesian),
     ...options.runners,
   };
   checkRunnable(experiment, runners);
@@ -106,7 +107,7 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
   const policy: RunnerPolicy = { allowRunTask: false, kubeconfig: undefined, ...options.policy };
   // One resolver per experiment, so the values it scrubs from outputs are this experiment's.
   const secrets = options.secrets ?? createSecretResolver({ kubeconfig: policy.kubeconfig });
-  emit({ type: "experiment-started", name: experiment.name, tasks: experiment.tasks.length });
+  emit({ type: "experiment-started", name: experiment.name, tasks: experiment.tasks.length, result });
 
   let stopped = false;
   for (const entry of experiment.tasks) {
@@ -123,8 +124,6 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
       emit({ type: "task-finished", index: entry.index, task: entry.spec.task, status: "skipped" });
       continue;
     }
-    const runner = runners[entry.spec.task];
-    if (!runner) continue;
     const taskStartMs = Date.now();
     taskResult.status = "running";
     taskResult.startTime = new Date(taskStartMs).toISOString();
@@ -137,12 +136,12 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
       secrets,
       policy,
       emit: (event) => {
-        if (event.type === "snapshot" && event.data) recordTimelinePoint(result, entry.index, event.data);
+        if (event.type === "snapshot") recordTimelinePoint(result, entry.index, event.data);
         emit({ type: "task-event", index: entry.index, task: entry.spec.task, event });
       },
     });
     try {
-      const outcome = await runner(entry.spec, context);
+      const outcome = await invokeRunner(runners, { name: entry.spec.task, spec: entry.spec }, context);
       taskResult.status = "completed";
       if (outcome.detail) taskResult.detail = scrub(outcome.detail, secrets);
       if (outcome.attempts !== undefined) taskResult.attempts = outcome.attempts;

@@ -4,32 +4,32 @@
  * Bounded: past MAX_POINTS_PER_TASK points of one task, every other point of it is dropped
  * (cumulative counts stay exact; interval figures of the dropped points are lost).
  */
-import type { ResultDocument, TimelinePoint, TimelineVersion } from "../../core/index.js";
+import type { ResultDocument, TimelinePoint } from "../../core/index.js";
+import type { LoadSnapshotData } from "../load/snapshot.js";
 
 export const MAX_POINTS_PER_TASK = 2000;
 
-/** Appends a load task's "snapshot" event data (LoadSnapshotData) to `result.timeline`. */
-export function recordTimelinePoint(result: ResultDocument, task: number, data: Record<string, unknown>, timeMs = Date.now()): void {
-  const versions = Array.isArray(data["versions"]) ? (data["versions"] as Partial<TimelineVersion>[]) : [];
+/** Appends a load task's "snapshot" event data to `result.timeline`. */
+export function recordTimelinePoint(result: ResultDocument, task: number, data: LoadSnapshotData, timeMs = Date.now()): void {
   const point: TimelinePoint = {
     task,
     timeMs,
-    elapsedMs: numberOr(data["elapsedMs"], 0),
-    intervalMs: numberOr(data["intervalMs"], 0),
-    versions: versions.map((v) => ({
-      version: String(v.version ?? ""),
-      requests: numberOr(v.requests, 0),
-      errors: numberOr(v.errors, 0),
-      dropped: numberOr(v.dropped, 0),
-      intervalRequests: numberOr(v.intervalRequests, 0),
-      intervalErrors: numberOr(v.intervalErrors, 0),
-      intervalDropped: numberOr(v.intervalDropped, 0),
-      intervalP50Ms: numberOr(v.intervalP50Ms, null),
-      intervalP95Ms: numberOr(v.intervalP95Ms, null),
-      intervalP99Ms: numberOr(v.intervalP99Ms, null),
-      intervalServiceP50Ms: numberOr(v.intervalServiceP50Ms, null),
-      intervalServiceP95Ms: numberOr(v.intervalServiceP95Ms, null),
-      intervalServiceP99Ms: numberOr(v.intervalServiceP99Ms, null),
+    elapsedMs: data.elapsedMs,
+    intervalMs: data.intervalMs,
+    versions: data.versions.map((v) => ({
+      version: v.version,
+      requests: v.requests,
+      errors: v.errors,
+      dropped: v.dropped,
+      intervalRequests: v.intervalRequests,
+      intervalErrors: v.intervalErrors,
+      intervalDropped: v.intervalDropped,
+      intervalP50Ms: v.intervalP50Ms,
+      intervalP95Ms: v.intervalP95Ms,
+      intervalP99Ms: v.intervalP99Ms,
+      intervalServiceP50Ms: v.intervalServiceP50Ms,
+      intervalServiceP95Ms: v.intervalServiceP95Ms,
+      intervalServiceP99Ms: v.intervalServiceP99Ms,
     })),
   };
   const timeline = (result.timeline ??= []);
@@ -41,8 +41,4 @@ export function recordTimelinePoint(result: ResultDocument, task: number, data: 
     // Keeps the first and every second point of the task; always keeps the newest.
     result.timeline = timeline.filter((p, i) => p.task !== task || i === timeline.length - 1 || seen++ % 2 === 0);
   }
-}
-
-function numberOr<T extends number | null>(value: unknown, fallback: T): number | T {
-  return typeof value === "number" && Number.isFinite(value) ? value : fallback;
 }

@@ -3,7 +3,7 @@
  * by the coordinator service (ExperimentManager) and by `assay run --ui` (a local run's dashboard),
  * so every observer of either gets the same watch events from the same numbers.
  */
-import type { api } from "../../core/index.js";
+import type { TaskSpec, api } from "../../core/index.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import type { LoadSnapshotData } from "../load/snapshot.js";
 import type { TaskRunner } from "../tasks/types.js";
@@ -30,11 +30,11 @@ export function watchEventOf(state: FeedState, event: RunEvent): EventBody | und
       return { taskFinished: { index: event.index, task: event.task, status: event.status, error: event.error ?? "" } };
     }
     case "task-event":
-      if (event.event.type === "snapshot" && event.event.data) {
-        state.metrics = metricsMessage(event.index, event.event.data as unknown as LoadSnapshotData);
+      if (event.event.type === "snapshot") {
+        state.metrics = metricsMessage(event.index, event.event.data);
         return { metrics: state.metrics };
       }
-      if (event.event.type === "assessment" && event.event.data) return { assessment: event.event.data };
+      if (event.event.type === "assessment") return { assessment: event.event.data };
       return undefined;
     case "experiment-started":
     case "experiment-finished":
@@ -48,7 +48,7 @@ export function completedTasks(state: FeedState): number {
 }
 
 /** After `assess`, its outcome as a task event of type "assessment" (an api.Assessment). */
-export function withAssessmentEvent(runner: TaskRunner): TaskRunner {
+export function withAssessmentEvent<S extends TaskSpec>(runner: TaskRunner<S>): TaskRunner<S> {
   return async (spec, context) => {
     const outcome = await runner(spec, context);
     const assessment = context.result.assessment;
@@ -58,7 +58,7 @@ export function withAssessmentEvent(runner: TaskRunner): TaskRunner {
       winner,
       assessmentJson: assessment ? JSON.stringify(assessment) : "",
     };
-    context.emit({ type: "assessment", message: `${context.result.slos.length} SLOs assessed`, data: data as Record<string, unknown> });
+    context.emit({ type: "assessment", message: `${context.result.slos.length} SLOs assessed`, data });
     return outcome;
   };
 }

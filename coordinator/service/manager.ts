@@ -11,14 +11,14 @@ import {
   parseExperimentText,
   toAssayError,
 } from "../../core/index.js";
-import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument, TaskName } from "../../core/index.js";
+import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument, TaskSpec } from "../../core/index.js";
 import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
 import type { LoadTelemetry, RunStateStore } from "../load/load-task.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
-import type { RunnerPolicy, TaskRunner } from "../tasks/types.js";
+import type { RunnerPolicy, TaskRunner, TaskRunners } from "../tasks/types.js";
 import type { CoordinatorConfig } from "./config.js";
 import { EventChannel } from "./events.js";
 import type { EventBody, WatchSink, Watcher } from "./events.js";
@@ -37,7 +37,7 @@ export interface ExperimentManagerOptions {
   readonly config: Pick<CoordinatorConfig, "allowList" | "limits" | "concurrency">;
   readonly logger: Logger;
   /** Runners for tasks beyond http and assess (actions, custom metrics). */
-  readonly runners?: Partial<Record<TaskName, TaskRunner>>;
+  readonly runners?: TaskRunners;
   readonly bayesian?: BayesianAssessor;
   readonly policy?: Partial<RunnerPolicy>;
   /** Agents' report interval (default 1000 ms): one metrics event per interval. */
@@ -89,7 +89,7 @@ export class ExperimentManager {
   private nextOrder = 1;
   private stopping = false;
   private unsubscribe: (() => void) | undefined;
-  private readonly runners: Partial<Record<TaskName, TaskRunner>>;
+  private readonly runners: TaskRunners;
   private readonly log: Logger;
 
   private constructor(private readonly options: ExperimentManagerOptions) {
@@ -99,8 +99,8 @@ export class ExperimentManager {
         link: options.link,
         ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
         ...(options.telemetry ? { telemetry: options.telemetry } : {}),
-      }) as TaskRunner,
-      assess: withAssessmentEvent(createAssessRunner(options.bayesian) as TaskRunner),
+      }),
+      assess: withAssessmentEvent(createAssessRunner(options.bayesian)),
       ...options.runners,
     };
   }
@@ -113,7 +113,7 @@ export class ExperimentManager {
   }
 
   /** With a run-state store, each experiment's load tasks keep their plan under its id. */
-  private runnersFor(id: string): Partial<Record<TaskName, TaskRunner>> {
+  private runnersFor(id: string): TaskRunners {
     const runState = this.options.runState;
     if (!runState || this.options.runners?.http) return this.runners;
     const http = createHttpLoadRunner({
@@ -121,7 +121,7 @@ export class ExperimentManager {
       state: { store: runState, key: id },
       ...(this.options.telemetry ? { telemetry: this.options.telemetry } : {}),
       ...(this.options.reportIntervalMs ? { reportIntervalMs: this.options.reportIntervalMs } : {}),
-    }) as TaskRunner;
+    });
     return { ...this.runners, http };
   }
 
@@ -302,7 +302,7 @@ export class ExperimentManager {
         link: this.options.link,
         logger: log,
         signal: entry.controller.signal,
-        runners: wrapRunners(this.runnersFor(record.id), entry),
+        runners: this.runnersFor(record.id),
         ...(this.options.bayesian ? { bayesian: this.options.bayesian } : {}),
         ...(this.options.policy ? { policy: this.options.policy } : {}),
         ...(this.options.reportIntervalMs ? { reportIntervalMs: this.options.reportIntervalMs } : {}),
@@ -351,6 +351,7 @@ export class ExperimentManager {
   private onRunEvent(entry: Entry, event: RunEvent): void {
     const body = watchEventOf(entry, event);
     if (event.type === "task-finished") entry.record.numCompletedTasks = completedTasks(entry);
+    if (event.type === "experiment-started") entry.liveResult = event.result;
     if (body) entry.channel.publish(body);
   }
 
@@ -410,17 +411,4 @@ export class ExperimentManager {
       submittedBy: record.submittedBy,
     };
   }
-}
-
-/** Every runner records the live result document on the entry (for Get while running). */
-function wrapRunners(runners: Partial<Record<TaskName, TaskRunner>>, entry: Entry): Partial<Record<TaskName, TaskRunner>> {
-  const wrapped: Partial<Record<TaskName, TaskRunner>> = {};
-  for (const [name, runner] of Object.entries(runners) as [TaskName, TaskRunner | undefined][]) {
-    if (!runner) continue;
-    wrapped[name] = (spec, context) => {
-      entry.liveResult = context.result;
-      return runner(spec, context);
-    };
-  }
-  return wrapped;
 }

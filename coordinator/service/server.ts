@@ -8,10 +8,10 @@ import type { ServerWritableStream, sendUnaryData, ServerUnaryCall } from "@grpc
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { ConfigurationError, ErrorCode, ValidationError } from "../../core/index.js";
-import type { AgentLink, Logger, TaskName , api } from "../../core/index.js";
+import type { AgentLink, Logger, api } from "../../core/index.js";
 import type { RunStateStore } from "../load/load-task.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
-import type { RunnerPolicy, TaskRunner } from "../tasks/types.js";
+import type { RunnerPolicy, TaskRunners } from "../tasks/types.js";
 import { openAuthenticator } from "./auth.js";
 import type { Authenticator, Caller, MethodName } from "./auth.js";
 import type { CoordinatorConfig } from "./config.js";
@@ -40,7 +40,7 @@ export interface CoordinatorServiceOptions {
   /** Default: no auth (everyone is an operator). */
   readonly authenticator?: Authenticator;
   readonly tls?: ServerTls;
-  readonly runners?: Partial<Record<TaskName, TaskRunner>>;
+  readonly runners?: TaskRunners;
   readonly bayesian?: BayesianAssessor;
   /** Run plans of load tasks (NATS key-value): running experiments resume after a restart. */
   readonly runState?: RunStateStore;

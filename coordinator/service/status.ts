@@ -5,8 +5,7 @@
  */
 import { Metadata, status as Status } from "@grpc/grpc-js";
 import type { ServiceError, StatusObject } from "@grpc/grpc-js";
-import type {
-  AssayError} from "../../core/index.js";
+import type { AssayError } from "../../core/index.js";
 import {
   CancelledError,
   ConfigurationError,
@@ -16,21 +15,23 @@ import {
   TargetError,
   TransportError,
   ValidationError,
+  isErrorCode,
   toAssayError,
 } from "../../core/index.js";
 
 const META = { code: "assay-error-code", kind: "assay-error-kind", field: "assay-error-field", suggestion: "assay-error-suggestion" } as const;
 
+/** The API codes with a gRPC status of their own; every other code maps by its kind. */
+const STATUS_BY_CODE: Partial<Record<ErrorCode, Status>> = {
+  [ErrorCode.NotFound]: Status.NOT_FOUND,
+  [ErrorCode.Unauthenticated]: Status.UNAUTHENTICATED,
+  [ErrorCode.PermissionDenied]: Status.PERMISSION_DENIED,
+};
+
 /** The gRPC status code of an error. */
 export function grpcStatusOf(error: AssayError): Status {
-  switch (error.code) {
-    case ErrorCode.NotFound:
-      return Status.NOT_FOUND;
-    case ErrorCode.Unauthenticated:
-      return Status.UNAUTHENTICATED;
-    case ErrorCode.PermissionDenied:
-      return Status.PERMISSION_DENIED;
-  }
+  const byCode = STATUS_BY_CODE[error.code];
+  if (byCode !== undefined) return byCode;
   switch (error.kind) {
     case ErrorKind.Validation:
       return Status.INVALID_ARGUMENT;
@@ -67,7 +68,9 @@ export function fromServiceError(error: ServiceError, target: string): AssayErro
     const value = error.metadata?.get(key)[0];
     return typeof value === "string" ? value : undefined;
   };
-  const code = get(META.code);
+  const sent = get(META.code);
+  // A code this build does not know (a newer coordinator) falls back to the status code's default.
+  const code = sent !== undefined && isErrorCode(sent) ? sent : undefined;
   const field = get(META.field);
   const suggestion = get(META.suggestion) ?? defaultSuggestion(error.code, target);
   const options = { cause: error, ...(field ? { field } : {}), ...(suggestion ? { suggestion } : {}) };

@@ -3,14 +3,17 @@
  * evaluates a task's `if`, builds a TaskContext, calls the task's runner and records its outcome.
  */
 import type {
+  api,
   Experiment,
   Logger,
   MetricInfo,
   MetricSample,
   ResultDocument,
   TaskEntry,
+  TaskName,
   TaskSpec,
 } from "../../core/index.js";
+import type { LoadSnapshotData } from "../load/snapshot.js";
 
 /** Resolves secret references (env:NAME, file:/path, k8s Secret) to their values. */
 export interface SecretResolver {
@@ -28,12 +31,37 @@ export interface RunnerPolicy {
   readonly kubeconfig: string | undefined;
 }
 
-/** An event a task reports while it runs (shown by `watch`, logged). */
-export interface TaskEvent {
-  readonly type: string;
-  readonly message: string;
-  readonly data?: Record<string, unknown>;
+/** The `data` of a load task's "progress" event: merged counts so far and the expected totals. */
+export interface LoadProgressData {
+  readonly requests: number;
+  readonly errors: number;
+  readonly dropped: number;
+  readonly reportsMerged: number;
+  readonly elapsedMs: number;
+  /** Expected totals, when the task's spec determines them. */
+  readonly totalRequests: number | undefined;
+  readonly totalMs: number | undefined;
 }
+
+/**
+ * An event a task reports while it runs (the CLI's progress line, `watch`, logs), told apart by
+ * `type`; `message` is the human line, `data` the typed payload.
+ */
+export type TaskEvent =
+  /** Load task: several times a second. */
+  | { readonly type: "progress"; readonly message: string; readonly data: LoadProgressData }
+  /** Load task: once per report interval and at the end, per-version metrics for watchers. */
+  | { readonly type: "snapshot"; readonly message: string; readonly data: LoadSnapshotData }
+  /** `assess` run by the coordinator service: the outcome as the API's Assessment message. */
+  | { readonly type: "assessment"; readonly message: string; readonly data: api.Assessment }
+  /** Action task: an attempt failed and another follows after `waitMs`. */
+  | { readonly type: "action-retry"; readonly message: string; readonly data: { readonly attempt: number; readonly waitMs: number; readonly status?: number } }
+  /** `ready`: the object is not ready yet after `polls` polls. */
+  | { readonly type: "ready-wait"; readonly message: string; readonly data: { readonly polls: number } }
+  /** `custommetrics`: how many metrics were recorded and how many could not be obtained. */
+  | { readonly type: "custom-metrics"; readonly message: string; readonly data: { readonly set: number; readonly errors: number } };
+
+export type TaskEventType = TaskEvent["type"];
 
 export interface TaskContext {
   readonly experiment: Experiment;
@@ -66,3 +94,9 @@ export interface TaskOutcome {
 }
 
 export type TaskRunner<S extends TaskSpec = TaskSpec> = (spec: S, context: TaskContext) => Promise<TaskOutcome>;
+
+/** Each task's spec type, by task name (`TaskSpecs["http"]` is HttpTaskSpec). */
+export type TaskSpecs = { readonly [N in TaskName]: Extract<TaskSpec, { readonly task: N }> };
+
+/** Runners by task name, each taking its own task's spec: no casts where runners are wired. */
+export type TaskRunners = { readonly [N in TaskName]?: TaskRunner<TaskSpecs[N]> };

@@ -6,11 +6,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { ErrorCode, ValidationError, api } from "../../../core/index.js";
-import type { AgentInfo, Experiment, ResultDocument, TaskName } from "../../../core/index.js";
+import type { AgentInfo, Experiment, ResultDocument } from "../../../core/index.js";
 import type { RunEvent } from "../../runner/run-experiment.js";
 import { createAssessRunner } from "../../tasks/assess.js";
 import type { BayesianAssessor } from "../../tasks/assess.js";
-import type { TaskRunner } from "../../tasks/types.js";
+import type { TaskRunners } from "../../tasks/types.js";
 import { EventChannel } from "../events.js";
 import type { WatchSink, Watcher } from "../events.js";
 import { completedTasks, watchEventOf, withAssessmentEvent } from "../feed.js";
@@ -57,25 +57,16 @@ export class LocalRunFeed implements DashboardSource {
   }
 
   /**
-   * The runners to give runExperiment: each records the live result document for the page, and
-   * `assess` also publishes its outcome (as the service does).
+   * The runners to give runExperiment: `assess` also publishes its outcome (as the service does).
    */
-  runners(base: Partial<Record<TaskName, TaskRunner>>, bayesian?: BayesianAssessor): Partial<Record<TaskName, TaskRunner>> {
-    const all: Partial<Record<TaskName, TaskRunner>> = { assess: withAssessmentEvent(createAssessRunner(bayesian) as TaskRunner), ...base };
-    const wrapped: Partial<Record<TaskName, TaskRunner>> = {};
-    for (const [name, runner] of Object.entries(all) as [TaskName, TaskRunner | undefined][]) {
-      if (!runner) continue;
-      wrapped[name] = (spec, context) => {
-        this.result = context.result;
-        return runner(spec, context);
-      };
-    }
-    return wrapped;
+  runners(base: TaskRunners, bayesian?: BayesianAssessor): TaskRunners {
+    return { assess: withAssessmentEvent(createAssessRunner(bayesian)), ...base };
   }
 
   /** Feeds one runner event to the page's stream. */
   onRunEvent(event: RunEvent): void {
     if (event.type === "experiment-started") {
+      this.result = event.result;
       this.summaryState = State.EXPERIMENT_STATE_RUNNING;
       this.startedAtMs = Date.now();
       this.channel.publish({ stateChanged: { state: this.summaryState } });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import { ErrorCode, isAssayError } from "../../../core/index.js";
 import type { K8sPatchTaskSpec, ReadyTaskSpec } from "../../../core/index.js";
 import { ActionFailedError, createSecretResolver } from "../../../coordinator/actions/index.js";
-import { cleanupAll } from "../../harness/index.js";
+import { cleanupAll, freePort } from "../../harness/index.js";
 import { common, fastRunners, makeContext, startReceiver, writeKubeconfig } from "./context.js";
 import type { Received, Reply } from "./context.js";
 
@@ -183,7 +184,7 @@ void describe("k8s-patch", () => {
     const spec = patchSpec({ patchTemplate: WEIGHTS_PATCH });
     await assert.rejects(
       fastRunners["k8s-patch"](spec, makeContext(spec, { policy: { kubeconfig: "/nonexistent/kubeconfig" } }).context),
-      (error: unknown) => error instanceof Error && "kind" in error && error.kind === "configuration",
+      (error: unknown) => isAssayError(error) && error.kind === "configuration" && error.code === ErrorCode.KubernetesConfig,
     );
   });
 });
@@ -233,7 +234,13 @@ void describe("Kubernetes Secret references", () => {
     assert.equal(value, "https://hooks.example/services/T/B/kubeSecretXYZ");
     assert.ok(secrets.knownValues().includes(value));
     assert.ok(secrets.knownValues().some((known) => known.includes("kubeSecretXYZ") && !known.startsWith("https")));
-    await assert.rejects(secrets.resolve("secret:istio-system/slack/missing"), /has no key missing/);
-    await assert.rejects(secrets.resolve("secret:default/nope/url"), /not found/);
+    await assert.rejects(secrets.resolve("secret:istio-system/slack/missing"), (error: unknown) => isAssayError(error) && error.code === ErrorCode.SecretUnavailable && /has no key missing/.test(error.message));
+    await assert.rejects(secrets.resolve("secret:default/nope/url"), (error: unknown) => isAssayError(error) && error.code === ErrorCode.SecretUnavailable && /not found/.test(error.message));
+  });
+
+  void it("an unreachable API server is a Kubernetes API failure, not a missing secret", async () => {
+    const kubeconfig = await writeKubeconfig(`http://127.0.0.1:${await freePort()}`, "token");
+    const secrets = createSecretResolver({ kubeconfig, timeoutMs: 2000 });
+    await assert.rejects(secrets.resolve("secret:default/slack/url"), (error: unknown) => isAssayError(error) && error.code === ErrorCode.KubernetesApi);
   });
 });

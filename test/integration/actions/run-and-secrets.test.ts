@@ -66,8 +66,13 @@ void describe("secret references", () => {
     assert.equal(await resolveReferences("env:API_KEY", secrets, { whole: true }), "env-secret-value");
     assert.equal(await resolveReferences("env:API_KEY", secrets), "env:API_KEY");
     assert.deepEqual([...secrets.knownValues()].sort(), ["env-secret-value", "file-secret-value"]);
-    await assert.rejects(secrets.resolve("env:MISSING"), (error: unknown) => error instanceof AssayError && error.kind === "configuration" && /MISSING is not set/.test(error.message));
-    await assert.rejects(secrets.resolve("vault:x"), /expected env:NAME/);
+    await assert.rejects(
+      secrets.resolve("env:MISSING"),
+      (error: unknown) => error instanceof AssayError && error.kind === "configuration" && error.code === ErrorCode.SecretUnavailable && /MISSING is not set/.test(error.message),
+    );
+    await assert.rejects(secrets.resolve("file:/nonexistent/assay-secret"), (error: unknown) => error instanceof AssayError && error.code === ErrorCode.SecretUnavailable);
+    await assert.rejects(secrets.resolve("vault:x"), (error: unknown) => error instanceof AssayError && error.code === ErrorCode.BadSecretReference && /expected env:NAME/.test(error.message));
+    await assert.rejects(secrets.resolve("secret:only-a-name"), (error: unknown) => error instanceof AssayError && error.code === ErrorCode.BadSecretReference);
     assert.equal(secretKeyRefReference({ name: "slack", key: "url", namespace: "ops" }), "${secret:ops/slack/url}");
   });
 

@@ -425,13 +425,14 @@ describe("deploy/ manifests", () => {
     assert.equal(coordinator.spec.replicas, 1, "the coordinator is not multi-replica, even in ha");
     const setup = coordinator.spec.template.spec.initContainers!.find((c) => c.name === "jetstream-setup")!;
     assert.equal(Number(setup.env!.find((e) => e.name === "ASSAY_JS_REPLICAS")!.value), haNats.spec.replicas);
-    assert.deepEqual(setup.command, ["node", "/app/dist/core/ops/bin/jetstream-setup.js"]);
+    assert.deepEqual(setup.command, ["node", "/app/dist/ops/bin/jetstream-setup.js"]);
     const pdb = find(haObjects, "PodDisruptionBudget", "assay-nats") as K8sObject & { spec: { maxUnavailable: number } };
     assert.equal(pdb.spec.maxUnavailable, 1, "a drain keeps two of three servers: JetStream quorum");
   });
 
   it("the entry points the manifests run exist in the sources the image compiles", () => {
     const root = repoRoot();
+    const dockerfile = readFileSync(join(root, "deploy", "Dockerfile"), "utf8");
     for (const overlay of OVERLAYS) {
       for (const w of workloads(out(overlay))) {
         for (const c of allContainers(w)) {
@@ -439,6 +440,9 @@ describe("deploy/ manifests", () => {
           if (!script) continue;
           const source = join(root, script.replace(/^\/app\/dist\//, "").replace(/\.js$/, ".ts"));
           assert.doesNotThrow(() => statSync(source), `${w.metadata.name}/${c.name} runs ${script}: ${source} is missing`);
+          const folder = script.replace(/^\/app\/dist\//, "").split("/")[0]!;
+          assert.match(dockerfile, new RegExp(`^COPY ${folder} \\./${folder}$`, "m"), `the image builds ${folder}/ (${script})`);
+          assert.match(dockerfile, new RegExp(`^COPY --from=build /src/dist/${folder} \\./dist/${folder}$`, "m"), `the image ships dist/${folder} (${script})`);
         }
       }
     }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
-import { agentLabelsFromNode, fetchNodeLabels, isAssayError, parseLabelMapping } from "../../../core/index.js";
+import { isAssayError } from "../../../core/index.js";
+import { agentLabelsFromNode, fetchNodeLabels, parseLabelMapping } from "../../../ops/index.js";
 
 async function fakeApi(t: { after(fn: () => Promise<void>): void }, status: number, body: unknown): Promise<{ url: string; seen: { path?: string; auth?: string } }> {
   const seen: { path?: string; auth?: string } = {};

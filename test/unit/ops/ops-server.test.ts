@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Registry } from "prom-client";
-import {
-  createAgentMetrics,
-  createCoordinatorMetrics,
-  isAssayError,
-  parseListenAddress,
-  silentLogger,
-  startOpsServer,
-} from "../../../core/index.js";
+import { isAssayError, silentLogger } from "../../../core/index.js";
+import { createAgentMetrics, createCoordinatorMetrics, parseListenAddress, startOpsServer } from "../../../ops/index.js";
 
 describe("ops server", () => {
   it("answers /healthz, flips /readyz with ready() and serves the coordinator metrics", async (t) => {

@@ -7,10 +7,13 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { request } from "node:http";
 import { describe, it } from "node:test";
-import { expandUiFlag } from "../../../cli/ui.js";
+import { UI_FLAG, uiListenAddress } from "../../../cli/ui.js";
+import { defineCommand } from "../../../cli/command.js";
+import type { CliIo } from "../../../cli/output.js";
 import { EventChannel, SessionStore, parseTokens, sseFrame, staticPageHtml, startDashboardServer, tokenAuthenticator } from "../../../coordinator/index.js";
 import type { DashboardSource } from "../../../coordinator/index.js";
 import { SnapshotBuilder } from "../../../coordinator/load/snapshot.js";
+import type { VersionSnapshot } from "../../../coordinator/load/snapshot.js";
 import { RunMerger } from "../../../coordinator/load/merger.js";
 import { MAX_POINTS_PER_TASK, recordTimelinePoint } from "../../../coordinator/runner/timeline.js";
 import { Agent, fetch as undiciFetch } from "undici";
@@ -47,13 +50,24 @@ describe("sessions", () => {
 });
 
 describe("--ui [ADDR]", () => {
-  it("takes an address only when it looks like HOST:PORT", () => {
-    assert.deepEqual(expandUiFlag(["run", "x.yaml", "--ui"]), ["run", "x.yaml", "--ui=127.0.0.1:7234"]);
-    assert.deepEqual(expandUiFlag(["--ui", "x.yaml"]), ["--ui=127.0.0.1:7234", "x.yaml"]);
-    assert.deepEqual(expandUiFlag(["--ui", "0.0.0.0:8080", "x.yaml"]), ["--ui=0.0.0.0:8080", "x.yaml"]);
-    assert.deepEqual(expandUiFlag(["--ui", ":9000"]), ["--ui=127.0.0.1:9000"]);
-    assert.deepEqual(expandUiFlag(["--ui", "[::1]:9000", "--no-progress"]), ["--ui=[::1]:9000", "--no-progress"]);
-    assert.deepEqual(expandUiFlag(["--ui=localhost:1"]), ["--ui=localhost:1"]);
+  it("takes an address only when it looks like HOST:PORT", async () => {
+    const seen: (string | undefined)[] = [];
+    const command = defineCommand({
+      name: "probe",
+      summary: "test",
+      positionals: [{ name: "FILE", description: "a file", required: false }],
+      flags: { ui: UI_FLAG, "no-progress": { type: "boolean", description: "x" } },
+      run: ({ flags }) => {
+        seen.push(flags.ui === undefined ? undefined : uiListenAddress(flags.ui));
+        return Promise.resolve(0);
+      },
+    });
+    const io = { stdout: process.stdout, stderr: process.stderr, env: {} } as unknown as CliIo;
+    for (const argv of [["x.yaml", "--ui"], ["--ui", "x.yaml"], ["--ui", "0.0.0.0:8080", "x.yaml"], ["--ui", ":9000"], ["--ui", "[::1]:9000", "--no-progress"], ["--ui=localhost:1"], ["x.yaml"]]) {
+      await command.run(argv, io);
+    }
+    assert.deepEqual(seen, ["127.0.0.1:7234", "127.0.0.1:7234", "0.0.0.0:8080", "127.0.0.1:9000", "[::1]:9000", "localhost:1", undefined]);
+    assert.match(command.help(), /--ui \[ADDR\]/);
   });
 });
 
@@ -224,7 +238,12 @@ describe("result timeline", () => {
     const result = { timeline: undefined } as unknown as ResultDocument;
     const total = MAX_POINTS_PER_TASK * 2 + 7;
     for (let i = 0; i < total; i++) {
-      recordTimelinePoint(result, 0, { elapsedMs: i * 1000, intervalMs: 1000, versions: [{ version: "v1", requests: i, intervalRequests: 1, intervalP95Ms: null }] }, i);
+      const version: VersionSnapshot = {
+        version: "v1", requests: i, errors: 0, dropped: 0, intervalRequests: 1, intervalErrors: 0, intervalDropped: 0,
+        intervalP50Ms: null, intervalP95Ms: null, intervalP99Ms: null, intervalServiceP50Ms: null, intervalServiceP95Ms: null, intervalServiceP99Ms: null,
+        p50Ms: null, p95Ms: null, p99Ms: null, latencyBuckets: [],
+      };
+      recordTimelinePoint(result, 0, { elapsedMs: i * 1000, intervalMs: 1000, startSkewMs: 0, versions: [version], agents: [] }, i);
     }
     const points = result.timeline ?? [];
     assert.ok(points.length <= MAX_POINTS_PER_TASK && points.length > MAX_POINTS_PER_TASK / 2, `${points.length} points`);

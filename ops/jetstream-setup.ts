@@ -9,8 +9,8 @@
  */
 import { RetentionPolicy, StorageType, nanos } from "nats";
 import type { JetStreamManager, NatsConnection, StreamConfig } from "nats";
-import { SUBJECTS } from "../subjects.js";
-import type { Logger } from "../logger.js";
+import { SUBJECTS } from "../core/index.js";
+import type { Logger } from "../core/index.js";
 
 export interface JetStreamSetupOptions {
   /** Replicas for the stream and the bucket (1..5; 3 in a three-node cluster). */

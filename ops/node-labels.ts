@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { ConfigurationError, ErrorCode, TransportError } from "../errors.js";
+import { ConfigurationError, ErrorCode, TransportError } from "../core/index.js";
 
 /** Agent label → node label read for it. */
 export const DEFAULT_NODE_LABEL_MAPPING: Readonly<Record<string, string>> = {
@@ -32,7 +32,7 @@ export function fetchNodeLabels(req: NodeLabelsRequest): Promise<Record<string, 
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const fail = (message: string, cause?: unknown): void =>
-      reject(new TransportError(ErrorCode.BackendFailed, `reading node ${req.nodeName}: ${message}`, { cause }));
+      reject(new TransportError(ErrorCode.KubernetesApi, `reading node ${req.nodeName}: ${message}`, { cause }));
     const outgoing = send(
       url,
       {

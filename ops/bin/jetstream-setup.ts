@@ -1,6 +1,6 @@
 /**
  * Entry point of the coordinator's init container in the ha overlay
- * (`node dist/core/ops/bin/jetstream-setup.js`): creates the reports stream and the state bucket
+ * (`node dist/ops/bin/jetstream-setup.js`): creates the reports stream and the state bucket
  * with ASSAY_JS_REPLICAS replicas (or scales them) before the coordinator starts, since the
  * coordinator would create them with one. Retries while a new cluster elects its JetStream leader.
  *
@@ -8,8 +8,7 @@
  * (default 3).
  */
 import { connect } from "nats";
-import { createLogger } from "../../logger.js";
-import { natsConnectionOptions } from "../../subjects.js";
+import { createLogger, natsConnectionOptions } from "../../core/index.js";
 import { ensureJetStreamAssets } from "../jetstream-setup.js";
 
 const ATTEMPTS = 30;

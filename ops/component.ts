@@ -4,7 +4,7 @@
  * use it so the flag behaves the same in both.
  */
 import { Registry } from "prom-client";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../core/index.js";
 import { createAgentMetrics, createCoordinatorMetrics } from "./metrics.js";
 import type { AgentMetrics, AgentMetricSources, CoordinatorMetrics, CoordinatorMetricSources } from "./metrics.js";
 import { parseListenAddress, startOpsServer } from "./server.js";

@@ -1,5 +1,5 @@
 /**
- * Entry point of the agent DaemonSet's init container (`node dist/core/ops/bin/node-labels.js`):
+ * Entry point of the agent DaemonSet's init container (`node dist/ops/bin/node-labels.js`):
  * writes the agent's `--labels` (`node=NAME,zone=…,region=…`) from the labels of the node it runs
  * on, which the downward API cannot read.
  *
@@ -9,7 +9,7 @@
  * read yields `node=NAME` only: the agent still starts (labels select agents; they guard nothing).
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { createLogger } from "../../logger.js";
+import { createLogger } from "../../core/index.js";
 import { agentLabelsFromNode, DEFAULT_NODE_LABEL_MAPPING, fetchNodeLabels, parseLabelMapping } from "../node-labels.js";
 
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";

@@ -6,8 +6,8 @@ import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
-import { ConfigurationError, ErrorCode } from "../errors.js";
-import type { Logger } from "../logger.js";
+import { ConfigurationError, ErrorCode } from "../core/index.js";
+import type { Logger } from "../core/index.js";
 
 export interface OpsServerOptions {
   /** TCP port; 0 picks a free one (see `OpsServer.port`). */
