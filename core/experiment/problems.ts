@@ -61,6 +61,11 @@ export class Problems {
     return this.list.length;
   }
 
+  /** The first problem reported, if any. */
+  first(): ExperimentProblem | undefined {
+    return this.list[0];
+  }
+
   /** Throws the collected problems, sorted by position, if there are any. */
   throwIfAny(): void {
     if (this.list.length === 0) return;
