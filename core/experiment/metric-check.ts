@@ -93,10 +93,14 @@ function customProviders(tasks: readonly TaskEntry[]): Set<string> {
 
 function unknownMetricMessage(ref: MetricRef, live: readonly Series[], all: readonly Series[]): string {
   const written = ref.written === ref.metric ? `"${ref.metric}"` : `"${ref.written}" (${ref.metric})`;
-  const candidates = live.flatMap((s) => s.names.scalars.map((name) => `${s.names.prefix}/${name}`));
-  const guess = closest(ref.metric, candidates);
-  const hint = guess === undefined ? "" : ` (did you mean "${guess}"?)`;
   const prefix = providerOf(ref.metric);
+  const rest = ref.metric.slice(prefix.length + 1);
+  // The same metric under another prefix (http/ vs http-<endpoint>/) is the likeliest meaning.
+  const samePrefixFamily = live.filter((s) => s.names.prefix.split("-")[0] === prefix.split("-")[0]);
+  const moved = samePrefixFamily.map((s) => `${s.names.prefix}/${rest}`).find((name) => live.some((s) => producedBy(name, s.names)));
+  const candidates = live.flatMap((s) => s.names.scalars.map((name) => `${s.names.prefix}/${name}`));
+  const guess = moved ?? closest(ref.metric, candidates);
+  const hint = guess === undefined ? "" : ` (did you mean "${guess}"?)`;
   if (ref.metric.startsWith("built-in/")) {
     return `${written} is not one of Iter8 v0.8's built-in metrics${hint}; today's names are http/... and grpc/... (docs/experiments.md)`;
   }

@@ -116,13 +116,14 @@ export function parseExperimentText(text: string, source: string, options: Parse
   problems.throwIfAny();
   const root = tree === undefined ? undefined : normalizeRoot(ctx, tree);
   problems.throwIfAny();
-  if (root === undefined) throw new ValidationError(ErrorCode.MissingField, "experiment is empty");
+  const top = { file: source, line: 1, column: 1 };
+  if (root === undefined) throw new ValidationError(ErrorCode.MissingField, "experiment is empty", { location: top });
   applyOverrides(root.map, options.overrides ?? [], problems, limits);
   problems.throwIfAny();
 
   const experiment = buildExperiment(ctx, root.map, source, root.bare);
   problems.throwIfAny();
-  if (experiment === undefined) throw new ValidationError(ErrorCode.MissingField, "experiment has no valid tasks");
+  if (experiment === undefined) throw new ValidationError(ErrorCode.MissingField, "experiment has no valid tasks", { location: top });
   return experiment;
 }
 
