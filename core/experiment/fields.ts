@@ -2,7 +2,7 @@ import { parseDurationMs } from "../duration.js";
 import { ErrorCode } from "../errors.js";
 import { VALUE_LIMITS } from "./limits.js";
 import type { Anchor, Problems } from "./problems.js";
-import { childPath, closest, describeNode } from "./problems.js";
+import { childPath, closest, describeNode, shorten } from "./problems.js";
 import type { MapEntry, MapNode, SeqNode, TreeNode } from "./tree.js";
 
 /** Options of one parse (see ParseOptions in parse.ts). */
@@ -129,12 +129,12 @@ export function checkHeaders(ctx: ParseContext, node: TreeNode, field: string): 
   for (const { key, keyLoc, value } of node.entries) {
     const path = childPath(field, key);
     if (!HEADER_NAME.test(key)) {
-      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `a header name is letters, digits and !#$%&'*+-.^_\`|~ only, got ${JSON.stringify(key)}`);
+      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `a header name is letters, digits and !#$%&'*+-.^_\`|~ only, got ${JSON.stringify(shorten(key))}`);
       ok = false;
     }
     const text = headers[key];
     if (text !== undefined && hasControlCharacter(text)) {
-      ctx.problems.report(ErrorCode.OutOfRange, value, path, `a header value may not hold control characters (CR, LF, NUL, ...), got ${JSON.stringify(text)}`);
+      ctx.problems.report(ErrorCode.OutOfRange, value, path, `a header value may not hold control characters (CR, LF, NUL, ...), got ${JSON.stringify(shorten(text))}`);
       ok = false;
     }
   }
@@ -309,7 +309,7 @@ export class Fields {
       if (!knownNames.has(name)) {
         const guess = closest(key, known);
         const hint = guess === undefined ? `; known fields: ${known.join(", ")}` : ` (did you mean "${guess}"?)`;
-        ctx.problems.report(ErrorCode.UnknownKey, { loc: keyLoc, origin: value.origin }, childPath(path, key), `unknown field "${key}" in ${what}${hint}`);
+        ctx.problems.report(ErrorCode.UnknownKey, { loc: keyLoc, origin: value.origin }, childPath(path, key), `unknown field ${JSON.stringify(shorten(key))} in ${what}${hint}`);
         continue;
       }
       const previous = byName.get(name);
@@ -318,7 +318,7 @@ export class Fields {
           ErrorCode.Contradiction,
           { loc: keyLoc, origin: value.origin },
           childPath(path, key),
-          `"${key}" is the field "${previous.key}" again (field names match whatever their case, as in Iter8); write it once`,
+          `${JSON.stringify(shorten(key))} is the field "${previous.key}" again (field names match whatever their case, as in Iter8); write it once`,
         );
         continue;
       }

@@ -11,7 +11,7 @@ import { grpcSeriesMetrics, httpSeriesMetrics, isBuiltInMetric, latencyPercentil
 import type { SeriesMetricNames } from "./metric-names.js";
 import { TaskName, endpointNames } from "./model.js";
 import type { HttpEndpointSpec, HttpTaskSpec, HttpVersionSpec, TaskEntry } from "./model.js";
-import { closest } from "./problems.js";
+import { closest, shorten } from "./problems.js";
 
 interface Series {
   readonly taskIndex: number;
@@ -92,7 +92,7 @@ function customProviders(tasks: readonly TaskEntry[]): Set<string> {
 }
 
 function unknownMetricMessage(ref: MetricRef, live: readonly Series[], all: readonly Series[]): string {
-  const written = ref.written === ref.metric ? `"${ref.metric}"` : `"${ref.written}" (${ref.metric})`;
+  const written = ref.written === ref.metric ? JSON.stringify(shorten(ref.metric)) : `${JSON.stringify(shorten(ref.written))} (${shorten(ref.metric)})`;
   const prefix = providerOf(ref.metric);
   const rest = ref.metric.slice(prefix.length + 1);
   // The same metric under another prefix (http/ vs http-<endpoint>/) is the likeliest meaning.

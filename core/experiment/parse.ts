@@ -10,7 +10,7 @@ import { checkMetricRefs } from "./metric-check.js";
 import { TASK_ALIASES, TaskName } from "./model.js";
 import type { Condition, Experiment, TaskEntry, TaskSpec } from "./model.js";
 import { applyOverrides, canonicalTaskName } from "./overrides.js";
-import { Problems, childPath, closest, describeNode } from "./problems.js";
+import { Problems, childPath, closest, describeNode, shorten } from "./problems.js";
 import { parseAssessTask } from "./tasks/assess.js";
 import { parseHttpTask } from "./tasks/http.js";
 import {
@@ -205,7 +205,7 @@ function parseEntry(ctx: ParseContext, item: TreeNode, index: number): TaskEntry
         ErrorCode.UnknownTask,
         taskNode,
         f.pathOf("task"),
-        `unknown task "${writtenName}"${guess === undefined ? "" : ` (did you mean "${guess}"?)`}; known tasks: ${KNOWN_TASK_NAMES.join(", ")}`,
+        `unknown task ${JSON.stringify(shorten(writtenName))}${guess === undefined ? "" : ` (did you mean "${guess}"?)`}; known tasks: ${KNOWN_TASK_NAMES.join(", ")}`,
       );
     }
     if (canonical !== undefined && writtenName !== undefined && !misspelt) {

@@ -5,6 +5,7 @@ import type { SourceLocation } from "../errors.js";
 import { DEFAULT_PARSE_LIMITS } from "./limits.js";
 import type { ParseLimits } from "./limits.js";
 import type { Problems } from "./problems.js";
+import { shorten } from "./problems.js";
 
 /**
  * The parser works on this small tree instead of the `yaml` AST: every node keeps its source
@@ -311,7 +312,7 @@ class Converter {
         continue;
       }
       if (seen.has(key)) {
-        this.problems.report(ErrorCode.YamlSyntax, { loc: keyLoc }, "", `YAML syntax error: map keys must be unique; "${key}" is written twice`);
+        this.problems.report(ErrorCode.YamlSyntax, { loc: keyLoc }, "", `YAML syntax error: map keys must be unique; ${JSON.stringify(shorten(key))} is written twice`);
         continue;
       }
       seen.add(key);

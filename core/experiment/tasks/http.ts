@@ -6,7 +6,7 @@ import { Count, Fields, RATE, checkNumber, checkString, checkUrl, defineOwn, has
 import { VALUE_LIMITS } from "../limits.js";
 import { DEFAULT_PERCENTILES, LoadModelKind, TaskName } from "../model.js";
 import type { AgentSelection, HttpEndpointSpec, HttpLoadSpec, HttpRequestSpec, HttpTaskSpec, HttpVersionSpec, StageSpec, StatusRangeSpec } from "../model.js";
-import { childPath, describeNode } from "../problems.js";
+import { childPath, describeNode, shorten } from "../problems.js";
 import type { TreeNode } from "../tree.js";
 
 /** Iter8's defaults for the http task, plus Assay's per-request timeout. */
@@ -316,12 +316,12 @@ function parseVersions(ctx: ParseContext, f: Fields): RawVersion[] | undefined {
     const headers = version.headers("headers") ?? {};
     let name = version.string("name") ?? `v${i + 1}`;
     if (!VERSION_NAME.test(name)) {
-      ctx.problems.report(ErrorCode.OutOfRange, version.get("name") ?? item, version.pathOf("name"), `version names use letters, digits, ".", "_" and "-", got ${JSON.stringify(name)}`);
+      ctx.problems.report(ErrorCode.OutOfRange, version.get("name") ?? item, version.pathOf("name"), `version names use letters, digits, ".", "_" and "-", got ${JSON.stringify(shorten(name))}`);
       name = `v${i + 1}`;
     }
     const previous = seen.get(name);
     if (previous !== undefined) {
-      ctx.problems.report(ErrorCode.Contradiction, version.get("name") ?? item, version.pathOf("name"), `version name "${name}" is already used by ${childPath(f.pathOf(first), previous)}`);
+      ctx.problems.report(ErrorCode.Contradiction, version.get("name") ?? item, version.pathOf("name"), `version name ${JSON.stringify(shorten(name))} is already used by ${childPath(f.pathOf(first), previous)}`);
     }
     seen.set(name, i);
     if (url !== undefined) versions.push({ name, url, headers });
@@ -352,10 +352,10 @@ function parseEndpoints(ctx: ParseContext, f: Fields, task: HttpLoadSpec, writte
   for (const { key, keyLoc, value } of map.entries) {
     const path = childPath(f.pathOf("endpoints"), key);
     if (!ENDPOINT_NAME.test(key)) {
-      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `endpoint names use letters, digits, "_" and "-" (metrics are named http-<endpoint>/...), got ${JSON.stringify(key)}`);
+      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `endpoint names use letters, digits, "_" and "-" (metrics are named http-<endpoint>/...), got ${JSON.stringify(shorten(key))}`);
       continue;
     }
-    const endpoint = Fields.of(ctx, value, path, ENDPOINT_FIELDS, `endpoint "${key}"`);
+    const endpoint = Fields.of(ctx, value, path, ENDPOINT_FIELDS, `endpoint ${JSON.stringify(shorten(key))}`);
     if (endpoint === undefined) continue;
     endpoint.boolean("allowInitialErrors");
     if (endpoint.has("warmup")) {

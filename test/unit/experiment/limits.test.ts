@@ -139,4 +139,18 @@ describe("document size, node count and nesting are budgeted before the YAML par
     const ms = cpuMs(() => parseExperimentText(many, "exp.yaml"));
     assert.ok(ms < 1000, `9,900 keys took ${ms.toFixed(0)} ms of CPU (the yaml library's own check: ~3 s)`);
   });
+
+  it("a 900 KB key, task name, metric name or value is refused quickly with a short message", () => {
+    const big = "x".repeat(900_000);
+    const texts = [
+      `spec:\n  - task: ${big}\n`,
+      `spec:\n  - task: http\n    with: {url: http://a.test/, ${big}: 1}\n`,
+      `spec:\n  - task: http\n    with: {url: http://a.test/}\n  - task: assess\n    with: {SLOs: {upper: {http/${big}: 1}}}\n`,
+      `spec:\n  - task: http\n    with: {url: http://a.test/, headers: {${big}: "a\\n"}}\n`,
+    ];
+    for (const text of texts) {
+      const error = refusedQuickly(text, failure(text).code, {}, 300);
+      assert.ok(error.message.length < 1000, `a message of ${error.message.length} characters`);
+    }
+  });
 });
