@@ -111,6 +111,10 @@ export const ErrorCode = {
   BadCondition: "EXPERIMENT_BAD_CONDITION",
   BadTemplate: "EXPERIMENT_BAD_TEMPLATE",
   BadOverride: "EXPERIMENT_BAD_OVERRIDE",
+  /** The document exceeds a parse budget (size, nodes, nesting, alias expansion): core/experiment/limits.ts. */
+  TooLarge: "EXPERIMENT_TOO_LARGE",
+  /** An SLO or reward names a built-in metric that no load task of the experiment emits. */
+  UnknownMetric: "EXPERIMENT_UNKNOWN_METRIC",
   BadDuration: "BAD_DURATION",
   BadFlag: "CLI_BAD_FLAG",
   FileNotFound: "FILE_NOT_FOUND",

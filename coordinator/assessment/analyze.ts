@@ -2,7 +2,7 @@
  * `assay analyze FILE`: the assessment from per-version data with no load. Accepts the analyze
  * format (docs/assessment.md) or a stored result document (re-assesses its samples).
  */
-import { ErrorCode, ValidationError, histogramFromBase64, percentileMs } from "../../core/index.js";
+import { ErrorCode, ValidationError, canonicalMetricName, histogramFromBase64, percentileMs } from "../../core/index.js";
 import type { MetricSample, SloResult, SloSpec } from "../../core/index.js";
 import { assess } from "./assess.js";
 import type { Assessment, AssessmentInput } from "./assess.js";
@@ -21,7 +21,7 @@ function invalid(field: string, message: string, code: ErrorCode = ErrorCode.Wro
 function stringList(raw: unknown, field: string): string[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw) || raw.some((m) => typeof m !== "string" || m === "")) throw invalid(field, "expected a list of metric names");
-  return raw as string[];
+  return (raw as string[]).map(canonicalMetricName);
 }
 
 function parseRewards(raw: unknown): { max: string[]; min: string[] } {
@@ -36,7 +36,7 @@ function parseSloList(raw: unknown, field: string): SloSpec[] {
   if (isRecord(raw)) {
     return Object.entries(raw).map(([metric, limit]) => {
       if (typeof limit !== "number" || !Number.isFinite(limit)) throw invalid(`${field}.${metric}`, "the limit must be a finite number");
-      return { metric, limit };
+      return { metric: canonicalMetricName(metric), limit };
     });
   }
   if (!Array.isArray(raw)) throw invalid(field, "expected a list of {metric, limit} (or a mapping metric: limit)");
@@ -47,7 +47,7 @@ function parseSloList(raw: unknown, field: string): SloSpec[] {
     const limit = entry["limit"];
     if (typeof metric !== "string" || metric === "") throw invalid(`${where}.metric`, "expected a metric name", ErrorCode.MissingField);
     if (typeof limit !== "number" || !Number.isFinite(limit)) throw invalid(`${where}.limit`, "expected a finite number");
-    return { metric, limit };
+    return { metric: canonicalMetricName(metric), limit };
   });
 }
 
@@ -158,8 +158,9 @@ function fromAnalyzeFormat(doc: Raw): AssessmentInput {
     if (!isRecord(metrics)) throw invalid(`versions.${version}`, "expected a mapping of metric name to data");
     const s: Record<string, MetricSample> = {};
     const v: Record<string, number> = {};
-    for (const [metric, raw] of Object.entries(metrics)) {
-      const field = `versions.${version}.${metric}`;
+    for (const [written, raw] of Object.entries(metrics)) {
+      const field = `versions.${version}.${written}`;
+      const metric = canonicalMetricName(written);
       const parsed = parseMetric(raw, field);
       if (parsed.sample !== undefined) s[metric] = parsed.sample;
       const value = parsed.value ?? percentileValue(metric, parsed.sample, field);
@@ -170,7 +171,7 @@ function fromAnalyzeFormat(doc: Raw): AssessmentInput {
   }
   const rewards = parseRewards(doc["rewards"]);
   const slos = parseSlos(doc["slos"]);
-  const declared = new Set(versions.flatMap((v) => Object.keys(rawVersions[v] as Raw)));
+  const declared = new Set(versions.flatMap((v) => Object.keys(rawVersions[v] as Raw).map(canonicalMetricName)));
   for (const metric of [...rewards.max, ...rewards.min]) {
     if (!declared.has(metric)) throw invalid("rewards", `${metric} is not given for any version`, ErrorCode.MissingField);
   }

@@ -280,7 +280,8 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   const durationMs = span ? span.endMs - span.startMs : Date.now() - startedMs;
   const histograms: Record<string, Record<string, SeriesHistograms>> = { ...(context.result.histograms ?? {}) };
   const errorsByVersion: Record<string, Record<string, number>> = {};
-  for (const aggregate of merger.series.values()) {
+  // Iter8's `warmup: true`: the load ran, its results are discarded.
+  for (const aggregate of spec.warmup === true ? [] : merger.series.values()) {
     const metrics = computeSeriesMetrics(aggregate, {
       percentiles: spec.percentiles,
       // Throughput over this series' own measured span (warm-up excluded, agents' clocks aligned).
@@ -299,7 +300,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
     const errorsOfVersion = (errorsByVersion[aggregate.version] ??= {});
     for (const [message, count] of aggregate.errorMessages) errorsOfVersion[message] = (errorsOfVersion[message] ?? 0) + count;
   }
-  context.setResultField("histograms", histograms);
+  if (spec.warmup !== true) context.setResultField("histograms", histograms);
 
   for (const ignored of merger.ignoredAfterAbandon()) {
     events.push({
@@ -338,6 +339,7 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
       requests: progress.requests,
       errors: progress.errors,
       durationMs,
+      ...(spec.warmup === true ? { warmup: true } : {}),
       ...(lostAgents.size > 0 ? { lostAgents: [...lostAgents], redistributions } : {}),
     },
   };

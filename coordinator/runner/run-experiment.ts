@@ -9,7 +9,9 @@ import {
   ErrorCode,
   ErrorKind,
   RESULT_SCHEMA_VERSION,
+  endpointNames,
   evaluateCondition,
+  runTimeFetches,
   toAssayError,
 } from "../../core/index.js";
 import type {
@@ -20,6 +22,7 @@ import type {
   MetricInfo,
   MetricSample,
   ResultDocument,
+  RunTimeFetch,
   TaskEntry,
   TaskResult,
   TaskSpec,
@@ -66,6 +69,44 @@ export function checkRunnable(experiment: Experiment, runners: TaskRunners): voi
         ErrorCode.UnknownTask,
         `task ${entry.index} (${entry.writtenName}) cannot run: the ${entry.spec.task} task is not available in this build`,
         { location: entry.location, field: `spec[${entry.index}].task` },
+      );
+    }
+  }
+  checkPendingFeatures(experiment);
+}
+
+const FETCH_INSTEAD: Readonly<Record<RunTimeFetch["purpose"], string>> = {
+  "http-body": "payloadFile",
+  template: "payloadTemplateFile",
+  "grpc-data": "data",
+  "grpc-proto": "protoFile",
+};
+
+/**
+ * What the parser accepts but this runner does not do yet: URLs fetched at run time, and load
+ * fields set per endpoint. Refused before anything starts, naming the field.
+ */
+function checkPendingFeatures(experiment: Experiment): void {
+  const fetch = runTimeFetches(experiment)[0];
+  if (fetch !== undefined) {
+    const location = experiment.tasks.find((entry) => entry.index === fetch.taskIndex)?.location;
+    throw new ConfigurationError(
+      ErrorCode.Unsupported,
+      `${fetch.field}: ${fetch.url} would be fetched when the task runs, which this build does not do yet; download it and use ${FETCH_INSTEAD[fetch.purpose]}`,
+      { field: fetch.field, ...(location ? { location } : {}) },
+    );
+  }
+  for (const entry of experiment.tasks) {
+    if (entry.spec.task !== "http") continue;
+    const spec = entry.spec;
+    for (const name of endpointNames(spec)) {
+      const overrides = spec.versions[0]?.endpoints[name]?.loadOverrides ?? [];
+      if (overrides.length === 0) continue;
+      const field = `spec[${entry.index}].with.endpoints.${name}`;
+      throw new ConfigurationError(
+        ErrorCode.Unsupported,
+        `${field}: per-endpoint ${overrides.join(", ")} is parsed, but the load runner of this build applies the task's load to every endpoint; set it on the task`,
+        { field, location: entry.location },
       );
     }
   }

@@ -1,6 +1,7 @@
 import { ErrorCode, ValidationError } from "../errors.js";
 import type { SourceLocation } from "../errors.js";
 import type { Condition, ConditionContext, ConditionFunction } from "./model.js";
+import { CONDITION_LIMITS } from "./limits.js";
 import { closest } from "./problems.js";
 
 /** Where an `if:` expression sits in its file, for error messages. */
@@ -44,6 +45,9 @@ class ConditionSyntaxError extends Error {
  */
 export function parseCondition(text: string, where?: ConditionWhere): Condition {
   try {
+    if (text.length > CONDITION_LIMITS.maxLength) {
+      throw new ConditionSyntaxError(`the expression is ${text.length} characters long, more than the limit of ${CONDITION_LIMITS.maxLength}`, 0);
+    }
     const parser = new Parser(tokenize(text));
     return parser.parseAll();
   } catch (error) {
@@ -52,7 +56,8 @@ export function parseCondition(text: string, where?: ConditionWhere): Condition 
     const location = where
       ? { ...where.location, column: where.location.column + (where.exactColumns ? error.offset : 0) }
       : undefined;
-    const message = `${field}: ${error.message} in ${JSON.stringify(text)}${error.hint}`;
+    const quoted = text.length > 200 ? `${JSON.stringify(text.slice(0, 200))}...` : JSON.stringify(text);
+    const message = `${field}: ${error.message} in ${quoted}${error.hint}`;
     return throwBad(message, field, location, error);
   }
 }
@@ -119,6 +124,7 @@ function readString(text: string, start: number): { value: string; end: number }
 
 class Parser {
   private position = 0;
+  private depth = 0;
 
   constructor(private readonly tokens: readonly Token[]) {}
 
@@ -172,10 +178,20 @@ class Parser {
 
   private parseUnary(): Condition {
     if (this.isWord(this.peek(), "not", "!")) {
-      this.next();
-      return { kind: "not", operand: this.parseUnary() };
+      const token = this.next();
+      return { kind: "not", operand: this.nested(token, () => this.parseUnary()) };
     }
     return this.parseCompare();
+  }
+
+  /** Parses a nested part (after `not`, inside parentheses) within CONDITION_LIMITS.maxDepth. */
+  private nested<T>(token: Token, parse: () => T): T {
+    if (++this.depth > CONDITION_LIMITS.maxDepth) throw new ConditionSyntaxError(`nested more than ${CONDITION_LIMITS.maxDepth} levels deep (the limit)`, token.offset);
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
   }
 
   private parseCompare(): Condition {
@@ -200,7 +216,7 @@ class Parser {
         throw new ConditionSyntaxError("expression ends too early", token.offset);
       case "punct":
         if (token.text === "(") {
-          const inner = this.parseOr();
+          const inner = this.nested(token, () => this.parseOr());
           this.expectPunct(")", "to close the parenthesis");
           return inner;
         }

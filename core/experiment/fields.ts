@@ -1,9 +1,9 @@
 import { parseDurationMs } from "../duration.js";
 import { ErrorCode } from "../errors.js";
+import { VALUE_LIMITS } from "./limits.js";
 import type { Anchor, Problems } from "./problems.js";
-import { childPath, closest, describeNode } from "./problems.js";
+import { childPath, closest, describeNode, shorten } from "./problems.js";
 import type { MapEntry, MapNode, SeqNode, TreeNode } from "./tree.js";
-import { entry } from "./tree.js";
 
 /** Options of one parse (see ParseOptions in parse.ts). */
 export interface ParseContext {
@@ -11,6 +11,18 @@ export interface ParseContext {
   /** Directory relative `payloadFile`-like paths are read from. */
   readonly baseDir: string;
   readonly checkTemplate: ((text: string, field: string) => void) | undefined;
+  /** Every metric an SLO or reward names, for the checks that need the whole experiment. */
+  readonly metricRefs: MetricRef[];
+}
+
+/** A metric named by an assess task, where it was written. */
+export interface MetricRef {
+  /** Canonical name (metric-names.ts). */
+  readonly metric: string;
+  /** As written. */
+  readonly written: string;
+  readonly field: string;
+  readonly anchor: Anchor;
 }
 
 /** A numeric range; `expected` phrases are derived from it. */
@@ -20,7 +32,34 @@ export interface NumberRange {
   readonly minExclusive?: boolean;
   readonly max?: number;
   readonly maxExclusive?: boolean;
+  /**
+   * A largest value that is a resource limit rather than part of the field's meaning
+   * (VALUE_LIMITS): named in the message only when it is exceeded.
+   */
+  readonly limit?: number;
 }
+
+/**
+ * The kinds of counts (whole numbers of things) a task field holds. Every count goes through
+ * Fields.count: finite, whole, at least `min`, at most the kind's limit; `1e300`, `2.5`, `.inf`
+ * are errors naming the field.
+ */
+export const Count = {
+  /** numRequests, grpc total. */
+  requests: { min: 1, limit: VALUE_LIMITS.maxRequests },
+  /** warmupNumRequests. */
+  warmupRequests: { min: 0, limit: VALUE_LIMITS.maxRequests },
+  /** connections, grpc concurrency. */
+  connections: { min: 1, limit: VALUE_LIMITS.maxConnections },
+  /** An action's retries. */
+  retries: { min: 0, limit: VALUE_LIMITS.maxRetries },
+  /** agents: how many. */
+  agents: { min: 1, limit: VALUE_LIMITS.maxAgents },
+} as const satisfies Record<string, { readonly min: number; readonly limit: number }>;
+export type CountKind = (typeof Count)[keyof typeof Count];
+
+/** A rate in requests per second (qps, rps, a stage's qps): finite, ≥ 0, at most VALUE_LIMITS.maxQps. */
+export const RATE: NumberRange = { min: 0, limit: VALUE_LIMITS.maxQps };
 
 export function describeRange(range: NumberRange): string {
   const { integer = false, min, max, minExclusive = false, maxExclusive = false } = range;
@@ -45,7 +84,7 @@ export function checkNumber(ctx: ParseContext, node: TreeNode, field: string, ra
     return undefined;
   }
   const value = node.value;
-  const { integer = false, min, max, minExclusive = false, maxExclusive = false } = range;
+  const { integer = false, min, max, minExclusive = false, maxExclusive = false, limit } = range;
   const bad =
     !Number.isFinite(value) ||
     (integer && !Number.isInteger(value)) ||
@@ -56,7 +95,50 @@ export function checkNumber(ctx: ParseContext, node: TreeNode, field: string, ra
     ctx.problems.report(code, node, field, `expected ${expected}, got ${describeNode(node)}`);
     return undefined;
   }
+  if (limit !== undefined && value > limit) {
+    ctx.problems.report(ErrorCode.OutOfRange, node, field, `expected ${expected} of at most ${limit} (the limit), got ${describeNode(node)}`);
+    return undefined;
+  }
   return value;
+}
+
+/** A count of `kind` (see Count). */
+export function checkCount(ctx: ParseContext, node: TreeNode, field: string, kind: CountKind): number | undefined {
+  return checkNumber(ctx, node, field, { integer: true, min: kind.min, limit: kind.limit });
+}
+
+/** RFC 9110 token: what a header name may be. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Control characters other than horizontal tab: never in a header value (no CRLF injection). */
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * HTTP headers (or gRPC metadata): a map of strings whose names are RFC 9110 tokens and whose
+ * values hold no control characters (CR, LF, NUL, ...). Numbers and booleans are written as text.
+ */
+export function checkHeaders(ctx: ParseContext, node: TreeNode, field: string): Record<string, string> | undefined {
+  const headers = checkStringMap(ctx, node, field);
+  if (headers === undefined || node.kind !== "map") return undefined;
+  let ok = true;
+  for (const { key, keyLoc, value } of node.entries) {
+    const path = childPath(field, key);
+    if (!HEADER_NAME.test(key)) {
+      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `a header name is letters, digits and !#$%&'*+-.^_\`|~ only, got ${JSON.stringify(shorten(key))}`);
+      ok = false;
+    }
+    const text = headers[key];
+    if (text !== undefined && hasControlCharacter(text)) {
+      ctx.problems.report(ErrorCode.OutOfRange, value, path, `a header value may not hold control characters (CR, LF, NUL, ...), got ${JSON.stringify(shorten(text))}`);
+      ok = false;
+    }
+  }
+  return ok ? headers : undefined;
 }
 
 export function checkString(ctx: ParseContext, node: TreeNode, field: string, options: { nonEmpty?: boolean } = {}): string | undefined {
@@ -95,6 +177,10 @@ export function checkDuration(ctx: ParseContext, node: TreeNode, field: string, 
   }
   if ((options.positive ?? true) && ms <= 0) {
     ctx.problems.report(ErrorCode.OutOfRange, node, field, `expected a duration greater than zero, got ${describeNode(node)}`);
+    return undefined;
+  }
+  if (!(ms <= VALUE_LIMITS.maxDurationMs)) {
+    ctx.problems.report(ErrorCode.OutOfRange, node, field, `expected a duration of at most 7 days (168h), got ${describeNode(node)}`);
     return undefined;
   }
   return ms;
@@ -190,33 +276,55 @@ export function defineOwn<T>(target: Record<string, T>, key: string, value: T): 
 }
 
 /**
- * Typed access to the keys of one YAML map. Construction reports every key not in `known`
- * (EXPERIMENT_UNKNOWN_KEY, pointing at the key, with a "did you mean" hint).
+ * Typed access to the fields of one YAML map. Field names match whatever their case (`SLOs`,
+ * `slos`, `Upper`), as Go's encoding/json matches them in Iter8; the same field written twice in
+ * different cases is an error (EXPERIMENT_CONTRADICTION). Construction reports every key that is
+ * no known field (EXPERIMENT_UNKNOWN_KEY, pointing at the key, with a "did you mean" hint). Maps
+ * whose keys are data (headers, labels, endpoint and version names, metric names) are never read
+ * through Fields, so their keys stay exact.
  */
 export class Fields {
   private constructor(
     readonly ctx: ParseContext,
     readonly node: MapNode,
     readonly path: string,
+    /** Lower-cased field name -> the entry that wrote it. */
+    private readonly byName: ReadonlyMap<string, MapEntry>,
   ) {}
 
   /** `undefined` (and a problem reported) when `node` is not a map; a null node is an empty map. */
   static of(ctx: ParseContext, node: TreeNode, path: string, known: readonly string[], what: string): Fields | undefined {
     if (node.kind === "scalar" && node.value === null) {
-      return new Fields(ctx, { kind: "map", loc: node.loc, origin: node.origin, entries: [] }, path);
+      return new Fields(ctx, { kind: "map", loc: node.loc, origin: node.origin, entries: [] }, path, new Map());
     }
     if (node.kind !== "map") {
       ctx.problems.report(ErrorCode.WrongType, node, path, `expected a map (the fields of ${what}), got ${describeNode(node)}`);
       return undefined;
     }
-    const fields = new Fields(ctx, node, path);
-    for (const { key, keyLoc, value } of node.entries) {
-      if (known.includes(key)) continue;
-      const guess = closest(key, known);
-      const hint = guess === undefined ? `; known fields: ${known.join(", ")}` : ` (did you mean "${guess}"?)`;
-      ctx.problems.report(ErrorCode.UnknownKey, { loc: keyLoc, origin: value.origin }, childPath(path, key), `unknown field "${key}" in ${what}${hint}`);
+    const knownNames = new Set(known.map((name) => name.toLowerCase()));
+    const byName = new Map<string, MapEntry>();
+    for (const mapEntry of node.entries) {
+      const { key, keyLoc, value } = mapEntry;
+      const name = key.toLowerCase();
+      if (!knownNames.has(name)) {
+        const guess = closest(key, known);
+        const hint = guess === undefined ? `; known fields: ${known.join(", ")}` : ` (did you mean "${guess}"?)`;
+        ctx.problems.report(ErrorCode.UnknownKey, { loc: keyLoc, origin: value.origin }, childPath(path, key), `unknown field ${JSON.stringify(shorten(key))} in ${what}${hint}`);
+        continue;
+      }
+      const previous = byName.get(name);
+      if (previous !== undefined) {
+        ctx.problems.report(
+          ErrorCode.Contradiction,
+          { loc: keyLoc, origin: value.origin },
+          childPath(path, key),
+          `${JSON.stringify(shorten(key))} is the field "${previous.key}" again (field names match whatever their case, as in Iter8); write it once`,
+        );
+        continue;
+      }
+      byName.set(name, mapEntry);
     }
-    return fields;
+    return new Fields(ctx, node, path, byName);
   }
 
   get anchor(): Anchor {
@@ -224,15 +332,15 @@ export class Fields {
   }
 
   has(key: string): boolean {
-    return entry(this.node, key) !== undefined;
+    return this.byName.has(key.toLowerCase());
   }
 
   entry(key: string): MapEntry | undefined {
-    return entry(this.node, key);
+    return this.byName.get(key.toLowerCase());
   }
 
   get(key: string): TreeNode | undefined {
-    return entry(this.node, key)?.value;
+    return this.entry(key)?.value;
   }
 
   /** The value, unless absent or written as null (`key:` with nothing after it). */
@@ -242,8 +350,9 @@ export class Fields {
     return value;
   }
 
+  /** The field's path, with the key as written. */
   pathOf(key: string): string {
-    return childPath(this.path, key);
+    return childPath(this.path, this.entry(key)?.key ?? key);
   }
 
   missing(key: string, message = "is required"): void {
@@ -287,6 +396,20 @@ export class Fields {
       return undefined;
     }
     return checkNumber(this.ctx, value, this.pathOf(key), range);
+  }
+
+  count(key: string, kind: CountKind, options: { required?: boolean } = {}): number | undefined {
+    const value = this.present(key);
+    if (value === undefined) {
+      if (options.required) this.missing(key);
+      return undefined;
+    }
+    return checkCount(this.ctx, value, this.pathOf(key), kind);
+  }
+
+  headers(key: string): Record<string, string> | undefined {
+    const value = this.present(key);
+    return value === undefined ? undefined : checkHeaders(this.ctx, value, this.pathOf(key));
   }
 
   boolean(key: string): boolean | undefined {

@@ -97,23 +97,21 @@ export interface HttpRequestSpec {
   readonly url: string;
   readonly method: string;
   readonly headers: Readonly<Record<string, string>>;
-  /** Request body (payloadStr, or the bytes of payloadFile). */
+  /** Request body known at parse time (payloadStr, or the bytes of payloadFile). */
   readonly body: Uint8Array | undefined;
+  /**
+   * Iter8's `payloadURL`: the body is fetched from this URL when the task runs (`body` is then
+   * undefined). See runTimeFetches. Always set by the parser (optional for hand-built specs).
+   */
+  readonly payloadURL?: string | undefined;
   readonly contentType: string | undefined;
 }
 
-export interface HttpVersionSpec {
-  /** "default" for the single-url form. */
-  readonly name: string;
-  readonly request: HttpRequestSpec;
-  /** Endpoint name -> request (the version's request with the endpoint's overrides applied). */
-  readonly endpoints: Readonly<Record<string, HttpRequestSpec>>;
-}
-
-export interface HttpTaskSpec {
-  readonly task: typeof TaskName.Http;
-  /** At least one. The first is the baseline unless assess.baseline says otherwise. */
-  readonly versions: readonly HttpVersionSpec[];
+/**
+ * The load of one series: the task's fields, or, for an endpoint, the endpoint's own fields over
+ * the task's (Iter8 merges an endpoint's fields over the task's the same way).
+ */
+export interface HttpLoadSpec {
   /**
    * Requests per version (and per endpoint). Iter8: default 100; wins over duration. Undefined in
    * duration mode (duration given and numRequests not).
@@ -133,10 +131,48 @@ export interface HttpTaskSpec {
   readonly stages: readonly StageSpec[];
   /** Empty means status >= 400 is an error. Connection failures and timeouts always are. */
   readonly errorRanges: readonly StatusRangeSpec[];
-  /** Sorted, de-duplicated, always including DEFAULT_PERCENTILES. */
+  /**
+   * Sorted, de-duplicated, always including DEFAULT_PERCENTILES, and every latency percentile an
+   * SLO or reward of the experiment names for this series (so it is computed even if not listed).
+   */
   readonly percentiles: readonly number[];
+}
+
+/** One endpoint of a version: its request, and its load. */
+export interface HttpEndpointSpec extends HttpRequestSpec {
+  readonly load: HttpLoadSpec;
+  /**
+   * The load fields the endpoint wrote itself (`numRequests`, `duration`, `qps`, `connections`,
+   * `errorRanges`, `percentiles`), in file order; empty when its load is the task's.
+   */
+  readonly loadOverrides: readonly string[];
+}
+
+export interface HttpVersionSpec {
+  /** "default" for the single-url form. */
+  readonly name: string;
+  readonly request: HttpRequestSpec;
+  /** Endpoint name -> endpoint (the version's request with the endpoint's overrides applied). */
+  readonly endpoints: Readonly<Record<string, HttpEndpointSpec>>;
+}
+
+/** The task-level fields of HttpLoadSpec are the task's own (endpoints may override them). */
+export interface HttpTaskSpec extends HttpLoadSpec {
+  readonly task: typeof TaskName.Http;
+  /** At least one. The first is the baseline unless assess.baseline says otherwise. */
+  readonly versions: readonly HttpVersionSpec[];
+  /**
+   * Endpoint names in file order (the same for every version); empty without endpoints. Always
+   * set by the parser (optional for hand-built specs: then the order of `endpoints`' keys).
+   */
+  readonly endpointOrder?: readonly string[];
   readonly warmupNumRequests: number | undefined;
   readonly warmupDurationMs: number | undefined;
+  /**
+   * Iter8's `warmup: true` (its chart writes it for a separate warm-up task): the load runs and its
+   * results are discarded; the task records no metrics. Always set by the parser; absent = false.
+   */
+  readonly warmup?: boolean;
   /** Per-request timeout (Assay; default 30s). */
   readonly timeoutMs: number;
   readonly agents: AgentSelection | undefined;
@@ -144,18 +180,29 @@ export interface HttpTaskSpec {
   readonly followRedirects: boolean;
 }
 
+/** The endpoint names of an http task in file order. */
+export function endpointNames(spec: HttpTaskSpec): readonly string[] {
+  return spec.endpointOrder ?? Object.keys(spec.versions[0]?.endpoints ?? {});
+}
+
 export interface GrpcTaskSpec {
   readonly task: typeof TaskName.Grpc;
   readonly host: string;
   readonly call: string;
   readonly protoFile: string | undefined;
+  /** Iter8 chart's `protoURL`: the proto file is fetched from here when the task runs. */
+  readonly protoURL?: string | undefined;
   readonly data: unknown;
+  /** Iter8's `dataURL` (v0.8: `JSONDataURL`): the call data is fetched from here when the task runs. */
+  readonly dataURL?: string | undefined;
   readonly metadata: Readonly<Record<string, string>>;
   readonly total: number;
   readonly concurrency: number;
   readonly rps: number | undefined;
   readonly durationMs: number | undefined;
   readonly timeoutMs: number;
+  /** Iter8's `warmup: true`: the load runs and its results are discarded. Absent = false. */
+  readonly warmup?: boolean;
 }
 
 // ------------------------------------------------------------------------------------ metrics
@@ -228,6 +275,11 @@ export interface NotifyTaskSpec extends ActionCommon {
   readonly params: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
   readonly payloadTemplate: string | undefined;
+  /**
+   * Iter8's `payloadTemplateURL`: the template is fetched from here when the task runs
+   * (`payloadTemplate` is then undefined). Always set by the parser.
+   */
+  readonly payloadTemplateURL?: string | undefined;
 }
 
 export interface SlackTaskSpec extends ActionCommon {
@@ -235,6 +287,11 @@ export interface SlackTaskSpec extends ActionCommon {
   readonly url: string;
   readonly method: string;
   readonly payloadTemplate: string | undefined;
+  /**
+   * Iter8's `payloadTemplateURL`: the template is fetched from here when the task runs
+   * (`payloadTemplate` is then undefined). Always set by the parser.
+   */
+  readonly payloadTemplateURL?: string | undefined;
 }
 
 export interface GithubTaskSpec extends ActionCommon {
@@ -247,6 +304,11 @@ export interface GithubTaskSpec extends ActionCommon {
   readonly ref: string | undefined;
   readonly apiUrl: string;
   readonly payloadTemplate: string | undefined;
+  /**
+   * Iter8's `payloadTemplateURL`: the template is fetched from here when the task runs
+   * (`payloadTemplate` is then undefined). Always set by the parser.
+   */
+  readonly payloadTemplateURL?: string | undefined;
 }
 
 export interface ReadyTaskSpec extends ActionCommon {
@@ -283,6 +345,11 @@ export interface CloudEventTaskSpec extends ActionCommon {
   readonly source: string;
   readonly mode: "binary" | "structured";
   readonly payloadTemplate: string | undefined;
+  /**
+   * Iter8's `payloadTemplateURL`: the template is fetched from here when the task runs
+   * (`payloadTemplate` is then undefined). Always set by the parser.
+   */
+  readonly payloadTemplateURL?: string | undefined;
 }
 
 // ------------------------------------------------------------------------------------ conditions

@@ -1,8 +1,10 @@
 import { ErrorCode } from "../errors.js";
 import type { SourceLocation } from "../errors.js";
+import { DEFAULT_PARSE_LIMITS } from "./limits.js";
+import type { ParseLimits } from "./limits.js";
 import { TASK_ALIASES, TaskName } from "./model.js";
 import { Problems, childPath, describeNode } from "./problems.js";
-import type { MapNode, TreeNode } from "./tree.js";
+import type { MapEntry, MapNode, TreeNode } from "./tree.js";
 import { entry, parseYamlTree } from "./tree.js";
 
 type Segment = { readonly key: string } | { readonly index: number } | { readonly loose: string };
@@ -22,18 +24,18 @@ const TOP_LEVEL_KEYS = ["name", "spec", "metadata"];
  * (`20` is a number, `[99.5]` a list). Missing map keys are created; list indexes must exist.
  * Each problem is EXPERIMENT_BAD_OVERRIDE, located at the node where the path stopped matching.
  */
-export function applyOverrides(root: MapNode, overrides: readonly string[], problems: Problems): void {
-  for (const text of overrides) applyOne(root, text, problems);
+export function applyOverrides(root: MapNode, overrides: readonly string[], problems: Problems, limits: ParseLimits = DEFAULT_PARSE_LIMITS): void {
+  for (const text of overrides) applyOne(root, text, problems, limits);
 }
 
-function applyOne(root: MapNode, text: string, problems: Problems): void {
+function applyOne(root: MapNode, text: string, problems: Problems, limits: ParseLimits): void {
   const bad = (at: TreeNode, message: string): void => problems.report(ErrorCode.BadOverride, { loc: at.loc }, "", `--set ${text}: ${message}`);
   const eq = text.indexOf("=");
   if (eq <= 0) return bad(root, "expected key=value");
   const segments = parsePath(text.slice(0, eq));
   if (typeof segments === "string") return bad(root, segments);
-  const value = parseValue(text.slice(eq + 1));
-  if (value === undefined) return bad(root, "the value is not valid YAML");
+  const value = parseValue(text.slice(eq + 1), limits);
+  if (typeof value === "string") return bad(root, value);
 
   const [head, ...rest] = segments;
   const headKey = head !== undefined && "key" in head ? head.key : undefined;
@@ -48,22 +50,28 @@ function applyOne(root: MapNode, text: string, problems: Problems): void {
     return bad(root, what);
   }
   if (rest.length === 0) return bad(root, `name a field of the task, e.g. ${headKey}.<field>=value`);
-  const spec = entry(root, "spec")?.value;
+  const spec = fieldEntry(root, "spec")?.value;
   const items = spec?.kind === "seq" ? spec.items : [];
   let matched = 0;
   for (const [index, item] of items.entries()) {
     if (item.kind !== "map" || entryTask(item) !== task) continue;
     matched++;
-    const failure = setPath(item, [{ key: "with" }, ...rest], value, text, `spec[${index}]`);
+    const withKey = fieldEntry(item, "with")?.key ?? "with";
+    const failure = setPath(item, [{ key: withKey }, ...rest], value, text, `spec[${index}]`);
     if (failure) return bad(failure.at, failure.message);
   }
   if (matched === 0) bad(spec ?? root, `the experiment has no "${task}" task`);
 }
 
 function entryTask(item: MapNode): TaskName | undefined {
-  const task = entry(item, "task")?.value;
+  const task = fieldEntry(item, "task")?.value;
   if (task?.kind === "scalar" && typeof task.value === "string") return canonicalTaskName(task.value);
-  return entry(item, "run") === undefined ? undefined : TaskName.Run;
+  return fieldEntry(item, "run") === undefined ? undefined : TaskName.Run;
+}
+
+/** A field of an experiment or task entry, whatever its case (`Spec`, `With`), as the parser reads it. */
+function fieldEntry(map: MapNode, field: string): MapEntry | undefined {
+  return entry(map, field) ?? map.entries.find((candidate) => candidate.key.toLowerCase() === field);
 }
 
 /** `spec[0].with.qps`, `spec.0.with.qps`, `http.headers["X-Id"]`; a message on failure. */
@@ -93,10 +101,15 @@ function parsePath(path: string): Segment[] | string {
   return segments.length === 0 ? "empty path" : segments;
 }
 
-function parseValue(text: string): TreeNode | undefined {
+/** The value as a tree, or why it is refused (a --set value is YAML on its own: the file's anchors are not visible). */
+function parseValue(text: string, limits: ParseLimits): TreeNode | string {
   const scratch = new Problems();
-  const node = parseYamlTree(text, "--set", scratch);
-  return scratch.count > 0 ? undefined : node;
+  const node = parseYamlTree(text, "--set", scratch, limits);
+  const first = scratch.first();
+  if (first !== undefined) {
+    return first.code === ErrorCode.YamlSyntax ? `the value is not valid YAML (${first.message.replace(/^YAML syntax error: /, "")})` : `the value is refused: ${first.message}`;
+  }
+  return node ?? "the value is not valid YAML";
 }
 
 /** A copy of `node` placed at `loc` and marked as coming from the `--set` text. */

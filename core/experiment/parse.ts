@@ -1,13 +1,16 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, resolve } from "node:path";
 import { ErrorCode, ValidationError } from "../errors.js";
 import { parseCondition } from "./condition.js";
 import type { ParseContext } from "./fields.js";
 import { Fields, checkString } from "./fields.js";
+import { DEFAULT_PARSE_LIMITS } from "./limits.js";
+import type { ParseLimits } from "./limits.js";
+import { checkMetricRefs } from "./metric-check.js";
 import { TASK_ALIASES, TaskName } from "./model.js";
 import type { Condition, Experiment, TaskEntry, TaskSpec } from "./model.js";
 import { applyOverrides, canonicalTaskName } from "./overrides.js";
-import { Problems, childPath, closest, describeNode } from "./problems.js";
+import { Problems, childPath, closest, describeNode, shorten } from "./problems.js";
 import { parseAssessTask } from "./tasks/assess.js";
 import { parseHttpTask } from "./tasks/http.js";
 import {
@@ -22,8 +25,8 @@ import {
   parseSlackTask,
   runEntry,
 } from "./tasks/other.js";
-import type { MapNode, ScalarNode, TreeNode } from "./tree.js";
-import { entry, parseYamlTree } from "./tree.js";
+import type { MapEntry, MapNode, ScalarNode, TreeNode } from "./tree.js";
+import { parseYamlTree } from "./tree.js";
 import { checkTemplate } from "../template/index.js";
 
 /** Options of parseExperimentFile / parseExperimentText. */
@@ -38,6 +41,8 @@ export interface ParseOptions {
    * EXPERIMENT_BAD_TEMPLATE at the field's location. Default: core/template's checkTemplate.
    */
   readonly checkTemplate?: (text: string, field: string) => void;
+  /** Parse budgets (document size, nodes, nesting, alias expansion); defaults in DEFAULT_PARSE_LIMITS. */
+  readonly limits?: Partial<ParseLimits>;
 }
 
 /** Every task name the parser accepts: canonical names, then aliases. */
@@ -68,9 +73,17 @@ const TASK_PARSERS: Readonly<Record<TaskName, TaskParser>> = {
  */
 export async function parseExperimentFile(path: string, options: ParseOptions = {}): Promise<Experiment> {
   let text: string;
+  const maxBytes = options.limits?.maxDocumentBytes ?? DEFAULT_PARSE_LIMITS.maxDocumentBytes;
   try {
+    const { size } = await stat(path);
+    if (size > maxBytes) {
+      throw new ValidationError(ErrorCode.TooLarge, `${path}: the document is ${size} bytes, more than the limit of ${maxBytes} bytes`, {
+        location: { file: path, line: 1, column: 1 },
+      });
+    }
     text = await readFile(path, "utf8");
   } catch (error) {
+    if (error instanceof ValidationError) throw error;
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
     throw new ValidationError(ErrorCode.FileNotFound, `cannot read experiment file ${path}: ${reason}`, { cause: error });
   }
@@ -92,22 +105,25 @@ export async function parseExperimentFile(path: string, options: ParseOptions = 
  */
 export function parseExperimentText(text: string, source: string, options: ParseOptions = {}): Experiment {
   const problems = new Problems();
+  const limits: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...options.limits };
   const ctx: ParseContext = {
     problems,
     baseDir: options.baseDir ?? (isPseudoSource(source) ? process.cwd() : dirname(resolve(source))),
     checkTemplate: options.checkTemplate ?? checkTemplate,
+    metricRefs: [],
   };
-  const tree = parseYamlTree(text, source, problems);
+  const tree = parseYamlTree(text, source, problems, limits);
   problems.throwIfAny();
   const root = tree === undefined ? undefined : normalizeRoot(ctx, tree);
   problems.throwIfAny();
-  if (root === undefined) throw new ValidationError(ErrorCode.MissingField, "experiment is empty");
-  applyOverrides(root.map, options.overrides ?? [], problems);
+  const top = { file: source, line: 1, column: 1 };
+  if (root === undefined) throw new ValidationError(ErrorCode.MissingField, "experiment is empty", { location: top });
+  applyOverrides(root.map, options.overrides ?? [], problems, limits);
   problems.throwIfAny();
 
   const experiment = buildExperiment(ctx, root.map, source, root.bare);
   problems.throwIfAny();
-  if (experiment === undefined) throw new ValidationError(ErrorCode.MissingField, "experiment has no valid tasks");
+  if (experiment === undefined) throw new ValidationError(ErrorCode.MissingField, "experiment has no valid tasks", { location: top });
   return experiment;
 }
 
@@ -152,7 +168,8 @@ function buildExperiment(ctx: ParseContext, root: MapNode, source: string, bare:
     if (task !== undefined) tasks.push(task);
   });
   checkBaseline(ctx, spec.items, tasks);
-  return { name, source, tasks };
+  // Only on an otherwise valid file: a task that failed to parse would make its metrics look unknown.
+  return { name, source, tasks: ctx.problems.count === 0 ? checkMetricRefs(ctx, tasks) : tasks };
 }
 
 function defaultName(source: string): string {
@@ -188,7 +205,7 @@ function parseEntry(ctx: ParseContext, item: TreeNode, index: number): TaskEntry
         ErrorCode.UnknownTask,
         taskNode,
         f.pathOf("task"),
-        `unknown task "${writtenName}"${guess === undefined ? "" : ` (did you mean "${guess}"?)`}; known tasks: ${KNOWN_TASK_NAMES.join(", ")}`,
+        `unknown task ${JSON.stringify(shorten(writtenName))}${guess === undefined ? "" : ` (did you mean "${guess}"?)`}; known tasks: ${KNOWN_TASK_NAMES.join(", ")}`,
       );
     }
     if (canonical !== undefined && writtenName !== undefined && !misspelt) {
@@ -234,8 +251,8 @@ function checkBaseline(ctx: ParseContext, items: readonly TreeNode[], tasks: rea
   for (const task of tasks) {
     if (task.spec.task !== TaskName.Assess || task.spec.baseline === undefined || versionNames.has(task.spec.baseline)) continue;
     const item = items[task.index];
-    const withNode = item?.kind === "map" ? entry(item, "with")?.value : undefined;
-    const baselineNode = withNode?.kind === "map" ? entry(withNode, "baseline")?.value : undefined;
+    const withNode = item?.kind === "map" ? fieldEntry(item, "with")?.value : undefined;
+    const baselineNode = withNode?.kind === "map" ? fieldEntry(withNode, "baseline")?.value : undefined;
     ctx.problems.report(
       ErrorCode.Contradiction,
       baselineNode ?? { loc: task.location },
@@ -243,4 +260,9 @@ function checkBaseline(ctx: ParseContext, items: readonly TreeNode[], tasks: rea
       `baseline "${task.spec.baseline}" is not a version of this experiment (versions: ${[...versionNames].join(", ")})`,
     );
   }
+}
+
+/** The entry of a field of `map`, whatever the case it is written in (as Fields matches it). */
+function fieldEntry(map: MapNode, field: string): MapEntry | undefined {
+  return map.entries.find((candidate) => candidate.key.toLowerCase() === field.toLowerCase());
 }

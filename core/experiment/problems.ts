@@ -61,6 +61,11 @@ export class Problems {
     return this.list.length;
   }
 
+  /** The first problem reported, if any. */
+  first(): ExperimentProblem | undefined {
+    return this.list[0];
+  }
+
   /** Throws the collected problems, sorted by position, if there are any. */
   throwIfAny(): void {
     if (this.list.length === 0) return;
@@ -86,13 +91,19 @@ export function describeNode(node: TreeNode): string {
 
 export function describeScalar(value: string | number | boolean | null): string {
   if (value === null) return "nothing (null)";
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") return JSON.stringify(shorten(value));
   return String(value);
 }
 
+/** Text quoted in a message: at most `max` characters of it, and its length when longer. */
+export function shorten(text: string, max = 120): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
+
 /** `spec[1].with` + `qps` -> `spec[1].with.qps`; odd keys are bracketed and quoted. */
-export function childPath(parent: string, key: string | number): string {
-  if (typeof key === "number") return `${parent}[${key}]`;
+export function childPath(parent: string, written: string | number): string {
+  if (typeof written === "number") return `${parent}[${written}]`;
+  const key = shorten(written);
   const plain = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key);
   if (parent === "") return plain ? key : `[${JSON.stringify(key)}]`;
   return plain ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
@@ -100,9 +111,12 @@ export function childPath(parent: string, key: string | number): string {
 
 /** Closest known name by edit distance, for "did you mean" hints. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  // Edit distance is quadratic: a word this long is no typo of a name.
+  if (word.length > 200) return undefined;
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const candidate of candidates) {
+    if (Math.abs(candidate.length - word.length) >= bestDistance) continue;
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;

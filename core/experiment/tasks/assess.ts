@@ -1,9 +1,11 @@
 import { ErrorCode } from "../../errors.js";
 import type { ParseContext } from "../fields.js";
 import { Fields, checkNumber, checkString } from "../fields.js";
+import { canonicalMetricName } from "../metric-names.js";
 import { TaskName } from "../model.js";
 import type { AssessTaskSpec, SloSpec } from "../model.js";
 import { childPath, describeNode } from "../problems.js";
+import type { Anchor } from "../problems.js";
 import type { TreeNode } from "../tree.js";
 import { toPlain } from "../tree.js";
 
@@ -19,7 +21,11 @@ interface Slos {
   lower: SloSpec[];
 }
 
-/** Validates the `with:` of an `assess` task: SLOs in all of Iter8's forms, and Assay's rewards. */
+/**
+ * Validates the `with:` of an `assess` task: SLOs in all of Iter8's forms, and Assay's rewards.
+ * Metric names are stored in canonical form (metric-names.ts) and recorded in ctx.metricRefs for
+ * the checks against the experiment's load tasks.
+ */
 export function parseAssessTask(ctx: ParseContext, withNode: TreeNode, path: string, what: string): AssessTaskSpec | undefined {
   const f = Fields.of(ctx, withNode, path, ASSESS_FIELDS, what);
   if (f === undefined) return undefined;
@@ -30,7 +36,7 @@ export function parseAssessTask(ctx: ParseContext, withNode: TreeNode, path: str
   if (f.has("SLOs") && f.has("criteria")) f.contradiction("SLOs", "criteria", "write SLOs either directly or inside criteria (Iter8 v0.8), not both");
   if (f.has("rewards") && f.has("criteria")) {
     const criteria = f.present("criteria");
-    if (criteria?.kind === "map" && criteria.entries.some((e) => e.key === "rewards")) {
+    if (criteria?.kind === "map" && criteria.entries.some((e) => e.key.toLowerCase() === "rewards")) {
       f.contradiction("criteria", "rewards", "write rewards either directly or inside criteria, not both");
     }
   }
@@ -51,7 +57,7 @@ export function parseAssessTask(ctx: ParseContext, withNode: TreeNode, path: str
   const confidence = f.number("confidence", { min: 0, minExclusive: true, max: 1, maxExclusive: true }) ?? DEFAULT_CONFIDENCE;
   const options: Record<string, unknown> = {};
   const priors = f.map("priors", "a map of metric or version to prior parameters");
-  if (priors !== undefined) options["priors"] = toPlain(priors);
+  if (priors !== undefined) options["priors"] = canonicalKeys(toPlain(priors) as Record<string, unknown>);
   const numbers = [
     ["floor", { min: 0, max: 100, maxExclusive: true }],
     ["maxIncrease", { min: 0, minExclusive: true, max: 100 }],
@@ -67,14 +73,30 @@ export function parseAssessTask(ctx: ParseContext, withNode: TreeNode, path: str
   return { task: TaskName.Assess, slos, rewards, baseline, confidence, options };
 }
 
+/** Prior keys that are metric names, in canonical form (version names have no "/"). */
+function canonicalKeys(priors: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(priors)) {
+    Object.defineProperty(out, key.includes("/") ? canonicalMetricName(key) : key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
 function checkMetric(ctx: ParseContext, node: TreeNode, field: string): string | undefined {
   const name = checkString(ctx, node, field);
   if (name === undefined) return undefined;
-  if (!METRIC_NAME.test(name)) {
-    ctx.problems.report(ErrorCode.OutOfRange, node, field, `expected a metric name like "http/latency-p95" or "prom/cpu", got ${describeNode(node)}`);
+  return metricName(ctx, name, node, field);
+}
+
+/** The canonical name of a written metric, recorded in ctx.metricRefs; undefined (reported) if malformed. */
+function metricName(ctx: ParseContext, written: string, at: Anchor, field: string): string | undefined {
+  if (!METRIC_NAME.test(written)) {
+    ctx.problems.report(ErrorCode.OutOfRange, at, field, `expected a metric name like "http/latency-p95" or "prom/cpu", got ${JSON.stringify(written)}`);
     return undefined;
   }
-  return name;
+  const metric = canonicalMetricName(written);
+  ctx.metricRefs.push({ metric, written, field, anchor: at });
+  return metric;
 }
 
 /** `{upper: [...], lower: [...]}` (list or map form), or Iter8 v0.9's `[{metric, upperLimit, lowerLimit}]`. */
@@ -116,12 +138,10 @@ function parseSlos(ctx: ParseContext, node: TreeNode, path: string, into: Slos):
     } else if (value.kind === "map") {
       for (const { key, keyLoc, value: limitNode } of value.entries) {
         const metricField = childPath(field, key);
-        if (!METRIC_NAME.test(key)) {
-          ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: limitNode.origin }, metricField, `expected a metric name like "http/latency-p95" or "prom/cpu", got ${JSON.stringify(key)}`);
-          continue;
-        }
+        const metric = metricName(ctx, key, { loc: keyLoc, origin: limitNode.origin }, metricField);
+        if (metric === undefined) continue;
         const limit = checkNumber(ctx, limitNode, metricField);
-        if (limit !== undefined) into[direction].push({ metric: key, limit });
+        if (limit !== undefined) into[direction].push({ metric, limit });
       }
     } else {
       ctx.problems.report(ErrorCode.WrongType, value, field, `expected a list of {metric, limit} or a map of metric to limit, got ${describeNode(value)}`);

@@ -2,10 +2,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ErrorCode } from "../../errors.js";
 import type { ParseContext } from "../fields.js";
-import { Fields, checkNumber, checkString, checkUrl, defineOwn } from "../fields.js";
+import { Count, Fields, RATE, checkNumber, checkString, checkUrl, defineOwn, hasControlCharacter } from "../fields.js";
+import { VALUE_LIMITS } from "../limits.js";
 import { DEFAULT_PERCENTILES, LoadModelKind, TaskName } from "../model.js";
-import type { AgentSelection, HttpRequestSpec, HttpTaskSpec, HttpVersionSpec, StageSpec, StatusRangeSpec } from "../model.js";
-import { childPath, describeNode } from "../problems.js";
+import type { AgentSelection, HttpEndpointSpec, HttpLoadSpec, HttpRequestSpec, HttpTaskSpec, HttpVersionSpec, StageSpec, StatusRangeSpec } from "../model.js";
+import { childPath, describeNode, shorten } from "../problems.js";
 import type { TreeNode } from "../tree.js";
 
 /** Iter8's defaults for the http task, plus Assay's per-request timeout. */
@@ -49,15 +50,17 @@ const HTTP_FIELDS = [
 ] as const;
 
 const VERSION_FIELDS = ["name", "url", "headers"] as const;
-const ENDPOINT_FIELDS = ["url", "method", "headers", "payloadStr", "payloadFile", "contentType"] as const;
-/** Load parameters Iter8 accepts per endpoint; Assay sets them once per task. */
-const ITER8_ENDPOINT_LOAD_FIELDS = ["numRequests", "duration", "qps", "connections", "percentiles", "errorRanges", "allowInitialErrors", "warmup"] as const;
+const ENDPOINT_REQUEST_FIELDS = ["url", "method", "headers", "payloadStr", "payloadFile", "payloadURL", "contentType"] as const;
+/** Load fields an endpoint may set over the task's (Iter8 merges an endpoint over the task). */
+const ENDPOINT_LOAD_FIELDS = ["numRequests", "duration", "qps", "connections", "errorRanges", "percentiles"] as const;
+const ENDPOINT_FIELDS = [...ENDPOINT_REQUEST_FIELDS, ...ENDPOINT_LOAD_FIELDS, "allowInitialErrors", "warmup"] as const;
 const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const ENDPOINT_NAME = /^[A-Za-z0-9_-]+$/;
 const METHOD = /^[A-Za-z]+$/;
 
 interface Payload {
   readonly body: Uint8Array | undefined;
+  readonly payloadURL: string | undefined;
   readonly contentType: string | undefined;
   readonly method: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
@@ -67,6 +70,16 @@ interface RawVersion {
   readonly name: string;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The task's load fields as written (undefined = not written), before defaults. */
+interface WrittenLoad {
+  readonly numRequests: number | undefined;
+  readonly durationMs: number | undefined;
+  readonly qps: number | undefined;
+  readonly stages: readonly StageSpec[];
+  readonly stagesGiven: boolean;
+  readonly writtenModel: LoadModelKind | undefined;
 }
 
 /** Validates the `with:` of an `http` task (and its aliases) and applies Iter8's defaults. */
@@ -79,23 +92,17 @@ export function parseHttpTask(ctx: ParseContext, withNode: TreeNode, path: strin
     const alias = key === "numRequests" ? "numQueries" : "time";
     if (f.has(key) && f.has(alias)) f.contradiction(key, alias, `write either {first} or ${alias} (its Iter8 v0.8 name), not both`);
   }
-  if (f.has("payloadURL")) {
-    const at = f.entry("payloadURL");
-    if (at) ctx.problems.report(ErrorCode.UnknownKey, { loc: at.keyLoc, origin: at.value.origin }, f.pathOf("payloadURL"), "payloadURL is not supported (Assay does not download payloads); save the payload and use payloadFile");
-  }
-  if (f.boolean("warmup") === true) {
-    ctx.problems.report(ErrorCode.OutOfRange, f.get("warmup") ?? f.anchor, f.pathOf("warmup"), "warmup: true (a task whose results are discarded) is not supported; use warmupNumRequests or warmupDuration");
-  }
+  const warmup = f.boolean("warmup") ?? false;
   f.boolean("allowInitialErrors");
   f.boolean("loadOnly");
 
-  const numRequests = f.number(f.has("numQueries") ? "numQueries" : "numRequests", { integer: true, min: 1 });
+  const numRequests = f.count(f.has("numQueries") ? "numQueries" : "numRequests", Count.requests);
   const durationKey = f.has("time") ? "time" : "duration";
   const durationMs = f.durationMs(durationKey);
-  const qps = f.number("qps", { min: 0 });
-  const connections = f.number("connections", { integer: true, min: 1 }) ?? HTTP_DEFAULTS.connections;
+  const qps = f.number("qps", RATE);
+  const connections = f.count("connections", Count.connections) ?? HTTP_DEFAULTS.connections;
   const timeoutMs = f.durationMs("timeout") ?? HTTP_DEFAULTS.timeoutMs;
-  const warmupNumRequests = f.number("warmupNumRequests", { integer: true, min: 0 });
+  const warmupNumRequests = f.count("warmupNumRequests", Count.warmupRequests);
   const warmupDurationMs = f.durationMs("warmupDuration");
   const insecureSkipVerify = f.boolean("insecureSkipVerify") ?? false;
   const followRedirects = f.boolean("followRedirects") ?? false;
@@ -107,21 +114,18 @@ export function parseHttpTask(ctx: ParseContext, withNode: TreeNode, path: strin
 
   const payload = parsePayload(ctx, f);
   const versions = parseVersions(ctx, f);
-  const endpoints = parseEndpoints(ctx, f);
 
   if (stages.length > 0 && f.present(durationKey) !== undefined) {
     f.contradiction("stages", durationKey, `${durationKey} cannot be combined with stages (the stages define the duration)`);
   }
   const stagesGiven = f.present("stages") !== undefined;
-  const loadModel = writtenModel ?? (stagesGiven || (qps !== undefined && qps > 0) ? LoadModelKind.Open : LoadModelKind.Closed);
+  const loadModel = modelOf(writtenModel, stagesGiven, qps);
   if (loadModel === LoadModelKind.Closed && stagesGiven) {
     f.contradiction("loadModel", "stages", 'stages need the open load model, but loadModel is "closed"');
   }
   if (writtenModel === LoadModelKind.Open && !stagesGiven && qps === 0) {
     f.contradiction("loadModel", "qps", 'the open load model needs qps > 0 (or stages); qps: 0 means "as fast as possible", a closed model');
   }
-
-  if (ctx.problems.count > before || versions === undefined || payload === undefined || endpoints === undefined) return undefined;
 
   const stagesMs = stages.reduce((sum, stage) => sum + stage.durationMs, 0);
   let finalNumRequests: number | undefined = numRequests;
@@ -131,12 +135,7 @@ export function parseHttpTask(ctx: ParseContext, withNode: TreeNode, path: strin
   else if (stages.length > 0) finalDurationMs = stagesMs;
   else finalNumRequests = HTTP_DEFAULTS.numRequests;
 
-  const requests = buildVersions(ctx, f, versions, payload, endpoints);
-  if (requests === undefined) return undefined;
-
-  return {
-    task: TaskName.Http,
-    versions: requests,
+  const load: HttpLoadSpec = {
     numRequests: finalNumRequests,
     durationMs: finalDurationMs,
     qps: qps ?? (stages.length > 0 ? Math.max(...stages.map((stage) => stage.qps)) : HTTP_DEFAULTS.qps),
@@ -145,13 +144,31 @@ export function parseHttpTask(ctx: ParseContext, withNode: TreeNode, path: strin
     stages,
     errorRanges,
     percentiles,
+  };
+  const written: WrittenLoad = { numRequests, durationMs, qps, stages, stagesGiven, writtenModel };
+  const endpoints = parseEndpoints(ctx, f, load, written);
+
+  if (ctx.problems.count > before || versions === undefined || payload === undefined || endpoints === undefined) return undefined;
+  const requests = buildVersions(ctx, f, versions, payload, endpoints);
+  if (requests === undefined) return undefined;
+
+  return {
+    task: TaskName.Http,
+    versions: requests,
+    endpointOrder: endpoints.map((endpoint) => endpoint.name),
+    ...load,
     warmupNumRequests,
     warmupDurationMs,
+    warmup,
     timeoutMs,
     agents,
     insecureSkipVerify,
     followRedirects,
   };
+}
+
+function modelOf(written: LoadModelKind | undefined, stagesGiven: boolean, qps: number | undefined): LoadModelKind {
+  return written ?? (stagesGiven || (qps !== undefined && qps > 0) ? LoadModelKind.Open : LoadModelKind.Closed);
 }
 
 function parseErrorRanges(ctx: ParseContext, f: Fields): StatusRangeSpec[] {
@@ -162,8 +179,8 @@ function parseErrorRanges(ctx: ParseContext, f: Fields): StatusRangeSpec[] {
     const path = childPath(f.pathOf("errorRanges"), i);
     const range = Fields.of(ctx, item, path, ["lower", "upper"], "an error range");
     if (range === undefined) return;
-    const lower = range.number("lower", { integer: true, min: 0 });
-    const upper = range.number("upper", { integer: true, min: 0 });
+    const lower = range.number("lower", { integer: true, min: 0, limit: 999 });
+    const upper = range.number("upper", { integer: true, min: 0, limit: 999 });
     if (!range.has("lower") && !range.has("upper")) {
       ctx.problems.report(ErrorCode.MissingField, item, path, "an error range needs lower, upper or both");
       return;
@@ -200,7 +217,7 @@ function parseAgents(ctx: ParseContext, f: Fields): AgentSelection | undefined {
     return { kind: "selector", labels };
   }
   if (node.kind === "scalar" && typeof node.value === "number") {
-    const count = f.number("agents", { integer: true, min: 1 });
+    const count = f.count("agents", Count.agents);
     return count === undefined ? undefined : { kind: "count", count };
   }
   ctx.problems.report(ErrorCode.WrongType, node, f.pathOf("agents"), `expected a number of agents or a map of labels, got ${describeNode(node)}`);
@@ -214,15 +231,23 @@ function parseStages(ctx: ParseContext, f: Fields): StageSpec[] {
     ctx.problems.report(ErrorCode.OutOfRange, list, f.pathOf("stages"), "expected at least one stage");
     return [];
   }
+  const before = ctx.problems.count;
   const stages: StageSpec[] = [];
   list.items.forEach((item, i) => {
     const stage = Fields.of(ctx, item, childPath(f.pathOf("stages"), i), ["duration", "qps"], "a stage");
     if (stage === undefined) return;
     const durationMs = stage.durationMs("duration");
-    const qps = stage.number("qps", { min: 0 }, { required: true });
+    const qps = stage.number("qps", RATE, { required: true });
     if (!stage.has("duration")) stage.missing("duration");
     if (durationMs !== undefined && qps !== undefined) stages.push({ durationMs, qps });
   });
+  if (ctx.problems.count === before && stages.every((stage) => stage.qps === 0)) {
+    ctx.problems.report(ErrorCode.OutOfRange, list, f.pathOf("stages"), "no stage rises above 0 qps, so the load would send nothing; give at least one stage a qps > 0");
+  }
+  const total = stages.reduce((sum, stage) => sum + stage.durationMs, 0);
+  if (ctx.problems.count === before && total > VALUE_LIMITS.maxDurationMs) {
+    ctx.problems.report(ErrorCode.OutOfRange, list, f.pathOf("stages"), "the stages last more than 7 days (the limit of any duration)");
+  }
   return stages;
 }
 
@@ -231,15 +256,20 @@ function parsePayload(ctx: ParseContext, f: Fields): Payload | undefined {
   const before = ctx.problems.count;
   const payloadStr = f.string("payloadStr", { nonEmpty: false });
   const payloadFile = f.string("payloadFile");
+  const payloadURL = f.url("payloadURL");
   const contentType = f.string("contentType");
-  const headers = f.stringMap("headers") ?? {};
+  const headers = f.headers("headers") ?? {};
   let method = f.string("method");
   if (method !== undefined && !METHOD.test(method)) {
     ctx.problems.report(ErrorCode.OutOfRange, f.get("method") ?? f.anchor, f.pathOf("method"), `expected an HTTP method like GET or POST, got ${JSON.stringify(method)}`);
     method = undefined;
   }
+  if (contentType !== undefined && hasControlCharacter(contentType)) {
+    ctx.problems.report(ErrorCode.OutOfRange, f.get("contentType") ?? f.anchor, f.pathOf("contentType"), `a content type may not hold control characters (CR, LF, NUL, ...), got ${JSON.stringify(contentType)}`);
+  }
   let body: Uint8Array | undefined = payloadStr === undefined ? undefined : new TextEncoder().encode(payloadStr);
-  if (payloadFile !== undefined) {
+  // Iter8: payloadFile wins over payloadStr, payloadURL over both.
+  if (payloadFile !== undefined && payloadURL === undefined) {
     const fullPath = resolve(ctx.baseDir, payloadFile);
     try {
       body = new Uint8Array(readFileSync(fullPath));
@@ -248,8 +278,9 @@ function parsePayload(ctx: ParseContext, f: Fields): Payload | undefined {
       ctx.problems.report(ErrorCode.FileNotFound, f.get("payloadFile") ?? f.anchor, f.pathOf("payloadFile"), `cannot read ${JSON.stringify(payloadFile)} (${fullPath}): ${reason}`);
     }
   }
+  if (payloadURL !== undefined) body = undefined;
   if (ctx.problems.count > before) return undefined;
-  return { body, contentType, method: method?.toUpperCase(), headers };
+  return { body, payloadURL, contentType, method: method?.toUpperCase(), headers };
 }
 
 function parseVersions(ctx: ParseContext, f: Fields): RawVersion[] | undefined {
@@ -282,15 +313,15 @@ function parseVersions(ctx: ParseContext, f: Fields): RawVersion[] | undefined {
     const version = Fields.of(ctx, item, path, VERSION_FIELDS, "a version");
     if (version === undefined) return;
     const url = version.url("url", { required: true });
-    const headers = version.stringMap("headers") ?? {};
+    const headers = version.headers("headers") ?? {};
     let name = version.string("name") ?? `v${i + 1}`;
     if (!VERSION_NAME.test(name)) {
-      ctx.problems.report(ErrorCode.OutOfRange, version.get("name") ?? item, version.pathOf("name"), `version names use letters, digits, ".", "_" and "-", got ${JSON.stringify(name)}`);
+      ctx.problems.report(ErrorCode.OutOfRange, version.get("name") ?? item, version.pathOf("name"), `version names use letters, digits, ".", "_" and "-", got ${JSON.stringify(shorten(name))}`);
       name = `v${i + 1}`;
     }
     const previous = seen.get(name);
     if (previous !== undefined) {
-      ctx.problems.report(ErrorCode.Contradiction, version.get("name") ?? item, version.pathOf("name"), `version name "${name}" is already used by ${childPath(f.pathOf(first), previous)}`);
+      ctx.problems.report(ErrorCode.Contradiction, version.get("name") ?? item, version.pathOf("name"), `version name ${JSON.stringify(shorten(name))} is already used by ${childPath(f.pathOf(first), previous)}`);
     }
     seen.set(name, i);
     if (url !== undefined) versions.push({ name, url, headers });
@@ -309,25 +340,27 @@ interface RawEndpoint {
   readonly path: string;
   readonly node: TreeNode;
   readonly payload: Payload;
+  readonly load: HttpLoadSpec;
+  readonly loadOverrides: readonly string[];
 }
 
-function parseEndpoints(ctx: ParseContext, f: Fields): RawEndpoint[] | undefined {
-  const map = f.map("endpoints", "a map of endpoint name to {url, method, headers, payloadStr, payloadFile, contentType}");
+function parseEndpoints(ctx: ParseContext, f: Fields, task: HttpLoadSpec, written: WrittenLoad): RawEndpoint[] | undefined {
+  const map = f.map("endpoints", "a map of endpoint name to {url, method, headers, payloadStr, payloadFile, contentType, numRequests, qps, ...}");
   if (map === undefined) return f.present("endpoints") === undefined ? [] : undefined;
   const before = ctx.problems.count;
   const endpoints: RawEndpoint[] = [];
   for (const { key, keyLoc, value } of map.entries) {
     const path = childPath(f.pathOf("endpoints"), key);
     if (!ENDPOINT_NAME.test(key)) {
-      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `endpoint names use letters, digits, "_" and "-" (metrics are named http-<endpoint>/...), got ${JSON.stringify(key)}`);
+      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `endpoint names use letters, digits, "_" and "-" (metrics are named http-<endpoint>/...), got ${JSON.stringify(shorten(key))}`);
       continue;
     }
-    const endpoint = Fields.of(ctx, value, path, [...ENDPOINT_FIELDS, ...ITER8_ENDPOINT_LOAD_FIELDS], `endpoint "${key}"`);
+    const endpoint = Fields.of(ctx, value, path, ENDPOINT_FIELDS, `endpoint ${JSON.stringify(shorten(key))}`);
     if (endpoint === undefined) continue;
-    for (const loadKey of ITER8_ENDPOINT_LOAD_FIELDS) {
-      const at = endpoint.entry(loadKey);
-      if (at === undefined) continue;
-      ctx.problems.report(ErrorCode.UnknownKey, { loc: at.keyLoc, origin: at.value.origin }, endpoint.pathOf(loadKey), `per-endpoint ${loadKey} is not supported; set it on the task (it applies to every endpoint)`);
+    endpoint.boolean("allowInitialErrors");
+    if (endpoint.has("warmup")) {
+      const at = endpoint.entry("warmup");
+      if (at) ctx.problems.report(ErrorCode.OutOfRange, { loc: at.keyLoc, origin: at.value.origin }, endpoint.pathOf("warmup"), "warmup applies to the whole task (Iter8 reads it only there); write warmup: true on the task");
     }
     const urlNode = endpoint.present("url");
     let url: string | undefined;
@@ -337,9 +370,44 @@ function parseEndpoints(ctx: ParseContext, f: Fields): RawEndpoint[] | undefined
       else if (text !== undefined) url = checkUrl(ctx, urlNode, endpoint.pathOf("url"));
     }
     const payload = parsePayload(ctx, endpoint);
-    if (payload !== undefined) endpoints.push({ name: key, url, path, node: value, payload });
+    const load = parseEndpointLoad(ctx, endpoint, task, written);
+    if (payload !== undefined && load !== undefined) endpoints.push({ name: key, url, path, node: value, payload, ...load });
   }
   return ctx.problems.count > before ? undefined : endpoints;
+}
+
+/** An endpoint's own load fields over the task's. */
+function parseEndpointLoad(ctx: ParseContext, e: Fields, task: HttpLoadSpec, written: WrittenLoad): { load: HttpLoadSpec; loadOverrides: string[] } | undefined {
+  const before = ctx.problems.count;
+  const numRequests = e.count("numRequests", Count.requests);
+  const durationMs = e.durationMs("duration");
+  const qps = e.number("qps", RATE);
+  const connections = e.count("connections", Count.connections);
+  const errorRanges = e.present("errorRanges") === undefined ? task.errorRanges : parseErrorRanges(ctx, e);
+  const percentiles = e.present("percentiles") === undefined ? task.percentiles : parsePercentiles(ctx, e);
+  if (written.stagesGiven && durationMs !== undefined) e.contradiction("stages", "duration", "the task's stages define the duration; an endpoint cannot set its own");
+  if (written.stagesGiven && qps !== undefined) e.contradiction("stages", "qps", "the task's stages define the rate; an endpoint cannot set its own qps");
+  const effectiveQps = qps ?? written.qps;
+  const loadModel = modelOf(written.writtenModel, written.stagesGiven, effectiveQps);
+  if (written.writtenModel === LoadModelKind.Open && !written.stagesGiven && effectiveQps === 0) {
+    e.contradiction("loadModel", "qps", 'the task\'s loadModel is "open", which needs qps > 0');
+  }
+  if (ctx.problems.count > before) return undefined;
+
+  let mode: Pick<HttpLoadSpec, "numRequests" | "durationMs"> = { numRequests: task.numRequests, durationMs: task.durationMs };
+  if (numRequests !== undefined) mode = { numRequests, durationMs: written.stagesGiven ? task.durationMs : undefined };
+  else if (durationMs !== undefined) mode = { numRequests: undefined, durationMs };
+  const load: HttpLoadSpec = {
+    ...mode,
+    qps: qps ?? task.qps,
+    connections: connections ?? task.connections,
+    loadModel,
+    stages: task.stages,
+    errorRanges,
+    percentiles,
+  };
+  const loadOverrides = e.node.entries.map((entry) => ENDPOINT_LOAD_FIELDS.find((name) => name.toLowerCase() === entry.key.toLowerCase())).filter((name) => name !== undefined);
+  return { load, loadOverrides };
 }
 
 function buildVersions(ctx: ParseContext, f: Fields, versions: RawVersion[], task: Payload, endpoints: RawEndpoint[]): HttpVersionSpec[] | undefined {
@@ -356,22 +424,27 @@ function buildVersions(ctx: ParseContext, f: Fields, versions: RawVersion[], tas
   return versions.map((version) => {
     const headers = mergeHeaders(task.headers, version.headers);
     const request = makeRequest(version.url, task, headers, undefined);
-    const byEndpoint: Record<string, HttpRequestSpec> = {};
+    const byEndpoint: Record<string, HttpEndpointSpec> = {};
     for (const endpoint of endpoints) {
       const url = endpoint.url === undefined ? version.url : endpoint.url.startsWith("/") ? new URL(endpoint.url, version.url).toString() : endpoint.url;
-      defineOwn(byEndpoint, endpoint.name, makeRequest(url, task, mergeHeaders(headers, endpoint.payload.headers), endpoint.payload));
+      const endpointRequest = makeRequest(url, task, mergeHeaders(headers, endpoint.payload.headers), endpoint.payload);
+      defineOwn(byEndpoint, endpoint.name, { ...endpointRequest, load: endpoint.load, loadOverrides: endpoint.loadOverrides });
     }
     return { name: version.name, request, endpoints: byEndpoint };
   });
 }
 
 function makeRequest(url: string, task: Payload, headers: Record<string, string>, endpoint: Payload | undefined): HttpRequestSpec {
-  const body = endpoint?.body ?? task.body;
+  const own = endpoint !== undefined && (endpoint.body !== undefined || endpoint.payloadURL !== undefined);
+  const body = own ? endpoint.body : task.body;
+  const payloadURL = own ? endpoint.payloadURL : task.payloadURL;
+  const hasPayload = body !== undefined || payloadURL !== undefined;
   return {
     url,
-    method: endpoint?.method ?? task.method ?? (body === undefined ? "GET" : "POST"),
+    method: endpoint?.method ?? task.method ?? (hasPayload ? "POST" : "GET"),
     headers,
     body,
+    ...(payloadURL === undefined ? {} : { payloadURL }),
     contentType: endpoint?.contentType ?? task.contentType,
   };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ErrorCode } from "../../errors.js";
 import type { ParseContext } from "../fields.js";
-import { Fields, checkMap, checkString, checkStringMap, checkTemplate } from "../fields.js";
+import { Count, Fields, RATE, checkMap, checkString, checkStringMap, checkTemplate } from "../fields.js";
 import { TaskName } from "../model.js";
 import type {
   ActionCommon,
@@ -36,20 +36,24 @@ const ACTION_FIELDS = ["softFailure", "timeout", "retries"] as const;
 // ------------------------------------------------------------------------------------ grpc
 
 export function parseGrpcTask(ctx: ParseContext, withNode: TreeNode, path: string, what: string): GrpcTaskSpec | undefined {
-  const fields = ["host", "call", "proto", "protoFile", "data", "metadata", "total", "concurrency", "rps", "duration", "timeout"] as const;
+  const fields = ["host", "call", "proto", "protoFile", "protoURL", "data", "dataURL", "JSONDataURL", "metadata", "total", "concurrency", "rps", "duration", "timeout", "warmup"] as const;
   const f = Fields.of(ctx, withNode, path, fields, what);
   if (f === undefined) return undefined;
   const before = ctx.problems.count;
   const host = f.string("host", { required: true });
   const call = f.string("call", { required: true });
   if (f.has("proto") && f.has("protoFile")) f.contradiction("proto", "protoFile", "write either {first} or protoFile, not both");
+  if (f.has("dataURL") && f.has("JSONDataURL")) f.contradiction("dataURL", "JSONDataURL", "write either {first} or JSONDataURL (its Iter8 v0.8 name), not both");
   const proto = f.string(f.has("protoFile") ? "protoFile" : "proto");
-  const metadata = f.stringMap("metadata") ?? {};
-  const total = f.number("total", { integer: true, min: 1 }) ?? TASK_DEFAULTS.grpcTotal;
-  const concurrency = f.number("concurrency", { integer: true, min: 1 }) ?? TASK_DEFAULTS.grpcConcurrency;
-  const rps = f.number("rps", { min: 0 });
+  const protoURL = f.url("protoURL");
+  const dataURL = f.url(f.has("JSONDataURL") ? "JSONDataURL" : "dataURL");
+  const metadata = f.headers("metadata") ?? {};
+  const total = f.count("total", Count.requests) ?? TASK_DEFAULTS.grpcTotal;
+  const concurrency = f.count("concurrency", Count.connections) ?? TASK_DEFAULTS.grpcConcurrency;
+  const rps = f.number("rps", RATE);
   const durationMs = f.durationMs("duration");
   const timeoutMs = f.durationMs("timeout") ?? TASK_DEFAULTS.grpcTimeoutMs;
+  const warmup = f.boolean("warmup") ?? false;
   const dataNode = f.present("data");
   if (ctx.problems.count > before || host === undefined || call === undefined) return undefined;
   return {
@@ -57,13 +61,16 @@ export function parseGrpcTask(ctx: ParseContext, withNode: TreeNode, path: strin
     host,
     call,
     protoFile: proto === undefined ? undefined : resolve(ctx.baseDir, proto),
+    ...(protoURL === undefined ? {} : { protoURL }),
     data: dataNode === undefined ? undefined : toPlain(dataNode),
+    ...(dataURL === undefined ? {} : { dataURL }),
     metadata,
     total,
     concurrency,
     rps,
     durationMs,
     timeoutMs,
+    warmup,
   };
 }
 
@@ -112,37 +119,42 @@ function common(f: Fields, softFailureDefault: boolean): ActionCommon {
   return {
     softFailure: f.boolean("softFailure") ?? softFailureDefault,
     timeoutMs: f.durationMs("timeout"),
-    retries: f.number("retries", { integer: true, min: 0 }),
+    retries: f.count("retries", Count.retries),
   };
 }
 
-/** `payloadTemplate`, or the text of `payloadTemplateFile`; checked by the template hook. */
-function payloadTemplate(ctx: ParseContext, f: Fields): string | undefined {
+/**
+ * `payloadTemplate`, the text of `payloadTemplateFile` (checked by the template hook), or
+ * Iter8's `payloadTemplateURL`, fetched when the task runs (it wins over the others, as in Iter8).
+ */
+function payloadTemplate(ctx: ParseContext, f: Fields): { text: string | undefined; url: string | undefined } {
   if (f.has("payloadTemplate") && f.has("payloadTemplateFile")) {
     f.contradiction("payloadTemplate", "payloadTemplateFile", "write either {first} or payloadTemplateFile, not both");
-    return undefined;
+    return { text: undefined, url: undefined };
   }
-  if (f.has("payloadTemplateURL")) {
-    const at = f.entry("payloadTemplateURL");
-    if (at) ctx.problems.report(ErrorCode.UnknownKey, { loc: at.keyLoc, origin: at.value.origin }, f.pathOf("payloadTemplateURL"), "payloadTemplateURL is not supported (Assay does not download templates); save it and use payloadTemplateFile");
-  }
+  const url = f.url("payloadTemplateURL");
+  if (url !== undefined) return { text: undefined, url };
   const inline = f.string("payloadTemplate", { nonEmpty: false });
   if (inline !== undefined) {
     f.template("payloadTemplate", inline);
-    return inline;
+    return { text: inline, url: undefined };
   }
   const file = f.string("payloadTemplateFile");
-  if (file === undefined) return undefined;
+  if (file === undefined) return { text: undefined, url: undefined };
   const fullPath = resolve(ctx.baseDir, file);
   try {
     const text = readFileSync(fullPath, "utf8");
     f.template("payloadTemplateFile", text);
-    return text;
+    return { text, url: undefined };
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
     ctx.problems.report(ErrorCode.FileNotFound, f.get("payloadTemplateFile") ?? f.anchor, f.pathOf("payloadTemplateFile"), `cannot read ${JSON.stringify(file)} (${fullPath}): ${reason}`);
-    return undefined;
+    return { text: undefined, url: undefined };
   }
+}
+
+function urlField(url: string | undefined): { payloadTemplateURL?: string } {
+  return url === undefined ? {} : { payloadTemplateURL: url };
 }
 
 const PAYLOAD_FIELDS = ["payloadTemplate", "payloadTemplateFile", "payloadTemplateURL"] as const;
@@ -163,12 +175,12 @@ export function parseNotifyTask(ctx: ParseContext, withNode: TreeNode, path: str
   const before = ctx.problems.count;
   const url = f.url("url", { required: true, secretReference: true });
   const params = f.stringMap("params") ?? {};
-  const headers = f.stringMap("headers") ?? {};
+  const headers = f.headers("headers") ?? {};
   const template = payloadTemplate(ctx, f);
-  const method = httpMethod(ctx, f, template === undefined ? "GET" : "POST");
+  const method = httpMethod(ctx, f, template.text === undefined && template.url === undefined ? "GET" : "POST");
   const base = common(f, false);
   if (ctx.problems.count > before || url === undefined) return undefined;
-  return { task: TaskName.Notify, ...base, url, method, params, headers, payloadTemplate: template };
+  return { task: TaskName.Notify, ...base, url, method, params, headers, payloadTemplate: template.text, ...urlField(template.url) };
 }
 
 export function parseSlackTask(ctx: ParseContext, withNode: TreeNode, path: string, what: string): SlackTaskSpec | undefined {
@@ -180,7 +192,7 @@ export function parseSlackTask(ctx: ParseContext, withNode: TreeNode, path: stri
   const method = httpMethod(ctx, f, "POST");
   const base = common(f, true);
   if (ctx.problems.count > before || url === undefined) return undefined;
-  return { task: TaskName.Slack, ...base, url, method, payloadTemplate: template };
+  return { task: TaskName.Slack, ...base, url, method, payloadTemplate: template.text, ...urlField(template.url) };
 }
 
 export function parseGithubTask(ctx: ParseContext, withNode: TreeNode, path: string, what: string): GithubTaskSpec | undefined {
@@ -200,7 +212,7 @@ export function parseGithubTask(ctx: ParseContext, withNode: TreeNode, path: str
   const template = payloadTemplate(ctx, f);
   const base = common(f, false);
   if (ctx.problems.count > before || owner === undefined || repo === undefined || token === undefined) return undefined;
-  return { task: TaskName.Github, ...base, owner, repo, token, eventType, workflow, ref, apiUrl, payloadTemplate: template };
+  return { task: TaskName.Github, ...base, owner, repo, token, eventType, workflow, ref, apiUrl, payloadTemplate: template.text, ...urlField(template.url) };
 }
 
 export function parseReadyTask(ctx: ParseContext, withNode: TreeNode, path: string, what: string): ReadyTaskSpec | undefined {
@@ -272,5 +284,5 @@ export function parseCloudEventTask(ctx: ParseContext, withNode: TreeNode, path:
   const template = payloadTemplate(ctx, f);
   const base = common(f, false);
   if (ctx.problems.count > before || url === undefined) return undefined;
-  return { task: TaskName.CloudEvent, ...base, url, type, source, mode, payloadTemplate: template };
+  return { task: TaskName.CloudEvent, ...base, url, type, source, mode, payloadTemplate: template.text, ...urlField(template.url) };
 }

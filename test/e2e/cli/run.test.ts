@@ -86,7 +86,7 @@ describe("assay run (the CLI as a user runs it)", () => {
         limit: 0
       - metric: http/latency-mean
         limit: 5000
-      - metric: http/no-such-metric
+      - metric: app/no-such-metric
         limit: 1
 `);
     const out = join(await makeTempDir("assay-e2e-"), "result.json");
@@ -97,14 +97,14 @@ describe("assay run (the CLI as a user runs it)", () => {
     const stored = JSON.parse(await readFile(out, "utf8")) as Result;
     assert.deepEqual(
       stored.slos.map((s) => [s.metric, s.satisfied["default"]]),
-      [["http/error-rate", true], ["http/latency-mean", true], ["http/no-such-metric", false]],
+      [["http/error-rate", true], ["http/latency-mean", true], ["app/no-such-metric", false]],
     );
 
     const pass = await assay(["assert", out, "-c", "completed", "-c", "nofailure"]);
     assert.equal(pass.code, 0, pass.stderr);
     const fail = await assay(["assert", out, "-c", "completed", "-c", "slos"]);
     assert.equal(fail.code, 1);
-    assert.match(fail.stderr, /http\/no-such-metric/);
+    assert.match(fail.stderr, /app\/no-such-metric/);
 
     const html = await assay(["report", out, "-o", "html"]);
     assert.equal(html.code, 0);

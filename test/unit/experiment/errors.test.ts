@@ -127,9 +127,9 @@ describe("error messages point at the line and column", () => {
       expected: { code: ErrorCode.MissingField, line: 4, column: 7, field: "spec[0].with.url", message: /is required/ },
     },
     {
-      name: "Iter8's per-endpoint load parameters",
-      text: httpExperiment("url: http://a.test/", "endpoints:", "  login:", "    url: /login", "    qps: 5"),
-      expected: { code: ErrorCode.UnknownKey, line: 8, column: 11, field: "spec[0].with.endpoints.login.qps", message: /per-endpoint qps is not supported; set it on the task/ },
+      name: "warmup on an endpoint (Iter8 reads it only on the task)",
+      text: httpExperiment("url: http://a.test/", "endpoints:", "  login:", "    url: /login", "    warmup: true"),
+      expected: { code: ErrorCode.OutOfRange, line: 8, column: 11, field: "spec[0].with.endpoints.login.warmup", message: /warmup applies to the whole task/ },
     },
     {
       name: "not an http url",

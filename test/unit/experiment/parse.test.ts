@@ -57,11 +57,11 @@ describe("Iter8 files run unchanged", () => {
     assert.equal(experiment.tasks[1]?.writtenName, "assess-app-versions");
     const assess = taskOf(experiment, 1, "assess");
     assert.deepEqual(assess.slos.upper.map((s) => [s.metric, s.limit]), [
-      ["built-in/http-latency-mean", 50],
-      ["built-in/http-error-rate", 0],
-      ["built-in/http-request-count", 1000],
-    ]);
-    assert.deepEqual(assess.slos.lower, [{ metric: "built-in/http-request-count", limit: 10 }]);
+      ["http/latency-mean", 50],
+      ["http/error-rate", 0],
+      ["http/request-count", 1000],
+    ], "v0.8's built-in names are stored as today's");
+    assert.deepEqual(assess.slos.lower, [{ metric: "http/request-count", limit: 10 }]);
     assert.deepEqual(experiment.tasks[2]?.condition, { kind: "not", operand: { kind: "call", fn: "SLOs" } });
   });
 
@@ -75,12 +75,12 @@ describe("Iter8 files run unchanged", () => {
 
   it("accepts Iter8 v0.9's SLO list with upperLimit / lowerLimit directly under SLOs", () => {
     const experiment = parseExperimentText(
-      "- task: assess-app-versions\n  with:\n    SLOs:\n    - metric: http/error-rate\n      upperLimit: 0\n    - metric: http/latency-p95.0\n      upperLimit: 1\n",
+      "- task: http\n  with: {url: http://a.test/}\n- task: assess-app-versions\n  with:\n    SLOs:\n    - metric: http/error-rate\n      upperLimit: 0\n    - metric: http/latency-p95.0\n      upperLimit: 1\n",
       "exp.yaml",
     );
-    assert.deepEqual(taskOf(experiment, 0, "assess").slos.upper, [
+    assert.deepEqual(taskOf(experiment, 1, "assess").slos.upper, [
       { metric: "http/error-rate", limit: 0 },
-      { metric: "http/latency-p95.0", limit: 1 },
+      { metric: "http/latency-p95", limit: 1 },
     ]);
   });
 });
@@ -125,10 +125,10 @@ describe("Assay extensions", () => {
 
     const assess = taskOf(experiment, 1, "assess");
     assert.deepEqual(assess.slos.upper, [
-      { metric: "http/error-rate", limit: 0.01 },
+      { metric: "http-health/error-rate", limit: 0.01 },
       { metric: "http-login/latency-p99", limit: 250 },
     ]);
-    assert.deepEqual(assess.rewards, { max: ["http/throughput"], min: ["http/latency-p95"] });
+    assert.deepEqual(assess.rewards, { max: ["http-login/throughput"], min: ["http-login/latency-p95"] });
     assert.equal(assess.baseline, "stable");
     assert.equal(assess.confidence, 0.99);
     assert.deepEqual(assess.options, { seed: 42, samples: 5000 });
@@ -258,7 +258,7 @@ describe("every task name and alias", () => {
     http: "{url: http://a.test/}",
     grpc: "{host: 127.0.0.1:50051, call: helloworld.Greeter.SayHello}",
     custommetrics: "{templates: {prom: https://example.test/prom.tpl}}",
-    assess: "{SLOs: {upper: {http/error-rate: 0}}}",
+    assess: "{SLOs: {upper: {prom/error-rate: 0}}}",
     notify: "{url: https://hooks.example.test/x}",
     slack: "{url: https://hooks.slack.example.test/x}",
     github: "{owner: me, repo: app, token: t0k}",
@@ -291,6 +291,7 @@ describe("other tasks", () => {
       concurrency: 50,
       rps: undefined,
       durationMs: undefined,
+      warmup: false,
       timeoutMs: 20_000,
     });
   });
