@@ -38,7 +38,24 @@ export { createLogger, silentLogger, REDACTED_PATHS } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export * from "./experiment/model.js";
 export * from "./experiment/index.js";
-export { compileTemplate, renderTemplate, checkTemplate, isTemplate, TEMPLATE_SOURCE, TEMPLATE_FUNCTIONS } from "./template/index.js";
-export type { CompiledTemplate } from "./template/index.js";
+export {
+  compileTemplate,
+  compileTemplateSet,
+  renderTemplate,
+  checkTemplate,
+  isTemplate,
+  resolveTemplateLimits,
+  TEMPLATE_SOURCE,
+  TEMPLATE_FUNCTIONS,
+  TEMPLATE_FUNCTION_NAMES,
+  DEFAULT_TEMPLATE_LIMITS,
+  TemplateBudgetError,
+  TemplateLimit,
+  TemplateStruct,
+  GoTime,
+  goTime,
+  rfc3339,
+} from "./template/index.js";
+export type { CompiledTemplate, CompileOptions, RenderOptions, TemplateSet, TemplateLimits, TemplateSource, TemplateStructOptions } from "./template/index.js";
 export * from "./result.js";
 export * from "./ops/index.js";
