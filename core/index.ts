@@ -54,6 +54,7 @@ export {
   TemplateStruct,
   GoTime,
   goTime,
+  goTimeText,
   rfc3339,
 } from "./template/index.js";
 export type { CompiledTemplate, CompileOptions, RenderOptions, TemplateSet, TemplateLimits, TemplateSource, TemplateStructOptions } from "./template/index.js";

@@ -32,7 +32,7 @@ import type { Tree } from "./parse.js";
 export { TEMPLATE_SOURCE, DEFAULT_TEMPLATE_LIMITS, TemplateBudgetError, TemplateLimit } from "./errors.js";
 export type { TemplateLimits, TemplateSource } from "./errors.js";
 export { FUNCTIONS as TEMPLATE_FUNCTIONS } from "./funcs.js";
-export { TemplateStruct, GoTime, goTime, rfc3339 } from "./values.js";
+export { TemplateStruct, GoTime, goTime, goTimeText, rfc3339 } from "./values.js";
 export type { TemplateStructOptions } from "./values.js";
 
 /** Every function name a template may call, sorted. */
