@@ -57,6 +57,6 @@ export {
   goTimeText,
   rfc3339,
 } from "./template/index.js";
-export type { CompiledTemplate, CompileOptions, RenderOptions, TemplateSet, TemplateLimits, TemplateSource, TemplateStructOptions } from "./template/index.js";
+export type { CompiledTemplate, CompileOptions, RenderOptions, TemplateSet, TemplateLimits, TemplateSource, TemplateStats, TemplateStructOptions } from "./template/index.js";
 export * from "./result.js";
 export * from "./ops/index.js";

@@ -6,8 +6,8 @@
  * order and JSON tags of Iter8's structs, Insights of v0.15 (the richest: SLOs and rewards).
  * Task inputs are left out of `Spec` on purpose: they hold webhook URLs, tokens and headers.
  */
-import { GoTime, TemplateStruct, countAtOrBelow, goTime, histogramFromBase64 } from "../../core/index.js";
-import type { ResultDocument } from "../../core/index.js";
+import { TemplateStruct, countAtOrBelow, goTime, histogramFromBase64 } from "../../core/index.js";
+import type { ResultDocument , GoTime} from "../../core/index.js";
 
 /** The Iter8 release whose result shape `.Result.Insights` and `Iter8Version` follow. */
 export const ITER8_SHAPE_VERSION = "v0.15";

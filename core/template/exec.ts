@@ -23,8 +23,18 @@ export function isFunctionName(name: string): boolean {
   return ENGINE_FUNCTIONS.has(name) || Object.hasOwn(FUNCTIONS, name);
 }
 
+/** What one execution used (RenderOptions.onStats). */
+export interface TemplateStats {
+  readonly steps: number;
+  readonly outputBytes: number;
+  readonly elapsedMs: number;
+  /** Deepest nesting of template calls reached. */
+  readonly maxDepth: number;
+}
+
 export interface ExecOptions {
   readonly limits: TemplateLimits;
+  readonly onStats?: ((stats: TemplateStats) => void) | undefined;
   /** What a nil value prints as at the top of an action (Go prints `<no value>`, Helm ""). */
   readonly noValue: string;
 }
@@ -42,6 +52,8 @@ class Output {
 class Execution implements Meter {
   steps = 0;
   depth = 0;
+  maxDepthReached = 0;
+  readonly startedMs = performance.now();
   source: TemplateSource;
   pos = 0;
   out = new Output();
@@ -57,7 +69,7 @@ class Execution implements Meter {
   ) {
     this.source = main.source;
     this.maxBytes = options.limits.maxOutputBytes;
-    this.deadline = performance.now() + options.limits.timeoutMs;
+    this.deadline = this.startedMs + options.limits.timeoutMs;
   }
 
   charge(steps: number): void {
@@ -93,7 +105,9 @@ export function execute(main: Tree, templates: ReadonlyMap<string, Tree>, data: 
   } catch (error) {
     throw normalizeError(state, error);
   }
-  return state.out.parts.join("");
+  const output = state.out.parts.join("");
+  options.onStats?.({ steps: state.steps, outputBytes: output.length, elapsedMs: performance.now() - state.startedMs, maxDepth: state.maxDepthReached });
+  return output;
 }
 
 function normalizeError(state: Execution, error: unknown): unknown {
@@ -125,6 +139,7 @@ function callTree(state: Execution, tree: Tree, data: unknown, pos: number): voi
     throw state.budget(TemplateLimit.Depth);
   }
   state.depth++;
+  if (state.depth > state.maxDepthReached) state.maxDepthReached = state.depth;
   try {
     runTree(state, tree, data);
   } finally {

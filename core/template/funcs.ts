@@ -96,7 +96,7 @@ function jsEscape(value: string): string {
     else if (ch === "'") out += "\\'";
     else if (ch === '"') out += '\\"';
     else if (ch === "<" || ch === ">" || ch === "&" || ch === "=") out += `\\u${code.toString(16).toUpperCase().padStart(4, "0")}`;
-    else if (code < 0x20 || (code >= 0x7f && !/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch))) out += `\\u${code.toString(16).toUpperCase().padStart(4, "0")}`;
+    else if (code < 0x20 || (code >= 0x80 && !/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch))) out += `\\u${code.toString(16).toUpperCase().padStart(4, "0")}`;
     else out += ch;
   }
   return out;

@@ -24,6 +24,7 @@ import { ConfigurationError, ErrorCode } from "../errors.js";
 import { DEFAULT_TEMPLATE_LIMITS, TEMPLATE_SOURCE } from "./errors.js";
 import type { TemplateLimits, TemplateSource } from "./errors.js";
 import { ENGINE_FUNCTIONS, defineAll, execute, isFunctionName } from "./exec.js";
+import type { TemplateStats } from "./exec.js";
 import { FUNCTIONS } from "./funcs.js";
 import { lex } from "./lex.js";
 import { parse } from "./parse.js";
@@ -31,6 +32,7 @@ import type { Tree } from "./parse.js";
 
 export { TEMPLATE_SOURCE, DEFAULT_TEMPLATE_LIMITS, TemplateBudgetError, TemplateLimit } from "./errors.js";
 export type { TemplateLimits, TemplateSource } from "./errors.js";
+export type { TemplateStats } from "./exec.js";
 export { FUNCTIONS as TEMPLATE_FUNCTIONS } from "./funcs.js";
 export { TemplateStruct, GoTime, goTime, goTimeText, rfc3339 } from "./values.js";
 export type { TemplateStructOptions } from "./values.js";
@@ -42,6 +44,8 @@ export const TEMPLATE_FUNCTION_NAMES: readonly string[] = Object.freeze([...new 
 export interface RenderOptions {
   /** Overrides of the limits given at compile time (each falls back to DEFAULT_TEMPLATE_LIMITS). */
   readonly limits?: Partial<TemplateLimits> | undefined;
+  /** Called after a successful execution with what it used (steps, output, time, depth). */
+  readonly onStats?: ((stats: TemplateStats) => void) | undefined;
 }
 
 /** Options of compileTemplate / compileTemplateSet. */
@@ -99,7 +103,7 @@ export function compileTemplate(text: string, options: CompileOptions = {}): Com
     name: source.name,
     defined: [...templates.keys()],
     render: (data: unknown, renderOptions?: RenderOptions) =>
-      execute(parsed.main, templates, data, { limits: renderOptions?.limits ? resolveTemplateLimits(limits, renderOptions.limits) : limits, noValue }),
+      execute(parsed.main, templates, data, { limits: renderOptions?.limits ? resolveTemplateLimits(limits, renderOptions.limits) : limits, noValue, onStats: renderOptions?.onStats }),
   };
 }
 
@@ -119,14 +123,14 @@ export function compileTemplateSet(sources: readonly TemplateSource[], options: 
     render: (name: string, data: unknown, renderOptions?: RenderOptions) => {
       const tree = mains.get(name) ?? templates.get(name);
       if (tree === undefined) throw new ConfigurationError(ErrorCode.BadConfig, `no template named "${name}"`);
-      return execute(tree, templates, data, { limits: renderOptions?.limits ? resolveTemplateLimits(limits, renderOptions.limits) : limits, noValue });
+      return execute(tree, templates, data, { limits: renderOptions?.limits ? resolveTemplateLimits(limits, renderOptions.limits) : limits, noValue, onStats: renderOptions?.onStats });
     },
   };
 }
 
 /** Compiles and renders in one step. */
 export function renderTemplate(text: string, data: unknown, options: CompileOptions = {}): string {
-  return compileTemplate(text, options).render(data);
+  return compileTemplate(text, options).render(data, options);
 }
 
 /** Throws like compileTemplate when `text` is not a valid template; returns nothing otherwise. */
