@@ -87,7 +87,7 @@ export class TemplateBudgetError extends ValidationError {
     super(ErrorCode.TemplateBudgetExceeded, `template ${name}: ${line}:${column}: budget exceeded: ${LIMIT_TEXT[limit](limits)}`, {
       ...options,
       location: { file: name, line, column },
-      suggestion: "a template may not loop, print or recurse without bound; the limits are set by templateLimits (see docs/actions.md)",
+      suggestion: "a template may not loop, print or recurse without bound (see \"Template limits\" in docs/actions.md)",
     });
     this.limit = limit;
   }
