@@ -58,6 +58,12 @@ function formatNumber(n: number): string {
 
 /** strconv.Quote: a double-quoted Go string literal. */
 export function goQuote(text: string): string {
+  let plain = true;
+  for (let i = 0; i < text.length && plain; i++) {
+    const code = text.charCodeAt(i);
+    plain = code >= 0x20 && code < 0x7f && code !== 0x22 && code !== 0x5c;
+  }
+  if (plain) return `"${text}"`;
   let out = '"';
   for (const ch of text) {
     const code = ch.codePointAt(0) ?? 0;
@@ -312,8 +318,11 @@ export function fixed(x: number, precision: number): string {
   if (x >= 1e21) return BigInt(Math.round(x)).toString() + (precision > 0 ? `.${"0".repeat(precision)}` : "");
   const text = x.toFixed(Math.min(precision, 100));
   if (precision >= 100) return text;
-  const exact = x.toFixed(Math.min(100, precision + 60));
-  const tail = exact.slice(exact.length - (Math.min(100, precision + 60) - precision));
+  const scaled = x * 10 ** precision;
+  if (Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6 * Math.max(1, scaled)) return text;
+  const digits = Math.min(100, precision + 60);
+  const exact = x.toFixed(digits);
+  const tail = exact.slice(exact.length - (digits - precision));
   if (/^50*$/.test(tail)) {
     const truncated = exact.slice(0, exact.length - tail.length).replace(/\.$/, "");
     const lastDigit = Number(truncated.charAt(truncated.length - 1));
