@@ -70,6 +70,11 @@ export function regexFindAll(pattern: string, input: string, limit: number, mete
 /** ReplaceAllString (`literal` false: `$1`, `${name}`, `$$` expanded) or ReplaceAllLiteralString. */
 export function regexReplaceAll(pattern: string, input: string, replacement: string, literal: boolean, meter: Meter): string {
   meter.charge(1 + Math.floor(input.length / 64));
+  if (pattern !== "" && !/[\\.+*?()|[\]{}^$]/.test(pattern) && (literal || !replacement.includes("$"))) {
+    const parts = input.split(pattern);
+    if (input.length + (parts.length - 1) * (replacement.length - pattern.length) > meter.maxBytes) throw new FunctionError("result larger than the output limit");
+    return parts.join(replacement);
+  }
   const re = compileRegex(pattern, meter);
   const names = literal ? {} : re.namedGroups();
   let out = "";
