@@ -110,6 +110,8 @@ export const ErrorCode = {
   Contradiction: "EXPERIMENT_CONTRADICTION",
   BadCondition: "EXPERIMENT_BAD_CONDITION",
   BadTemplate: "EXPERIMENT_BAD_TEMPLATE",
+  /** A template ran past its steps, output, time or nesting limit. */
+  TemplateBudgetExceeded: "TEMPLATE_BUDGET_EXCEEDED",
   BadOverride: "EXPERIMENT_BAD_OVERRIDE",
   /** The document exceeds a parse budget (size, nodes, nesting, alias expansion): core/experiment/limits.ts. */
   TooLarge: "EXPERIMENT_TOO_LARGE",

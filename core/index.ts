@@ -41,8 +41,26 @@ export { VERSION } from "./version.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export * from "./experiment/model.js";
 export * from "./experiment/index.js";
-export { compileTemplate, renderTemplate, checkTemplate, isTemplate, TEMPLATE_SOURCE, TEMPLATE_FUNCTIONS } from "./template/index.js";
-export type { CompiledTemplate } from "./template/index.js";
+export {
+  compileTemplate,
+  compileTemplateSet,
+  renderTemplate,
+  checkTemplate,
+  isTemplate,
+  resolveTemplateLimits,
+  TEMPLATE_SOURCE,
+  TEMPLATE_FUNCTIONS,
+  TEMPLATE_FUNCTION_NAMES,
+  DEFAULT_TEMPLATE_LIMITS,
+  TemplateBudgetError,
+  TemplateLimit,
+  TemplateStruct,
+  GoTime,
+  goTime,
+  goTimeText,
+  rfc3339,
+} from "./template/index.js";
+export type { CompiledTemplate, CompileOptions, RenderOptions, TemplateSet, TemplateLimits, TemplateSource, TemplateStats, TemplateStructOptions } from "./template/index.js";
 export * from "./result.js";
 export { DASHBOARD_SESSION_COOKIE, DASHBOARD_CSRF_HEADER } from "./dashboard.js";
 export type { DashboardSession, DashboardExperiment, DashboardExperimentList, DashboardAgents, DashboardStaticData } from "./dashboard.js";

@@ -28,7 +28,7 @@ const CONTENT_TYPES = {
 } as const;
 
 function renderPatch(spec: K8sPatchTaskSpec, context: TaskContext): unknown {
-  const rendered = renderPayload(spec.patchTemplate, context);
+  const rendered = renderPayload(spec.patchTemplate, context, "patch");
   let patch: unknown;
   try {
     patch = parseYaml(rendered) as unknown;

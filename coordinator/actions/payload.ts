@@ -1,11 +1,17 @@
 /** Rendering payload templates over the template data, and guessing their content type. */
 import { compileTemplate } from "../../core/index.js";
+import type { TemplateLimits } from "../../core/index.js";
 import type { TaskContext } from "../tasks/types.js";
 import { templateData } from "./template-data.js";
 
-/** Renders `text` with the template data of the result so far. */
-export function renderPayload(text: string, context: TaskContext): string {
-  return compileTemplate(text).render(templateData(context.result));
+/**
+ * Renders `text` with the template data of the result so far. `field` names the template in
+ * errors (`spec[2].with.payloadTemplate: 3:7: …`); `limits` overrides the default template budget
+ * (the coordinator service passes its configured limits).
+ */
+export function renderPayload(text: string, context: TaskContext, field = "payloadTemplate", limits?: Partial<TemplateLimits>): string {
+  const name = `spec[${context.entry.index}].with.${field}`;
+  return compileTemplate(text, { name, limits }).render(templateData(context.result));
 }
 
 /** The parsed JSON value of `text`, or undefined when it is not JSON. */

@@ -2,7 +2,9 @@
  * What action templates (payloads, patches) see, and the readable summary of a result used by
  * slack, github and cloudevent when no template is given. Documented in docs/actions.md.
  */
+import { TemplateStruct, goTimeText } from "../../core/index.js";
 import type { ResultDocument, SloResult } from "../../core/index.js";
+import { ITER8_SHAPE_VERSION, iter8Experiment, iter8Insights, iter8Report, iter8Result, iter8Summary, lazy, numLoops } from "./iter8-data.js";
 
 /** The summary of a result that default payloads carry (JSON-shaped). */
 export interface ResultSummary {
@@ -18,43 +20,72 @@ export interface ResultSummary {
   slos: Record<string, Record<string, boolean>>;
 }
 
+/** Options of templateData (for tests and callers that know more than the result). */
+export interface TemplateDataOptions {
+  /** Wall clock for `TimeStamp` (epoch ms); default now. */
+  readonly nowMs?: number;
+  /** Seconds since the process started, printed as Go's monotonic reading (`m=+…`); default process.uptime(). */
+  readonly uptimeSeconds?: number;
+  /** Iter8's experiment namespace; default "default" (Iter8's). */
+  readonly namespace?: string;
+}
+
 /**
- * Template data: the result document's own fields at the top level (`{{ .name }}`,
- * `{{ .versions }}`), plus
- *   Result   the result document
- *   Name     the experiment name
- *   Versions the versions, baseline first as the load task declared them
- *   Baseline the baseline version (assessment's, else the first version), or nil
- *   Winner   the winning version, or nil
- *   Weights  recommended traffic split version → percent (assessment's weights; else 100 for the
- *            winner and 0 for the others; empty without a winner)
- *   SLOs     true when every SLO holds for every version
- *   Summary  a few lines of text for people
- *   Report   Iter8's notify data: timeStamp, completed, noTaskFailures, numTasks,
- *            numCompletedTasks, numLoops (1), experiment {name, result}
+ * Template data (docs/actions.md, "Template data"): the result document's own fields at the top
+ * level (`{{ .name }}`, `{{ .versions }}`), plus
+ *   Result     the result document; also Iter8's `Insights`, `NumLoops`, `Iter8Version` (its JSON
+ *              stays the result document)
+ *   Name, Versions, Baseline, Winner, Weights, SLOs   Assay's summary of the outcome
+ *   Summary    prints as a few lines for people; Iter8 v0.17's Summary when serialized or read
+ *              field by field (`.Summary.NumTasks`)
+ *   Report     Iter8 v0.13–v0.16's Report: TimeStamp, Completed, NoTaskFailures, NumTasks,
+ *              NumCompletedTasks, NumLoops, Experiment
+ *   Experiment Iter8's Experiment: Metadata {Name, Namespace}, Spec (task names and `if`s),
+ *              Result (Iter8's ExperimentResult: StartTime, NumLoops, NumCompletedTasks,
+ *              Failure as a bool, Insights, Iter8Version)
+ * Everything is a copy: a template's `set`/`unset` cannot change the result. Iter8's views are
+ * built when a template first reads them.
  */
-export function templateData(result: Readonly<ResultDocument>): Record<string, unknown> {
+export function templateData(source: Readonly<ResultDocument>, options: TemplateDataOptions = {}): Record<string, unknown> {
+  const result = copyJson(source) as ResultDocument;
   const summary = summarize(result);
-  return {
+  const namespace = options.namespace ?? "default";
+  const timeStamp = (): string => `${goTimeText(new Date(options.nowMs ?? Date.now()))} m=+${(options.uptimeSeconds ?? process.uptime()).toFixed(9)}`;
+  let views: { iter8: TemplateStruct; experiment: TemplateStruct } | undefined;
+  const iter8Views = (): { iter8: TemplateStruct; experiment: TemplateStruct } => {
+    if (views === undefined) {
+      const iter8 = iter8Result(result, namespace, iter8Insights(result));
+      views = { iter8, experiment: iter8Experiment(result, namespace, iter8) };
+    }
+    return views;
+  };
+  const data: Record<string, unknown> = {
     ...result,
-    Result: result,
     Name: result.name,
     Versions: result.versions,
     Baseline: summary.baseline,
     Winner: summary.winner,
     Weights: summary.weights,
     SLOs: summary.slosSatisfied,
-    Summary: summaryText(result),
-    Report: {
-      timeStamp: new Date().toISOString(),
-      completed: result.completed,
-      noTaskFailures: result.tasks.every((task) => task.status !== "failed"),
-      numTasks: result.tasks.length,
-      numCompletedTasks: result.numCompletedTasks,
-      numLoops: 1,
-      experiment: { name: result.name, result },
-    },
   };
+  lazy(data, "Result", () => {
+    const fields: Record<string, unknown> = { ...result, NumLoops: numLoops(result), Iter8Version: ITER8_SHAPE_VERSION };
+    lazy(fields, "Insights", () => iter8Views().iter8.fields["Insights"]);
+    return new TemplateStruct("assay.Result", fields, { json: () => result });
+  });
+  lazy(data, "Summary", () => iter8Summary(result, timeStamp(), namespace, summaryText(result, summary)));
+  lazy(data, "Report", () => iter8Report(result, timeStamp(), iter8Views().experiment));
+  lazy(data, "Experiment", () => iter8Views().experiment);
+  return data;
+}
+
+/** A deep copy of JSON-shaped data (faster than structuredClone for the small documents here). */
+function copyJson(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyJson((value as Record<string, unknown>)[key]);
+  return out;
 }
 
 function assessmentOf(result: Readonly<ResultDocument>): Record<string, unknown> {
@@ -103,8 +134,7 @@ export function sloMatrixLines(result: Readonly<ResultDocument>): string[] {
 }
 
 /** A few lines for people: status, versions, SLOs, winner. */
-export function summaryText(result: Readonly<ResultDocument>): string {
-  const summary = summarize(result);
+export function summaryText(result: Readonly<ResultDocument>, summary: ResultSummary = summarize(result)): string {
   const status = result.failure ? `failed: ${result.failure}` : result.completed ? "completed" : result.incomplete ? "incomplete" : "running";
   const lines = [`Experiment ${result.name}: ${status}`];
   if (result.versions.length > 0) {
@@ -130,7 +160,7 @@ function clip(text: string): string {
 /** Slack message: `text` (notifications, fallback) and Block Kit `blocks` (header + sections). */
 export function slackMessage(result: Readonly<ResultDocument>): { text: string; blocks: unknown[] } {
   const summary = summarize(result);
-  const text = summaryText(result);
+  const text = summaryText(result, summary);
   const status = result.failure ? `:x: failed: ${result.failure}` : result.completed ? ":white_check_mark: completed" : ":hourglass: not completed";
   const blocks: unknown[] = [
     { type: "header", text: { type: "plain_text", text: clip(`Experiment ${result.name}`).slice(0, 150) } },

@@ -3,6 +3,7 @@
  * tokenises the inside of actions. Positions are byte offsets into the template text.
  */
 import { templateError } from "./errors.js";
+import type { TemplateSource } from "./errors.js";
 
 export type Token =
   | { type: "text"; pos: number; value: string }
@@ -24,6 +25,8 @@ export type Token =
   | { type: "assign"; pos: number }
   | { type: "comma"; pos: number };
 
+const NUMBER = /[+-]?(0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]+|0[bB][01_]+|(\d[\d_]*)?\.?\d[\d_]*([eE][+-]?\d+)?)/y;
+
 const OPEN = "{{";
 const CLOSE = "}}";
 
@@ -43,7 +46,8 @@ function trimRightSpace(text: string): string {
   return text.replace(/[ \t\r\n]+$/, "");
 }
 
-export function lex(source: string): Token[] {
+export function lex(src: TemplateSource): Token[] {
+  const source = src.text;
   const tokens: Token[] = [];
   let pos = 0;
   let trimNextText = false;
@@ -63,7 +67,7 @@ export function lex(source: string): Token[] {
       inner += 1;
     }
     if (text !== "") tokens.push({ type: "text", pos, value: text });
-    const after = lexAction(source, inner, openAt, tokens);
+    const after = lexAction(src, inner, openAt, tokens);
     pos = after.end;
     trimNextText = after.trimRight;
   }
@@ -71,30 +75,31 @@ export function lex(source: string): Token[] {
 }
 
 /** Lexes one action starting after `{{` (and a trim marker); returns where text resumes. */
-function lexAction(source: string, start: number, openAt: number, tokens: Token[]): { end: number; trimRight: boolean } {
+function lexAction(src: TemplateSource, start: number, openAt: number, tokens: Token[]): { end: number; trimRight: boolean } {
+  const source = src.text;
   let pos = start;
   while (isSpace(source[pos])) pos++;
   if (source.startsWith("/*", pos)) {
     const endComment = source.indexOf("*/", pos + 2);
-    if (endComment === -1) throw templateError(source, openAt, "unclosed comment");
+    if (endComment === -1) throw templateError(src, openAt, "unclosed comment");
     pos = endComment + 2;
     while (isSpace(source[pos])) pos++;
-    const close = matchClose(source, pos);
-    if (!close) throw templateError(source, pos, "comment ends before closing delimiter");
+    const close = matchClose(src, pos);
+    if (!close) throw templateError(src, pos, "comment ends before closing delimiter");
     tokens.push({ type: "comment", pos: openAt });
     return close;
   }
   tokens.push({ type: "open", pos: openAt });
   let spaceBefore = true;
   for (;;) {
-    if (pos >= source.length) throw templateError(source, openAt, "unclosed action");
+    if (pos >= source.length) throw templateError(src, openAt, "unclosed action");
     const ch = source[pos];
     if (isSpace(ch)) {
       pos++;
       spaceBefore = true;
       continue;
     }
-    const close = matchClose(source, pos);
+    const close = matchClose(src, pos);
     if (close) {
       tokens.push({ type: "close", pos });
       return close;
@@ -121,38 +126,39 @@ function lexAction(source: string, start: number, openAt: number, tokens: Token[
       tokens.push({ type: "assign", pos });
       pos++;
     } else if (ch === '"') {
-      const end = scanQuoted(source, pos, '"');
-      tokens.push({ type: "string", pos, value: unquote(source, pos, source.slice(pos, end)) });
+      const end = scanQuoted(src, pos, '"');
+      tokens.push({ type: "string", pos, value: unquote(src, pos, source.slice(pos, end)) });
       pos = end;
     } else if (ch === "`") {
       const end = source.indexOf("`", pos + 1);
-      if (end === -1) throw templateError(source, pos, "unterminated raw quoted string");
+      if (end === -1) throw templateError(src, pos, "unterminated raw quoted string");
       tokens.push({ type: "string", pos, value: source.slice(pos + 1, end) });
       pos = end + 1;
     } else if (ch === "'") {
-      const end = scanQuoted(source, pos, "'");
-      const value = unquote(source, pos, `"${source.slice(pos + 1, end - 1)}"`);
+      const end = scanQuoted(src, pos, "'");
+      const value = unquote(src, pos, `"${source.slice(pos + 1, end - 1)}"`);
       const code = value.codePointAt(0);
-      if (code === undefined || [...value].length !== 1) throw templateError(source, pos, "malformed character constant");
+      if (code === undefined || [...value].length !== 1) throw templateError(src, pos, "malformed character constant");
       tokens.push({ type: "number", pos, value: code });
       pos = end;
     } else if (ch === "." && !/[0-9]/.test(source[pos + 1] ?? "")) {
-      const { path, end } = scanPath(source, pos);
+      const { path, end } = scanPath(src, pos);
       tokens.push(path.length === 0 ? { type: "dot", pos, spaceBefore: hadSpace } : { type: "field", pos, path, spaceBefore: hadSpace });
       pos = end;
     } else if (ch === "$") {
       let end = pos + 1;
       while (isIdentPart(source[end])) end++;
       const name = source.slice(pos, end);
-      const scanned = source[end] === "." ? scanPath(source, end) : { path: [], end };
+      const scanned = source[end] === "." ? scanPath(src, end) : { path: [], end };
       tokens.push({ type: "variable", pos, name, path: scanned.path });
       pos = scanned.end;
     } else if (/[0-9+\-.]/.test(ch ?? "")) {
-      const match = /^[+-]?(0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]+|0[bB][01_]+|(\d[\d_]*)?\.?\d[\d_]*([eE][+-]?\d+)?)/.exec(source.slice(pos));
-      if (!match || match[0] === "" || match[0] === "-" || match[0] === "+") throw templateError(source, pos, `unexpected "${ch}" in action`);
+      NUMBER.lastIndex = pos;
+      const match = NUMBER.exec(source);
+      if (!match || match[0] === "" || match[0] === "-" || match[0] === "+") throw templateError(src, pos, `unexpected "${ch}" in action`);
       const literal = match[0].replace(/_/g, "");
       const value = parseNumber(literal);
-      if (Number.isNaN(value)) throw templateError(source, pos, `bad number syntax: "${match[0]}"`);
+      if (Number.isNaN(value)) throw templateError(src, pos, `bad number syntax: "${match[0]}"`);
       tokens.push({ type: "number", pos, value });
       pos += match[0].length;
     } else if (isIdentStart(ch)) {
@@ -164,12 +170,13 @@ function lexAction(source: string, start: number, openAt: number, tokens: Token[
       else tokens.push({ type: "ident", pos, name });
       pos = end;
     } else {
-      throw templateError(source, tokenStart, `unexpected "${ch}" in action`);
+      throw templateError(src, tokenStart, `unexpected "${ch}" in action`);
     }
   }
 }
 
-function matchClose(source: string, pos: number): { end: number; trimRight: boolean } | undefined {
+function matchClose(src: TemplateSource, pos: number): { end: number; trimRight: boolean } | undefined {
+  const source = src.text;
   if (source[pos] === "-" && source.startsWith(CLOSE, pos + 1) && isSpace(source[pos - 1])) {
     return { end: pos + 1 + CLOSE.length, trimRight: true };
   }
@@ -177,7 +184,8 @@ function matchClose(source: string, pos: number): { end: number; trimRight: bool
   return undefined;
 }
 
-function scanPath(source: string, start: number): { path: string[]; end: number } {
+function scanPath(src: TemplateSource, start: number): { path: string[]; end: number } {
+  const source = src.text;
   const path: string[] = [];
   let pos = start;
   while (source[pos] === ".") {
@@ -185,7 +193,7 @@ function scanPath(source: string, start: number): { path: string[]; end: number 
     while (isIdentPart(source[end])) end++;
     if (end === pos + 1) {
       if (path.length === 0) return { path, end };
-      throw templateError(source, pos, "bad field name");
+      throw templateError(src, pos, "bad field name");
     }
     path.push(source.slice(pos + 1, end));
     pos = end;
@@ -193,7 +201,8 @@ function scanPath(source: string, start: number): { path: string[]; end: number 
   return { path, end: pos };
 }
 
-function scanQuoted(source: string, start: number, quote: string): number {
+function scanQuoted(src: TemplateSource, start: number, quote: string): number {
+  const source = src.text;
   let pos = start + 1;
   while (pos < source.length) {
     const ch = source[pos];
@@ -202,7 +211,7 @@ function scanQuoted(source: string, start: number, quote: string): number {
     else if (ch === "\n") break;
     else pos++;
   }
-  throw templateError(source, start, "unterminated quoted string");
+  throw templateError(src, start, "unterminated quoted string");
 }
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
@@ -218,7 +227,7 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   "'": "'",
 };
 
-function unquote(source: string, pos: number, quoted: string): string {
+function unquote(src: TemplateSource, pos: number, quoted: string): string {
   let out = "";
   for (let i = 1; i < quoted.length - 1; i++) {
     const ch = quoted[i] ?? "";
@@ -236,12 +245,12 @@ function unquote(source: string, pos: number, quoted: string): string {
     const hexLength = next === "x" ? 2 : next === "u" ? 4 : next === "U" ? 8 : 0;
     if (hexLength > 0) {
       const hex = quoted.slice(i + 2, i + 2 + hexLength);
-      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== hexLength) throw templateError(source, pos, "invalid escape in string");
+      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== hexLength) throw templateError(src, pos, "invalid escape in string");
       out += String.fromCodePoint(parseInt(hex, 16));
       i += 1 + hexLength;
       continue;
     }
-    throw templateError(source, pos, `invalid escape "\\${next}" in string`);
+    throw templateError(src, pos, `invalid escape "\\${next}" in string`);
   }
   return out;
 }

@@ -52,7 +52,7 @@ void describe("template: fields and values", () => {
   });
 
   void it("refuses a field on a list", () => {
-    templateFailure("{{ .versions.name }}", /can't evaluate field name in type list/);
+    templateFailure("{{ .versions.name }}", /can't evaluate field name in type \[\]interface \{\}/);
   });
 
   void it("does not reach prototype properties", () => {
@@ -136,7 +136,8 @@ void describe("template: errors", () => {
       ['{{ "abc }}', /unterminated quoted string/],
       ["{{ .a", /unclosed action/],
       ["{{ $nope }}", /undefined variable/],
-      ['{{ define "x" }}{{ end }}', /not supported/],
+      ['{{ if 1 }}{{ define "x" }}{{ end }}{{ end }}', /define only at the top level/],
+      ['{{ template "nope" }}', /no such template "nope"/],
       ["{{ break }}", /outside \{\{range\}\}/],
       ["{{ .a .b }}", /can't give argument to non-function/],
     ] as const) {
