@@ -11,14 +11,14 @@ import {
   parseExperimentText,
   toAssayError,
 } from "../../core/index.js";
-import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument, TaskSpec } from "../../core/index.js";
+import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument } from "../../core/index.js";
 import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
 import type { LoadTelemetry, RunStateStore } from "../load/load-task.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
-import type { RunnerPolicy, TaskRunner, TaskRunners } from "../tasks/types.js";
+import type { RunnerPolicy, TaskRunners } from "../tasks/types.js";
 import type { CoordinatorConfig } from "./config.js";
 import { EventChannel } from "./events.js";
 import type { EventBody, WatchSink, Watcher } from "./events.js";
