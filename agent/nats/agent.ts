@@ -15,6 +15,7 @@ import {
   SUBJECTS,
   TransportError,
   ValidationError,
+  closeNatsConnection,
   controlSubject,
   doneSubject,
   heartbeatSubject,
@@ -181,12 +182,15 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
     }
   }, Math.min(250, deadManMs));
 
+  let connected = true;
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === Events.Reconnect) {
+        connected = true;
         log.info({ server: status.data }, "reconnected to NATS; registering again");
         sayHello();
       } else if (status.type === Events.Disconnect) {
+        connected = false;
         log.warn({ server: status.data }, "disconnected from NATS");
       }
     }
@@ -224,7 +228,7 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
         }),
       ]);
       clearTimeout(timer);
-      await nc.drain().catch(() => nc.close());
+      await closeNatsConnection(nc, { connected });
       await closed;
     },
   };

@@ -12,6 +12,7 @@ import {
   ErrorCode,
   SUBJECTS,
   TransportError,
+  closeNatsConnection,
   controlSubject,
   createHistogram,
   doneSubject,
@@ -257,8 +258,15 @@ export async function startSimulatedAgents(options: SimulatedAgentsOptions): Pro
     timers.push(startTimer);
   }
   subs.push(nc.subscribe(SUBJECTS.discover, { callback: () => helloAll() }));
+  let connected = true;
   void (async () => {
-    for await (const status of nc.status()) if (status.type === Events.Reconnect) helloAll();
+    for await (const status of nc.status()) {
+      if (status.type === Events.Disconnect) connected = false;
+      else if (status.type === Events.Reconnect) {
+        connected = true;
+        helloAll();
+      }
+    }
   })();
   helloAll();
   await nc.flush();
@@ -274,7 +282,7 @@ export async function startSimulatedAgents(options: SimulatedAgentsOptions): Pro
       for (const t of timers) clearTimeout(t);
       for (const shard of shards.values()) clearInterval(shard.timer);
       for (const sub of subs) sub.unsubscribe();
-      await nc.drain().catch(() => nc.close());
+      await closeNatsConnection(nc, { connected });
     },
   };
 }

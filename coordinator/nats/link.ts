@@ -20,6 +20,7 @@ import {
   SUBJECTS,
   TransportError,
   agentIdOfSubject,
+  closeNatsConnection,
   runIdOfSubject,
   controlSubject,
   natsConnectionOptions,
@@ -95,7 +96,7 @@ export class NatsAgentLink implements AgentLink {
       await link.start();
       return link;
     } catch (error) {
-      await nc.close().catch(() => undefined);
+      await closeNatsConnection(nc);
       if (error instanceof TransportError) throw error;
       throw new TransportError(ErrorCode.LinkClosed, `NATS at ${options.natsUrl} has no usable JetStream: ${String(error)}`, { cause: error });
     }
@@ -164,7 +165,7 @@ export class NatsAgentLink implements AgentLink {
     clearInterval(this.livenessTimer);
     for (const replay of this.replays) replay.stop();
     this.messages?.stop();
-    await this.nc.drain().catch(() => this.nc.close());
+    await closeNatsConnection(this.nc, { connected: this.linkUp });
   }
 
   private async start(): Promise<void> {

@@ -9,6 +9,7 @@
  */
 import { connect } from "nats";
 import { createLogger } from "../../logger.js";
+import { closeNatsConnection } from "../../nats-close.js";
 import { natsConnectionOptions } from "../../subjects.js";
 import { ensureJetStreamAssets } from "../jetstream-setup.js";
 
@@ -37,5 +38,5 @@ try {
     }
   }
 } finally {
-  await nc.drain();
+  await closeNatsConnection(nc);
 }
