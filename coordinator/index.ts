@@ -7,7 +7,11 @@ export type { RunEvent, RunExperimentOptions } from "./runner/run-experiment.js"
 export { evaluateSlos, createAssessRunner } from "./tasks/assess.js";
 export type { BayesianAssessor } from "./tasks/assess.js";
 export type { TaskContext, TaskOutcome, TaskRunner, TaskEvent, SecretResolver, RunnerPolicy } from "./tasks/types.js";
-export { createHttpLoadRunner, planShards, selectAgents } from "./load/load-task.js";
+export { createHttpLoadRunner } from "./load/load-task.js";
+export { planShards, httpSeriesSpec } from "./load/http-series.js";
+export { selectAgents, planLoadShards } from "./load/plan.js";
+export type { PlannedShard } from "./load/plan.js";
+export type { LoadShape, SeriesSpec, PlannedSeries, SeriesTarget, ShardOptions, SeriesMetricOptions } from "./load/series.js";
 export { RunMerger, SeriesAggregate } from "./load/merger.js";
 export { splitInteger, splitRate, participants } from "./load/sharding.js";
 export { computeSeriesMetrics, percentileSuffix } from "./load/builtin-metrics.js";
@@ -31,11 +35,11 @@ export { grpcStatusOf, toStatusObject, fromServiceError } from "./service/status
 export { natsRunStateStore, checkStateId } from "./nats/state.js";
 export type { ExperimentState } from "./nats/state.js";
 export { remainderShards } from "./load/load-task.js";
-export type { RunStateStore, StoredRun, LoadRunnerOptions } from "./load/load-task.js";
+export type { RunStateStore, StoredRun, LoadRunnerOptions } from "./load/options.js";
 export { assess, assessResult, analyzeDocument, renderAssessmentText, benchAssessment } from "./assessment/index.js";
 export type { Assessment, AssessmentInput } from "./assessment/index.js";
 export { actionRunnerTable, createActionRunners, createSecretResolver } from "./actions/index.js";
 export type { ActionRunners, ActionOptions, SecretResolverOptions } from "./actions/index.js";
 export { customMetricsRunner } from "./metrics-backends/index.js";
 export type { ManagerTelemetry } from "./service/manager.js";
-export type { LoadTelemetry } from "./load/load-task.js";
+export type { LoadTelemetry } from "./load/options.js";

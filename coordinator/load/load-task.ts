@@ -8,22 +8,13 @@
  * for the time left. With a RunStateStore the plan is stored, so a restarted coordinator re-attaches
  * to the same run and rebuilds the merge by replaying the run's reports.
  */
-import {
-  CancelledError,
-  ConfigurationError,
-  ErrorCode,
-  TransportError,
-  ValidationError,
-  pb,
-} from "../../core/index.js";
+import { CancelledError, ErrorCode, TransportError, ValidationError, pb } from "../../core/index.js";
 import type {
   AgentEvent,
   AgentEventHandler,
   AgentInfo,
   AgentLink,
-  AgentSelection,
   ControlInit,
-  HttpRequestSpec,
   HttpTaskSpec,
   LoadEvent,
   LoadSummary,
@@ -35,75 +26,14 @@ import type {
 } from "../../core/index.js";
 import type { TaskContext, TaskOutcome, TaskRunner } from "../tasks/types.js";
 import { computeSeriesMetrics } from "./builtin-metrics.js";
+import { httpSeriesSpec } from "./http-series.js";
 import { RunMerger, seriesKey } from "./merger.js";
+import type { LoadRunnerOptions, StoredRun } from "./options.js";
+import { newRunId, planLoadShards, restoreShards, selectAgents } from "./plan.js";
+import type { PlannedShard } from "./plan.js";
 import { versionSnapshots } from "./snapshot.js";
 import type { LoadSnapshotData } from "./snapshot.js";
-import { participants, splitInteger, splitRate } from "./sharding.js";
-
-/** A run's plan as stored for a coordinator restart. Shard specs are base64 protobuf ShardSpecs. */
-export interface StoredRun {
-  readonly runId: string;
-  readonly startAtMs: number;
-  readonly status: "running" | "finished";
-  readonly shards: readonly { agentId: string; shardId: string; spec: string; abandoned?: boolean; abandonedAfterSeq?: number }[];
-  readonly events: readonly LoadEvent[];
-}
-
-/** Where run plans live (a JetStream key-value bucket for distributed runs). */
-/** What the load task reports to the operator's metrics (core/ops). */
-export interface LoadTelemetry {
-  /** A report was merged; `lagMs` is from the end of its interval (agent clock) to now. */
-  reportMerged(lagMs: number): void;
-  /** A redelivered report was recognised and merged no second time. */
-  duplicateReport(): void;
-}
-
-export interface RunStateStore {
-  load(key: string): Promise<StoredRun | undefined>;
-  save(key: string, run: StoredRun): Promise<void>;
-  /**
-   * Delivers every report and ShardDone of the run stored so far, then keeps following it, until
-   * the returned function is called (acks are no-ops).
-   */
-  replay(runId: string, handler: AgentEventHandler): Promise<() => void>;
-}
-
-export interface LoadRunnerOptions {
-  readonly link: AgentLink;
-  /** Interval between agents' reports (default 1000 ms). */
-  readonly reportIntervalMs?: number;
-  /** How long an agent has to answer a control message (default 5000 ms). */
-  readonly controlTimeoutMs?: number;
-  /** How far in the future the common start time is set (default 150 ms). */
-  readonly startLeadMs?: number;
-  /** After a cancel, how long to wait for agents' final reports (default 3000 ms). */
-  readonly cancelGraceMs?: number;
-  /** Once every shard is done, how long to wait for reports still in flight (default 5000 ms). */
-  readonly missingReportGraceMs?: number;
-  /**
-   * Store the plan under `<key>.t<task index>`; a run found there is resumed instead of started.
-   * An agent of a resumed plan that has not re-registered within `resumeGraceMs` (default 5000)
-   * is treated as lost.
-   */
-  readonly state?: { readonly store: RunStateStore; readonly key: string; readonly resumeGraceMs?: number };
-  /** Counters for the operator's metrics endpoint. */
-  readonly telemetry?: LoadTelemetry;
-}
-
-/** One stream of requests: a version, or one endpoint of a version. */
-interface Series {
-  readonly version: string;
-  readonly endpoint: string;
-  readonly request: HttpRequestSpec;
-}
-
-interface PlannedShard {
-  readonly agent: AgentInfo;
-  readonly shardId: string;
-  readonly spec: ShardSpecInit;
-}
-
-let runCounter = 0;
+import { splitInteger, splitRate } from "./sharding.js";
 
 export function createHttpLoadRunner(options: LoadRunnerOptions): TaskRunner<HttpTaskSpec> {
   return (spec, context) => runHttpLoad(spec, context, options);
@@ -115,12 +45,14 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   const controlTimeoutMs = options.controlTimeoutMs ?? 5000;
   const stateKey = options.state ? `${options.state.key}.t${context.entry.index}` : undefined;
   const stored = options.state && stateKey ? await options.state.store.load(stateKey) : undefined;
-  const runId = stored?.runId ?? `${sanitize(context.experiment.name)}-${process.pid}-${Date.now().toString(36)}-${++runCounter}`;
+  const runId = stored?.runId ?? newRunId(context.experiment.name);
   const log = context.logger.child({ runId, task: context.entry.index });
 
   for (const version of spec.versions) context.addVersion(version.name);
-  const series = listSeries(spec);
-  const shards: PlannedShard[] = stored ? restoreShards(stored, link.agents()) : planShards(spec, series, selectAgents(link.agents(), spec.agents), runId, reportIntervalMs);
+  const series = httpSeriesSpec.series(spec);
+  const shards: PlannedShard[] = stored
+    ? restoreShards(stored, link.agents())
+    : planLoadShards(spec, series, selectAgents(link.agents(), spec.agents), runId, { reportIntervalMs, options: httpSeriesSpec.shardOptions(spec) });
 
   const merger = new RunMerger();
   const events: LoadEvent[] = stored ? [...stored.events] : [];
@@ -526,108 +458,6 @@ async function runHttpLoad(spec: HttpTaskSpec, context: TaskContext, options: Lo
   }
 }
 
-function listSeries(spec: HttpTaskSpec): Series[] {
-  return spec.versions.flatMap((version) => {
-    const endpoints = Object.entries(version.endpoints);
-    if (endpoints.length === 0) return [{ version: version.name, endpoint: "", request: version.request }];
-    return endpoints.map(([endpoint, request]) => ({ version: version.name, endpoint, request }));
-  });
-}
-
-/** The agents a task may use, per its `agents:` field (a count or a label selector). */
-export function selectAgents(available: readonly AgentInfo[], selection: AgentSelection | undefined): AgentInfo[] {
-  const sorted = [...available].sort((a, b) => a.id.localeCompare(b.id));
-  if (sorted.length === 0) {
-    throw new ConfigurationError(ErrorCode.NoAgents, "no agents are available to generate load", {
-      suggestion: "start agents with `assay agent --nats URL`, or run without --nats to use local agents",
-    });
-  }
-  if (!selection) return sorted;
-  if (selection.kind === "count") {
-    if (selection.count > sorted.length) {
-      throw new ConfigurationError(ErrorCode.NoAgents, `the task asks for ${selection.count} agents but only ${sorted.length} are available`);
-    }
-    return sorted.slice(0, selection.count);
-  }
-  const matching = sorted.filter((agent) => Object.entries(selection.labels).every(([key, value]) => agent.labels[key] === value));
-  if (matching.length === 0) {
-    const wanted = Object.entries(selection.labels).map(([k, v]) => `${k}=${v}`).join(",");
-    throw new ConfigurationError(ErrorCode.NoAgents, `no agent matches the selector ${wanted} (${sorted.length} agents available)`);
-  }
-  return matching;
-}
-
-/**
- * Splits every series across agents: requests, warm-up requests and connections as integers that
- * sum exactly to the totals, rates in proportion to capacity. Series are rotated over the agents so
- * that small series do not all land on the first agent.
- */
-export function planShards(
-  spec: HttpTaskSpec,
-  series: readonly Series[],
-  agents: readonly AgentInfo[],
-  runId: string,
-  reportIntervalMs: number,
-): PlannedShard[] {
-  const perAgent = new Map<string, SeriesLoadInit[]>();
-  series.forEach((item, index) => {
-    const count = participants(agents.length, spec.connections, spec.numRequests);
-    const chosen = Array.from({ length: count }, (_, k) => agents[(index + k) % agents.length]).filter(
-      (agent): agent is AgentInfo => agent !== undefined,
-    );
-    const weights = chosen.map((agent) => Math.max(1, agent.capacity));
-    const requestShares = spec.numRequests === undefined ? undefined : splitInteger(spec.numRequests, weights);
-    const active = chosen.filter((_, k) => requestShares === undefined || (requestShares[k] ?? 0) > 0);
-    const activeWeights = active.map((agent) => Math.max(1, agent.capacity));
-    const activeRequests = requestShares?.filter((share) => share > 0);
-    const warmupShares = spec.warmupNumRequests ? splitInteger(spec.warmupNumRequests, activeWeights) : undefined;
-    const connectionShares = splitInteger(spec.connections - active.length, activeWeights).map((extra) => extra + 1);
-    const rateShares = splitRate(spec.qps, activeWeights);
-    const stageShares = spec.stages.map((stage) => splitRate(stage.qps, activeWeights));
-    active.forEach((agent, k) => {
-      const load: SeriesLoadInit = {
-        version: item.version,
-        endpoint: item.endpoint,
-        request: {
-          url: item.request.url,
-          method: item.request.method,
-          headers: Object.entries(item.request.headers).map(([name, value]) => ({ name, value })),
-          ...(item.request.body ? { body: item.request.body } : {}),
-          ...(item.request.contentType ? { contentType: item.request.contentType } : {}),
-        },
-        model:
-          spec.loadModel === "open"
-            ? { open: { qps: rateShares[k] ?? 0, stages: spec.stages.map((stage, s) => ({ durationMs: stage.durationMs, qps: stageShares[s]?.[k] ?? 0 })) } }
-            : { closed: { maxQps: rateShares[k] ?? 0 } },
-        numRequests: activeRequests?.[k] ?? 0,
-        warmupNumRequests: warmupShares?.[k] ?? 0,
-        connections: connectionShares[k] ?? 1,
-      };
-      const list = perAgent.get(agent.id) ?? [];
-      list.push(load);
-      perAgent.set(agent.id, list);
-    });
-  });
-  const stagesDurationMs = spec.stages.reduce((sum, stage) => sum + stage.durationMs, 0);
-  const durationMs = spec.numRequests !== undefined ? 0 : (spec.durationMs ?? stagesDurationMs);
-  return agents
-    .filter((agent) => perAgent.has(agent.id))
-    .map((agent) => ({
-      agent,
-      shardId: `${runId}/${agent.id}`,
-      spec: {
-        series: perAgent.get(agent.id) ?? [],
-        durationMs,
-        warmupDurationMs: spec.warmupDurationMs ?? 0,
-        reportIntervalMs,
-        requestTimeoutMs: spec.timeoutMs,
-        insecureSkipVerify: spec.insecureSkipVerify,
-        followRedirects: spec.followRedirects,
-        maxRedirects: spec.followRedirects ? 10 : 0,
-        errorRanges: spec.errorRanges.map((range) => ({ lower: range.lower ?? 0, upper: range.upper ?? 0 })),
-      },
-    }));
-}
 
 async function control(link: AgentLink, agentId: string, message: ControlInit, timeoutMs: number): Promise<void> {
   const replyBytes = await link.control(agentId, pb.Control.encode(message).finish(), timeoutMs);
@@ -649,19 +479,6 @@ function decodeOrNull<T>(decode: () => T, log: TaskContext["logger"], agentId: s
   }
 }
 
-function sanitize(name: string): string {
-  return name.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 40) || "experiment";
-}
-
-/** The shards of a stored plan; agents not registered (yet) get a placeholder AgentInfo. */
-function restoreShards(stored: StoredRun, agents: readonly AgentInfo[]): PlannedShard[] {
-  const byId = new Map(agents.map((a) => [a.id, a]));
-  return stored.shards.map((s) => ({
-    agent: byId.get(s.agentId) ?? { id: s.agentId, capacity: 1, labels: {}, version: "" },
-    shardId: s.shardId,
-    spec: pb.ShardSpec.toObject(pb.ShardSpec.decode(Buffer.from(s.spec, "base64")), { defaults: false }),
-  }));
-}
 
 type Counted = ReadonlyMap<string, SeriesStatsInit> | undefined;
 

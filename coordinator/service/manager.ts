@@ -15,7 +15,7 @@ import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument, TaskNam
 import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
-import type { LoadTelemetry, RunStateStore } from "../load/load-task.js";
+import type { LoadTelemetry, RunStateStore } from "../load/options.js";
 import type { LoadSnapshotData } from "../load/snapshot.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
