@@ -34,7 +34,7 @@ export { loadCoordinatorService, COORDINATOR_SERVICE_NAME, SERVICE_LOADER_OPTION
 export { grpcStatusOf, toStatusObject, fromServiceError } from "./service/status.js";
 export { natsRunStateStore, checkStateId } from "./nats/state.js";
 export type { ExperimentState } from "./nats/state.js";
-export { remainderShards } from "./load/load-task.js";
+export { remainderShards } from "./load/redistribution.js";
 export type { RunStateStore, StoredRun, LoadRunnerOptions } from "./load/options.js";
 export { assess, assessResult, analyzeDocument, renderAssessmentText, benchAssessment } from "./assessment/index.js";
 export type { Assessment, AssessmentInput } from "./assessment/index.js";
