@@ -7,7 +7,7 @@ export type { RunEvent, RunExperimentOptions } from "./runner/run-experiment.js"
 export { evaluateSlos, createAssessRunner } from "./tasks/assess.js";
 export type { BayesianAssessor } from "./tasks/assess.js";
 export type { TaskContext, TaskOutcome, TaskRunner, TaskEvent, SecretResolver, RunnerPolicy } from "./tasks/types.js";
-export { createHttpLoadRunner } from "./load/load-task.js";
+export { createHttpLoadRunner, createLoadRunner } from "./load/load-task.js";
 export { planShards, httpSeriesSpec } from "./load/http-series.js";
 export { selectAgents, planLoadShards } from "./load/plan.js";
 export type { PlannedShard } from "./load/plan.js";

@@ -2,12 +2,131 @@
  * Redistribution: when an agent is lost mid-run (or drains and hands its shard back), the part of
  * its shards it did not do goes to the surviving agents of the run as new shards. numRequests
  * series: exactly the requests its merged reports did not count; duration series: its rate and
- * connections for the time left.
+ * connections for the time left. Totals stay exact because the lost shard is closed with what its
+ * merged reports counted, and reports it sends later are not counted (the merger tallies them).
  */
-import type { AgentInfo, SeriesLoadInit, SeriesStatsInit, ShardSpecInit } from "../../core/index.js";
+import type { AgentInfo, AgentLink, Logger, SeriesLoadInit, SeriesStatsInit, ShardSpecInit } from "../../core/index.js";
+import type { RunBooks } from "./books.js";
 import { seriesKey } from "./merger.js";
+import type { PlannedShard } from "./plan.js";
 import type { SeriesTarget } from "./series.js";
 import { splitInteger, splitRate } from "./sharding.js";
+import type { ShardControl } from "./start.js";
+
+/** What a redistribution needs from the run beyond its books. */
+export interface RedistributionHooks {
+  /** Stores the plan (it gained shards). */
+  save(): Promise<void>;
+  /** Wakes the run's wait for completion (a redistribution settled). */
+  notify(): void;
+}
+
+/** Hands the unfinished share of lost or departed agents to the surviving agents of the run. */
+export class Redistribution {
+  private readonly background = new Set<Promise<void>>();
+
+  constructor(
+    private readonly books: RunBooks,
+    private readonly shardControl: ShardControl,
+    private readonly link: AgentLink,
+    private readonly log: Logger,
+    private readonly hooks: RedistributionHooks,
+  ) {}
+
+  /** An agent of this run is gone: record it, close its shards with what was merged, hand on the rest. */
+  onLost(agentId: string, reason: string): void {
+    const books = this.books;
+    if (!books.shards.some((s) => s.agent.id === agentId) || books.lostAgents.has(agentId)) return;
+    books.lostAgents.add(agentId);
+    books.event("agent-lost", reason, agentId);
+    this.log.warn({ agentId, reason }, "agent lost during run");
+    if (!books.started) return;
+    // Best effort: if the agent is only cut off, stop its shards (its dead-man switch would too).
+    const orphans = books.shards.filter((s) => s.agent.id === agentId && !books.merger.doneOf(agentId, s.shardId) && !books.abandoned.has(s.shardId));
+    for (const shard of orphans) {
+      void this.shardControl.cancel(shard, "declared lost", 1000).catch(() => undefined);
+      books.abandon(shard);
+    }
+    if (orphans.length > 0) this.track(this.redistribute(orphans));
+  }
+
+  /**
+   * An agent stopped a shard the coordinator did not cancel (it is draining on SIGTERM): its final
+   * report and ShardDone hold exactly what it did, and the rest goes to the other agents, like a
+   * lost agent's share, so the totals stay exact.
+   */
+  onHandedBack(agentId: string, shardId: string, reason: string): void {
+    const books = this.books;
+    const shard = books.shards.find((s) => s.agent.id === agentId && s.shardId === shardId);
+    if (!shard || !books.started) return;
+    books.departed.add(agentId);
+    books.event("agent-drained", `agent handed back shard ${shardId}${reason ? ` (${reason})` : ""}`, agentId);
+    this.log.info({ agentId, shardId }, "agent handed back its shard");
+    this.track(this.redistribute([shard]));
+  }
+
+  /** Resolves once every redistribution started so far has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.background]);
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) => this.log.error({ err: error }, "redistribution failed"))
+      .finally(() => {
+        this.background.delete(tracked);
+        this.hooks.notify();
+      });
+    this.background.add(tracked);
+  }
+
+  /** Gives the unfinished part of `lost` shards to the surviving agents of this run, as new shards. */
+  private async redistribute(lost: readonly PlannedShard[]): Promise<void> {
+    const books = this.books;
+    const alive = new Set(this.link.agents().map((a) => a.id));
+    const survivors = [
+      ...new Map(books.shards.filter((s) => !books.lostAgents.has(s.agent.id) && !books.departed.has(s.agent.id) && alive.has(s.agent.id)).map((s) => [s.agent.id, s.agent])).values(),
+    ];
+    if (survivors.length === 0) {
+      books.event("degraded", "no surviving agent to take over the lost share");
+      return;
+    }
+    const nowMs = Date.now();
+    const fresh: PlannedShard[] = [];
+    for (const shard of lost) {
+      const counted = books.merger.mergedCounts(shard.agent.id, shard.shardId).bySeries;
+      // A shard that itself took over a share started later than the run: its own start counts.
+      const parts = remainderShards(shard.spec, counted, survivors, { startAtMs: books.shardStartAtMs.get(shard.shardId) ?? books.startAtMs, nowMs });
+      parts.forEach((part) => {
+        books.redistributions++;
+        fresh.push({ agent: part.agent, shardId: `${shard.shardId}~r${books.redistributions}`, spec: part.spec });
+      });
+      const what = parts.length === 0 ? "nothing left to redistribute" : `${describeRemainder(shard.spec, counted, nowMs - books.startAtMs)} moved to ${parts.map((p) => p.agent.id).join(", ")}`;
+      books.event("redistributed", `shard ${shard.shardId}: ${what}`, shard.agent.id);
+    }
+    books.addShards(fresh);
+    if (fresh.length === 0) return;
+    await this.hooks.save();
+    await Promise.all(fresh.map((shard) => this.launch(shard)));
+    this.log.info({ shards: fresh.map((s) => s.shardId) }, "lost share redistributed");
+  }
+
+  /** Assigns and starts one redistributed shard; a shard no survivor takes is abandoned and said so. */
+  private async launch(shard: PlannedShard): Promise<void> {
+    try {
+      await this.shardControl.assign(shard);
+      const shardStartMs = this.shardControl.nextStartAtMs();
+      this.books.shardStartAtMs.set(shard.shardId, shardStartMs);
+      await this.shardControl.start(shard, shardStartMs);
+    } catch (error) {
+      if (this.books.lostAgents.has(shard.agent.id)) return;
+      this.books.abandon(shard);
+      const message = `agent ${shard.agent.id} did not take over shard ${shard.shardId} (${error instanceof Error ? error.message : String(error)}); its share is missing from the result`;
+      this.books.event("degraded", message, shard.agent.id);
+      this.log.error({ err: error, agentId: shard.agent.id }, "redistributed shard could not start");
+    }
+  }
+}
 
 type Counted = ReadonlyMap<string, SeriesStatsInit> | undefined;
 
@@ -109,7 +228,7 @@ function scaledModel(load: SeriesLoadInit, rateQps: number, weights: readonly nu
   return { open: { qps: rateQps, stages: remaining } };
 }
 
-export function describeRemainder(spec: ShardSpecInit, counted: Counted, elapsedMs: number): string {
+function describeRemainder(spec: ShardSpecInit, counted: Counted, elapsedMs: number): string {
   const parts = (spec.series ?? []).map((load) => {
     const name = `${load.version ?? ""}${load.endpoint ? `/${load.endpoint}` : ""}`;
     const total = Number(load.numRequests ?? 0);
