@@ -4,6 +4,8 @@
  * lost agent's share to the survivors (redistribution.ts), wait until every shard is done, and
  * record the results (results.ts). With a RunStateStore the plan is stored, so a restarted
  * coordinator re-attaches to the same run and rebuilds the merge by replaying the run's reports.
+ * When the link goes down (closed, or NATS unreachable beyond its grace) the run ends at once with
+ * a TransportError; what was merged is kept in the result, marked incomplete.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, pb } from "../../core/index.js";
@@ -46,6 +48,8 @@ export class LoadRun<S extends LoadShape> {
   private readonly redistribution: Redistribution;
   private readonly stateKey: string | undefined;
   private wake: (() => void) | undefined;
+  /** Why the agent link went down during the run, if it did. */
+  private linkDown: string | undefined;
 
   constructor(
     private readonly seriesSpec: SeriesSpec<S>,
@@ -114,9 +118,12 @@ export class LoadRun<S extends LoadShape> {
     await this.redistribution.settled();
     stopReplay?.();
     unsubscribe();
-    await this.saveState("finished");
+    // A plan left "running" when the link went down can still be resumed by a coordinator that
+    // reaches NATS again with the same state id.
+    if (this.linkDown === undefined) await this.saveState("finished");
     const durationMs = recordResults(this.books, { spec: this.spec, seriesSpec: this.seriesSpec, context: this.context, startedMs: progress.startedMs, log: this.log });
-    return loadOutcome(this.books, { seriesCount: this.seriesCount, durationMs, interrupted });
+    if (this.linkDown !== undefined) this.context.setResultField("incomplete", true);
+    return loadOutcome(this.books, { seriesCount: this.seriesCount, durationMs, interrupted, linkDown: this.linkDown });
   }
 
   /** Agents of a resumed plan that do not come back after the restart are lost like any other. */
@@ -145,11 +152,21 @@ export class LoadRun<S extends LoadShape> {
       case "lost":
         this.redistribution.onLost(event.agentId, event.reason);
         break;
+      case "link-down":
+        this.onLinkDown(event.reason);
+        break;
       case "joined":
         break;
     }
     this.notify();
   };
+
+  private onLinkDown(reason: string): void {
+    if (this.linkDown !== undefined) return;
+    this.linkDown = reason;
+    this.books.event("degraded", `lost the link to the agents (${reason}); the run ends with what was merged`);
+    this.log.error({ reason }, "agent link down: ending the run with what was merged");
+  }
 
   private onReport(event: Extract<AgentEvent, { type: "report" }>): void {
     if (event.runId !== undefined && event.runId !== this.runId) {
@@ -200,6 +217,7 @@ export class LoadRun<S extends LoadShape> {
     try {
       for (;;) {
         if (merger.isComplete()) return cancelledAtMs !== undefined;
+        if (this.linkDown !== undefined) return cancelledAtMs !== undefined || signal.aborted;
         const pending = merger.pendingShards();
         const pendingAlive = pending.filter((s) => !lostAgents.has(s.agentId));
         if (pendingAlive.length === 0 && pending.length > 0) return cancelledAtMs !== undefined;

@@ -2,7 +2,7 @@
  * A load run's results: the merged aggregates become the protocol's built-in metrics (with their
  * samples and histograms), `result.load` records the run itself (agents, start skew, conservation,
  * events), and the task's outcome says what was measured — or fails, keeping it, when every agent
- * was lost or the run was interrupted.
+ * was lost, the link to them went down, or the run was interrupted.
  */
 import { CancelledError, ErrorCode, TransportError } from "../../core/index.js";
 import type { Logger, LoadSummary, SeriesHistograms } from "../../core/index.js";
@@ -63,9 +63,12 @@ export function recordResults<S extends LoadShape>(
 
 /**
  * The task's outcome once the results are recorded: its detail, or the error that ends it (every
- * agent lost, or interrupted), the measurements being kept either way.
+ * agent lost, interrupted, or the link down), the measurements being kept either way.
  */
-export function loadOutcome(books: RunBooks, run: { readonly seriesCount: number; readonly durationMs: number; readonly interrupted: boolean }): TaskOutcome {
+export function loadOutcome(
+  books: RunBooks,
+  run: { readonly seriesCount: number; readonly durationMs: number; readonly interrupted: boolean; readonly linkDown: string | undefined },
+): TaskOutcome {
   const participating = books.participants();
   const { lostAgents } = books;
   if (lostAgents.size > 0 && [...participating].every((id) => lostAgents.has(id))) {
@@ -75,6 +78,9 @@ export function loadOutcome(books: RunBooks, run: { readonly seriesCount: number
     throw new CancelledError(ErrorCode.Interrupted, "load interrupted; the requests measured so far are kept");
   }
   const progress = books.merger.progress();
+  if (run.linkDown !== undefined) {
+    throw new TransportError(ErrorCode.LinkClosed, `lost the link to the agents mid-run (${run.linkDown}); the ${progress.requests} requests measured before are kept in the result`);
+  }
   return {
     detail: {
       runId: books.runId,
