@@ -11,8 +11,16 @@ export interface Teardown {
   defer(step: () => unknown): void;
 }
 
-/** A teardown stack for one test; every step runs even when an earlier one throws (the first error is rethrown). */
+const stacks = new WeakMap<object, Teardown>();
+
+/**
+ * The teardown stack of one test (the same stack for every call with the same `t`, so helpers that
+ * start fixtures can add to it). Every step runs even when an earlier one throws; the first error
+ * is rethrown.
+ */
 export function teardown(t: Pick<TestContext, "after">): Teardown {
+  const known = stacks.get(t);
+  if (known) return known;
   const steps: (() => unknown)[] = [];
   t.after(async () => {
     const errors: unknown[] = [];
@@ -25,5 +33,7 @@ export function teardown(t: Pick<TestContext, "after">): Teardown {
     }
     if (errors.length > 0) throw errors[0];
   });
-  return { defer: (step) => void steps.push(step) };
+  const stack: Teardown = { defer: (step) => void steps.push(step) };
+  stacks.set(t, stack);
+  return stack;
 }

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { cleanupAll, makeTempDir, startHttpTarget, startNatsServer, startProcess, waitUntil } from "../../harness/index.js";
+import { cleanupAll, makeTempDir, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil } from "../../harness/index.js";
+import { ErrorCode } from "../../../core/index.js";
 import type { ResultDocument } from "../../../core/index.js";
 import { cliCommand, httpExperiment, requestCount, runYaml, startAgents, startCoordinator } from "./support.js";
 
@@ -15,16 +16,18 @@ after(cleanupAll);
 
 void describe("coordinator loss", { timeout: 120_000 }, () => {
   void it("dead-man switch: an agent that stops hearing the coordinator stops its load", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 1 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["d1"], ["--dead-man", "2s"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 1);
+    fixtures.defer(() => coordinator.link.close());
 
     // A long duration-mode run; the coordinator vanishes without cancelling it.
-    const running = runYaml(coordinator.link, httpExperiment(target.url, { durationS: 60, qps: 100, connections: 2 })).catch((error: unknown) => error);
+    const running = runYaml(coordinator.link, httpExperiment(target.url, { durationS: 60, qps: 100, connections: 2 }));
     await waitUntil(() => target.served() > 100, { timeoutMs: 15_000, what: "load to be flowing" });
     await coordinator.link.nc.close();
     const goneAtMs = Date.now();
@@ -47,18 +50,21 @@ void describe("coordinator loss", { timeout: 120_000 }, () => {
     assert.ok(stableSinceMs - goneAtMs >= 1500, "the load kept going until the dead-man time had passed");
     assert.match(agents[0]?.handle.stderr() ?? "", /dead-man switch/);
     await coordinator.link.close().catch(() => undefined);
-    void running;
+    // The coordinator's side of the run does not wait forever on a closed link.
+    const abandoned = await running;
+    assert.equal(abandoned.tasks[0]?.error?.code, ErrorCode.LinkClosed, abandoned.failure ?? "");
   });
 
   void it("all agents gone: the experiment fails with a clear message, no hang", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 1 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["g1", "g2"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 2);
-    t.after(() => coordinator.link.close());
+    fixtures.defer(() => coordinator.link.close());
     const running = runYaml(coordinator.link, httpExperiment(target.url, { durationS: 60, qps: 50, connections: 2 }));
     await waitUntil(() => target.served() > 50, { timeoutMs: 15_000, what: "load to be flowing" });
     const killedAtMs = Date.now();
@@ -70,12 +76,13 @@ void describe("coordinator loss", { timeout: 120_000 }, () => {
   });
 
   void it("a coordinator killed mid-run and restarted with the same --state-id resumes the run; no report lost", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["r1", "r2", "r3"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const dir = await makeTempDir("assay-resume");
     const file = join(dir, "experiment.yaml");
     await writeFile(file, httpExperiment(target.url, { numRequests: 1200, qps: 150, connections: 6 }));
@@ -84,14 +91,14 @@ void describe("coordinator loss", { timeout: 120_000 }, () => {
     const { command, args } = cliCommand();
     const runArgs = [...args, "run", file, "--nats", nats.url, "--agents", "3", "--state-id", "resume-test", "--no-progress", "-o", "json", "--out", out];
     const first = await startProcess(command, runArgs, { name: "coordinator #1" });
-    t.after(() => first.stop());
+    fixtures.defer(() => first.stop());
     await waitUntil(() => target.served() > 300, { timeoutMs: 20_000, what: "load to be flowing" });
     first.kill();
     await first.exited;
     const servedAtKill = target.served();
 
     const second = await startProcess(command, runArgs, { name: "coordinator #2" });
-    t.after(() => second.stop());
+    fixtures.defer(() => second.stop());
     const code = await second.exited;
     assert.equal(code, 0, second.stderr().slice(-2000));
     const result = JSON.parse(second.stdout()) as ResultDocument;

@@ -7,7 +7,7 @@ import { after, describe, it } from "node:test";
 import { connect } from "nats";
 import { histogramFromBase64, percentileMs, reportMessageId, reportSubject, SUBJECTS } from "../../../core/index.js";
 import type { ResultDocument } from "../../../core/index.js";
-import { cleanupAll, startHttpTarget, startNatsServer, waitUntil } from "../../harness/index.js";
+import { cleanupAll, startHttpTarget, startNatsServer, teardown, waitUntil } from "../../harness/index.js";
 import { httpExperiment, requestCount, runYaml, startAgents, startCoordinator } from "./support.js";
 
 after(cleanupAll);
@@ -22,14 +22,15 @@ function latencyP(result: ResultDocument, p: number): number {
 
 void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
   void it("merges three agents exactly: counts exact, percentiles as a single agent's run of the same total", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 20 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["m1", "m2", "m3"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 3);
-    t.after(() => coordinator.link.close());
+    fixtures.defer(() => coordinator.link.close());
 
     const merged = await runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 450, qps: 150, connections: 6 }));
     assert.equal(merged.failure, null);
@@ -54,14 +55,15 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
   });
 
   void it("declares an agent killed with SIGKILL lost within 3 s and redistributes its share: the count stays exact", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["k1", "k2", "k3"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 3);
-    t.after(() => coordinator.link.close());
+    fixtures.defer(() => coordinator.link.close());
 
     const running = runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 1200, qps: 200, connections: 6 }));
     await waitUntil(() => target.served() > 300, { timeoutMs: 15_000, what: "load to be flowing" });
@@ -83,14 +85,15 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
   });
 
   void it("survives a NATS restart mid-run: everyone reconnects and no report is lost", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["n1", "n2", "n3"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 3);
-    t.after(() => coordinator.link.close());
+    fixtures.defer(() => coordinator.link.close());
 
     const running = runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 1200, qps: 200, connections: 6 }));
     await waitUntil(() => target.served() > 300, { timeoutMs: 15_000, what: "load to be flowing" });
@@ -104,16 +107,17 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
   });
 
   void it("logs and drops malformed messages on agent subjects; the run completes", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["x1", "x2", "x3"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 3);
-    t.after(() => coordinator.link.close());
+    fixtures.defer(() => coordinator.link.close());
     const rogue = await connect({ servers: nats.url });
-    t.after(() => rogue.close());
+    fixtures.defer(() => rogue.close());
 
     const running = runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 900, qps: 300, connections: 6 }));
     await waitUntil(() => target.served() > 100, { timeoutMs: 15_000, what: "load to be flowing" });
