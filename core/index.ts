@@ -35,6 +35,8 @@ export * as api from "./proto/service.js";
 export type { AgentInfo, AgentEvent, AgentEventHandler, AgentLink, CoordinatorPort, ControlHandler } from "./link.js";
 export * from "./subjects.js";
 export { closeNatsConnection } from "./nats-close.js";
+export { retry, backoffMs } from "./retry.js";
+export type { RetryOptions } from "./retry.js";
 export type { CloseNatsOptions } from "./nats-close.js";
 export { createLogger, silentLogger, REDACTED_PATHS } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";

@@ -22,6 +22,7 @@ import {
   pb,
   reportMessageId,
   reportSubject,
+  retry,
 } from "../../core/index.js";
 import type { CoordinatorPort, IntervalReport, Logger, NatsAuth } from "../../core/index.js";
 import { AgentRuntime } from "../runtime.js";
@@ -208,16 +209,17 @@ export async function publishPersisted(
   log: Logger,
   isClosed: () => boolean,
 ): Promise<void> {
-  let delayMs = 100;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await js.publish(subject, payload, { msgID, timeout: 3000 });
-      return;
-    } catch (error) {
-      if (isClosed()) throw new TransportError(ErrorCode.LinkClosed, `could not publish ${msgID}: the NATS connection is closed`, { cause: error });
-      if (attempt === 1 || attempt % 10 === 0) log.warn({ err: error, msgID, attempt }, "publish to JetStream failed; retrying");
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      delayMs = Math.min(1000, delayMs * 2);
-    }
+  try {
+    await retry(() => js.publish(subject, payload, { msgID, timeout: 3000 }), {
+      baseDelayMs: 100,
+      maxDelayMs: 1000,
+      jitter: false,
+      shouldRetry: () => !isClosed(),
+      onRetry: ({ error, attempt }) => {
+        if (attempt === 1 || attempt % 10 === 0) log.warn({ err: error, msgID, attempt }, "publish to JetStream failed; retrying");
+      },
+    });
+  } catch (error) {
+    throw new TransportError(ErrorCode.LinkClosed, `could not publish ${msgID}: the NATS connection is closed`, { cause: error });
   }
 }
