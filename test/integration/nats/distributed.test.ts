@@ -12,9 +12,14 @@ import { httpExperiment, requestCount, runYaml, startAgents, startCoordinator } 
 
 after(cleanupAll);
 
-function latencyP(result: ResultDocument, p: number): number {
-  const encoded = result.histograms["default"]?.["http"]?.latency;
-  assert.ok(encoded, "the result holds the merged latency histogram");
+/**
+ * A percentile of the merged service-time histogram (from each request's actual send). Latency
+ * from the intended send time also carries how far a starved generator fell behind its schedule,
+ * which on a busy machine differs from one run to the next by far more than the target's delay.
+ */
+function serviceTimeP(result: ResultDocument, p: number): number {
+  const encoded = result.histograms["default"]?.["http"]?.serviceTime;
+  assert.ok(encoded, "the result holds the merged service-time histogram");
   const value = percentileMs(histogramFromBase64(encoded), p);
   assert.ok(value !== undefined, `p${p} of the merged histogram`);
   return value;
@@ -23,7 +28,10 @@ function latencyP(result: ResultDocument, p: number): number {
 void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
   void it("merges three agents exactly: counts exact, percentiles as a single agent's run of the same total", async (t) => {
     const fixtures = teardown(t);
-    const target = await startHttpTarget({ delayMs: 20 });
+    // The target's delay is what the percentiles are compared on: large enough to dominate what a
+    // busy 2-core machine adds, with connections enough for 150 qps at that delay.
+    const delayMs = 100;
+    const target = await startHttpTarget({ delayMs });
     fixtures.defer(() => target.close());
     const nats = await startNatsServer();
     fixtures.defer(() => nats.stop());
@@ -32,7 +40,7 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
     const coordinator = await startCoordinator(nats.url, 3);
     fixtures.defer(() => coordinator.link.close());
 
-    const merged = await runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 450, qps: 150, connections: 6 }));
+    const merged = await runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 450, qps: 150, connections: 30 }));
     assert.equal(merged.failure, null);
     assert.equal(requestCount(merged), 450);
     assert.deepEqual(merged.load?.agents, ["m1", "m2", "m3"]);
@@ -40,16 +48,16 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
     const mergedHistogram = histogramFromBase64(merged.histograms["default"]?.["http"]?.latency ?? "");
     assert.equal(mergedHistogram.totalCount, 450, "the merged histogram holds every request");
 
-    const single = await runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 450, qps: 150, connections: 6, agents: 1 }));
+    const single = await runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 450, qps: 150, connections: 30, agents: 1 }));
     assert.equal(single.failure, null);
     assert.equal(requestCount(single), 450);
     assert.equal(single.load?.agents.length, 1);
-    // Same target delay, same total: the percentiles agree (20 ms of delay dominates; a loaded
-    // 2-core machine adds a few ms of noise to either run).
+    // Same target delay, same total: the percentiles agree (the delay dominates; a loaded 2-core
+    // machine adds some noise to either run).
     for (const p of [50, 75]) {
-      const a = latencyP(merged, p);
-      const b = latencyP(single, p);
-      assert.ok(a >= 20 && b >= 20, `p${p}: ${a} and ${b} include the 20 ms delay`);
+      const a = serviceTimeP(merged, p);
+      const b = serviceTimeP(single, p);
+      assert.ok(a >= delayMs && b >= delayMs, `p${p}: ${a} and ${b} include the ${delayMs} ms delay`);
       assert.ok(Math.abs(a - b) <= 0.5 * Math.min(a, b), `p${p}: merged ${a} ms vs single ${b} ms`);
     }
   });
