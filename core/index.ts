@@ -36,6 +36,7 @@ export type { AgentInfo, AgentEvent, AgentEventHandler, AgentLink, CoordinatorPo
 export * from "./subjects.js";
 export { closeNatsConnection } from "./nats-close.js";
 export { retry, backoffMs } from "./retry.js";
+export { withDeadline } from "./deadline.js";
 export type { RetryOptions } from "./retry.js";
 export type { CloseNatsOptions } from "./nats-close.js";
 export { createLogger, silentLogger, REDACTED_PATHS } from "./logger.js";

@@ -5,8 +5,8 @@
  * it waits for a server that may never come back, the socket and the reconnect timers stay, and the
  * process cannot end. Every NATS connection in Assay is closed through `closeNatsConnection`.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { NatsConnection } from "nats";
+import { withDeadline } from "./deadline.js";
 
 export interface CloseNatsOptions {
   /** How long a drain may take before the connection is closed anyway (default 2000 ms). */
@@ -26,18 +26,8 @@ export interface CloseNatsOptions {
  */
 export async function closeNatsConnection(nc: NatsConnection, options: CloseNatsOptions = {}): Promise<void> {
   if (!nc.isClosed() && options.connected !== false && !nc.isDraining()) {
-    await withDeadline(nc.drain(), options.drainTimeoutMs ?? 2000);
+    await withDeadline(nc.drain().catch(() => undefined), options.drainTimeoutMs ?? 2000);
   }
-  if (!nc.isClosed()) await withDeadline(nc.close(), options.closeTimeoutMs ?? 2000);
+  if (!nc.isClosed()) await withDeadline(nc.close().catch(() => undefined), options.closeTimeoutMs ?? 2000);
   await withDeadline(nc.closed(), options.closeTimeoutMs ?? 2000);
-}
-
-/** Waits for `work` (its rejection ignored) or `timeoutMs`, whichever comes first. */
-async function withDeadline(work: Promise<unknown>, timeoutMs: number): Promise<void> {
-  const timer = new AbortController();
-  await Promise.race([
-    work.catch(() => undefined),
-    sleep(timeoutMs, undefined, { signal: timer.signal, ref: false }).catch(() => undefined),
-  ]);
-  timer.abort();
 }

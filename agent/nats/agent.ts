@@ -6,7 +6,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Events, connect } from "nats";
 import type { JetStreamClient, NatsConnection } from "nats";
 import {
@@ -23,6 +22,7 @@ import {
   reportMessageId,
   reportSubject,
   retry,
+  withDeadline,
 } from "../../core/index.js";
 import type { CoordinatorPort, IntervalReport, Logger, NatsAuth } from "../../core/index.js";
 import { AgentRuntime } from "../runtime.js";
@@ -187,13 +187,6 @@ function followStatus(nc: NatsConnection, log: Logger, sayHello: () => void): { 
     }
   })();
   return { connected: () => connected };
-}
-
-/** Waits for `work` or `timeoutMs`, whichever comes first. */
-async function withDeadline(work: Promise<unknown>, timeoutMs: number): Promise<void> {
-  const deadline = new AbortController();
-  await Promise.race([work, sleep(timeoutMs, undefined, { signal: deadline.signal }).catch(() => undefined)]);
-  deadline.abort();
 }
 
 /**

@@ -15,6 +15,7 @@
  * - Anything malformed on an agent subject is logged and dropped.
  */
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { AckPolicy, DeliverPolicy, Events, RetentionPolicy, StorageType, connect, nanos } from "nats";
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, KV, Msg, NatsConnection } from "nats";
 import {
@@ -367,7 +368,7 @@ export class NatsAgentLink implements AgentLink {
           suggestion: "start agents with `assay agent --nats URL` pointing at the same NATS server",
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   }
 }
@@ -402,7 +403,7 @@ export async function connectNatsLink(options: NatsLinkOptions): Promise<NatsAge
             seen = n;
             stableSinceMs = Date.now();
           } else if (n > 0 && Date.now() - stableSinceMs >= 1000) break;
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          await sleep(50);
         }
       }
     } catch (error) {
