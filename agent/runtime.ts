@@ -3,7 +3,7 @@
  * reports through a CoordinatorPort. The worker-thread host (agent/local) and the NATS agent wrap
  * the same runtime.
  */
-import { ErrorCode, TransportError, ValidationError, isAssayError, pb, toAssayError } from "../core/index.js";
+import { ErrorCode, TransportError, ValidationError, isAssayError, pb, toAssayError, withDeadline } from "../core/index.js";
 import type { ControlInit, ControlReplyInit, CoordinatorPort, Logger } from "../core/index.js";
 import { compileShard } from "./engine/plan.js";
 import { createHttpClient } from "./engine/choose-client.js";
@@ -152,14 +152,7 @@ export class AgentRuntime {
     const entry = this.shards.get(shardKey(cancel.runId ?? "", cancel.shardId ?? ""));
     // Cancelling a shard that already finished (or never came) is not an error: the outcome is the same.
     if (!entry) return { ok: true };
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      entry.run.cancel(cancel.reason || "cancelled"),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CANCEL_REPLY_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    await withDeadline(entry.run.cancel(cancel.reason || "cancelled"), CANCEL_REPLY_WAIT_MS);
     return { ok: true };
   }
 

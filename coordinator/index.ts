@@ -19,7 +19,11 @@ export type {
   RunnerPolicy,
 } from "./tasks/types.js";
 export { defaultRunners, defaultBayesian, invokeRunner } from "./tasks/registry.js";
-export { createHttpLoadRunner, planShards, selectAgents } from "./load/load-task.js";
+export { createHttpLoadRunner, createLoadRunner } from "./load/load-task.js";
+export { planShards, httpSeriesSpec } from "./load/http-series.js";
+export { selectAgents, planLoadShards } from "./load/plan.js";
+export type { PlannedShard } from "./load/plan.js";
+export type { LoadShape, SeriesSpec, PlannedSeries, SeriesTarget, ShardOptions, SeriesMetricOptions } from "./load/series.js";
 export { RunMerger, SeriesAggregate } from "./load/merger.js";
 export { splitInteger, splitRate, participants } from "./load/sharding.js";
 export { computeSeriesMetrics, percentileSuffix } from "./load/builtin-metrics.js";
@@ -43,15 +47,14 @@ export { loadCoordinatorService, COORDINATOR_SERVICE_NAME, SERVICE_LOADER_OPTION
 export { grpcStatusOf, toStatusObject, fromServiceError } from "./service/status.js";
 export { natsRunStateStore, checkStateId } from "./nats/state.js";
 export type { ExperimentState } from "./nats/state.js";
-export { remainderShards } from "./load/load-task.js";
-export type { RunStateStore, StoredRun, LoadRunnerOptions } from "./load/load-task.js";
+export { remainderShards } from "./load/redistribution.js";
+export type { RunStateStore, StoredRun, LoadRunnerOptions } from "./load/options.js";
 export { assess, assessResult, analyzeDocument, renderAssessmentText, benchAssessment } from "./assessment/index.js";
 export type { Assessment, AssessmentInput } from "./assessment/index.js";
 export { actionRunnerTable, createActionRunners, createSecretResolver } from "./actions/index.js";
 export type { ActionRunners, ActionOptions, SecretResolverOptions } from "./actions/index.js";
 export { customMetricsRunner } from "./metrics-backends/index.js";
 export type { ManagerTelemetry } from "./service/manager.js";
-export type { LoadTelemetry } from "./load/load-task.js";
 export {
   startDashboardServer,
   DEFAULT_UI_LISTEN,
@@ -65,3 +68,4 @@ export {
 } from "./service/dashboard/index.js";
 export type { DashboardServer, DashboardServerOptions, DashboardSource, LocalRunFeedOptions } from "./service/dashboard/index.js";
 export { withAssessmentEvent, metricsMessage } from "./service/feed.js";
+export type { LoadTelemetry } from "./load/options.js";

@@ -25,7 +25,12 @@ export type AgentEvent =
    */
   | { readonly type: "report"; readonly agentId: string; readonly runId?: string; readonly payload: Uint8Array; readonly ack: () => void }
   /** An encoded ShardDone (`runId` as for reports). */
-  | { readonly type: "done"; readonly agentId: string; readonly runId?: string; readonly payload: Uint8Array; readonly ack: () => void };
+  | { readonly type: "done"; readonly agentId: string; readonly runId?: string; readonly payload: Uint8Array; readonly ack: () => void }
+  /**
+   * The link can no longer reach the agents: it was closed, or (NATS) it has been disconnected for
+   * longer than its grace. A load run in progress ends at once, keeping what it merged.
+   */
+  | { readonly type: "link-down"; readonly reason: string };
 
 export type AgentEventHandler = (event: AgentEvent) => void;
 
@@ -41,7 +46,7 @@ export interface AgentLink {
   control(agentId: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
   /** Subscribes to agent events; returns the unsubscribe function. */
   subscribe(handler: AgentEventHandler): () => void;
-  /** Stops the transport (local links also stop their agents). */
+  /** Stops the transport (local links also stop their agents); subscribers get `link-down`. */
   close(): Promise<void>;
 }
 

@@ -84,7 +84,7 @@ export interface ResultDocument {
   completed: boolean;
   /** Why the experiment did not complete or a task failed; null when none did. */
   failure: string | null;
-  /** The run was cut short (Ctrl-C, cancel): what was measured is kept. */
+  /** The run was cut short (Ctrl-C, cancel, the link to the agents lost): what was measured is kept. */
   incomplete: boolean;
   startTime: string;
   endTime?: string;

@@ -27,7 +27,7 @@ if (files.length === 0) {
   console.error("no test files found under dist/test (did the build run?)");
   process.exit(1);
 }
-// --test-force-exit: a test file whose tests have all finished exits even if a handle it leaked
-// (a timer, a socket) would keep it alive; the harness's exit hook still kills its child processes.
-const result = spawnSync(process.execPath, ["--test", "--test-force-exit", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root });
+// No --test-force-exit: a test file that leaks a handle (a timer, a socket, a NATS connection)
+// does not end, so the leak is found rather than hidden.
+const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root });
 process.exit(result.status ?? 1);

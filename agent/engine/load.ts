@@ -91,6 +91,8 @@ export abstract class LoadBase implements SlotOwner, SeriesLoadRunner {
         if (slot.busy && now - slot.sentAtMs >= timeoutMs) slot.abortForTimeout(this.timeoutError);
       }
     }, periodMs);
+    // A background check: the requests in flight keep the process alive, not the sweeper.
+    this.sweepTimer.unref();
   }
 
   /** Records a finished counted request (closed model latency: from the actual send). */

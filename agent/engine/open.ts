@@ -12,7 +12,7 @@
  * - numRequests > 0: exactly that many intended sends (requests + dropped = numRequests).
  *   Otherwise the schedule ends at the shard duration (or, with no duration, at the end of the
  *   stages). Queued requests then still go out for up to one request timeout; what is left is
- *   counted as dropped.
+ *   counted as dropped. A cancel (stop) ends at once: requests still queued are not counted.
  * - Warm-up (warmupNumRequests, else warmupDurationMs) runs first at the constant qps (or the first
  *   non-zero stage rate) and is not recorded; the measured schedule starts where the warm-up ends.
  */
@@ -79,10 +79,15 @@ export class OpenLoad extends LoadBase {
     this.emitDue();
   }
 
+  /**
+   * A cancel: requests still queued were never sent and are not counted at all (not as dropped:
+   * the queue was not full). A drained agent's coordinator hands them to the other agents.
+   */
   stop(): void {
     this.stopped = true;
     this.clearTimers();
-    this.dropQueued();
+    this.queueHead = 0;
+    this.queueSize = 0;
     this.maybeFinish();
   }
 

@@ -159,6 +159,7 @@ class LocalAgentLinkImpl implements AgentLink {
       this.pending.delete(id);
     }
     await Promise.all([...this.members.values()].map((agent) => agent.worker.terminate().catch(noop)));
+    this.emit({ type: "link-down", reason: "the local agent link was closed" });
     this.handlers.clear();
   }
 

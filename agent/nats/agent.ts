@@ -1,33 +1,34 @@
 /**
- * The agent as a NATS service (subject grammar: core/subjects.ts): registers with Hello, heartbeats
- * every second as a request the coordinator answers (the round trips also estimate the clock
- * offset), serves its control subject with the AgentRuntime, and publishes reports and ShardDone
- * messages through JetStream (a send resolves once the stream stored the message; it is retried,
- * with the same message id, until then). Dead-man switch: when no heartbeat reply came for
- * `deadManMs`, the agent stops all its load by itself.
+ * The agent as a NATS service (subject grammar: core/subjects.ts): registers with Hello, serves its
+ * control subject with the AgentRuntime, and publishes reports and ShardDone messages through
+ * JetStream (a send resolves once the stream stored the message; it is retried, with the same
+ * message id, until then). Heartbeats, the clock offset and the dead-man switch: heartbeat.ts.
  */
-import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { Events, connect } from "nats";
-import type { JetStreamClient, NatsConnection, Subscription } from "nats";
+import type { JetStreamClient, NatsConnection } from "nats";
 import {
   ErrorCode,
   SUBJECTS,
   TransportError,
   ValidationError,
+  closeNatsConnection,
   controlSubject,
   doneSubject,
-  heartbeatSubject,
   isSubjectToken,
   natsConnectionOptions,
   pb,
   reportMessageId,
   reportSubject,
+  retry,
+  withDeadline,
 } from "../../core/index.js";
 import type { CoordinatorPort, IntervalReport, Logger, NatsAuth } from "../../core/index.js";
 import { AgentRuntime } from "../runtime.js";
 import type { HttpClientFactory } from "../shard.js";
 import { AGENT_VERSION } from "../version.js";
+import { CoordinatorWatch } from "./heartbeat.js";
 
 export interface NatsAgentOptions {
   /** One URL or several, comma-separated. */
@@ -65,13 +66,6 @@ export interface NatsAgentHandle {
   readonly closed: Promise<void>;
 }
 
-interface OffsetSample {
-  rttMs: number;
-  offsetMs: number;
-}
-
-const OFFSET_SAMPLES = 10;
-
 export function defaultAgentId(): string {
   const host = hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 40) || "agent";
   return `${host}-${randomBytes(3).toString("hex")}`;
@@ -83,37 +77,74 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
     throw new ValidationError(ErrorCode.BadFlag, `agent id "${agentId}" may only contain letters, digits, "-" and "_"`, { field: "--name" });
   }
   const log = options.logger.child({ agentId });
-  const deadManMs = options.deadManMs ?? 10_000;
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 1000;
-
   let nc: NatsConnection;
   try {
     nc = await connect(await natsConnectionOptions(options.natsUrl, options.auth ?? {}, `assay-agent-${agentId}`));
   } catch (cause) {
     throw new TransportError(ErrorCode.LinkClosed, `cannot connect to NATS at ${options.natsUrl}: ${String(cause)}`, { cause });
   }
-  const js = nc.jetstream({ timeout: 3000 });
-  let stopping = false;
-
-  const port: CoordinatorPort = {
-    sendReport: async (payload) => {
-      const report = pb.IntervalReport.decode(payload);
-      await publishPersisted(js, reportSubject(report.runId), payload, reportMessageId(agentId, report.shardId, report.seq), log, () => nc.isClosed());
-      options.onReportSent?.(report);
-    },
-    sendDone: async (payload) => {
-      const done = pb.ShardDone.decode(payload);
-      await publishPersisted(js, doneSubject(done.runId), payload, reportMessageId(agentId, done.shardId, "done"), log, () => nc.isClosed());
-    },
-  };
   const runtime = new AgentRuntime({
     agentId,
-    port,
+    port: jetStreamPort(nc, agentId, log, options.onReportSent),
     logger: log,
     ...(options.clientFactory ? { clientFactory: options.clientFactory } : {}),
   });
+  const watch = new CoordinatorWatch(nc, runtime, log, {
+    agentId,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+    deadManMs: options.deadManMs ?? 10_000,
+  });
+  const hello = helloOf(agentId, options);
+  const sayHello = (): void => {
+    if (!nc.isClosed()) nc.publish(SUBJECTS.hello, hello);
+  };
+  const subscriptions = [
+    nc.subscribe(controlSubject(agentId), {
+      callback: (_err, msg) => {
+        watch.heard();
+        void runtime.handleControl(msg.data).then((reply) => {
+          if (msg.reply) msg.respond(reply);
+        });
+      },
+    }),
+    nc.subscribe(SUBJECTS.discover, { callback: () => sayHello() }),
+  ];
+  const status = followStatus(nc, log, sayHello);
 
-  const hello = pb.Hello.encode({
+  sayHello();
+  await nc.flush();
+  watch.start();
+  log.info({ natsUrl: options.natsUrl, capacity: options.capacity ?? 1, labels: options.labels ?? {} }, "agent registered");
+
+  const closed = nc.closed().then(() => watch.stop());
+  let stopping: Promise<void> | undefined;
+  return {
+    agentId,
+    runtime,
+    connection: nc,
+    deadManTrips: () => watch.deadManTrips(),
+    coordinatorSilentMs: () => watch.silentMs(),
+    clockOffsetMs: () => watch.clockOffsetMs(),
+    closed,
+    stop: (reason = "agent shutting down", graceMs = 5000) => {
+      stopping ??= (async () => {
+        watch.stop();
+        for (const sub of subscriptions) sub.unsubscribe();
+        await withDeadline(
+          runtime.stopAll(reason).catch((error: unknown) => log.warn({ err: error }, "stopping shards failed")),
+          graceMs,
+        );
+        await closeNatsConnection(nc, { connected: status.connected() });
+        await closed;
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The agent's Hello: who it is, its capacity and labels. */
+function helloOf(agentId: string, options: NatsAgentOptions): Uint8Array {
+  return pb.Hello.encode({
     agentId,
     capacity: Math.max(1, Math.round(options.capacity ?? 1)),
     labels: { ...(options.labels ?? {}) },
@@ -121,113 +152,41 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
     pid: process.pid,
     hostname: hostname(),
   }).finish();
-  const sayHello = (): void => {
-    if (!nc.isClosed()) nc.publish(SUBJECTS.hello, hello);
+}
+
+/** Reports and ShardDone messages go to the run's subjects through JetStream. */
+function jetStreamPort(nc: NatsConnection, agentId: string, log: Logger, onReportSent: ((report: IntervalReport) => void) | undefined): CoordinatorPort {
+  const js = nc.jetstream({ timeout: 3000 });
+  const isClosed = (): boolean => nc.isClosed();
+  return {
+    sendReport: async (payload) => {
+      const report = pb.IntervalReport.decode(payload);
+      await publishPersisted(js, reportSubject(report.runId), payload, reportMessageId(agentId, report.shardId, report.seq), log, isClosed);
+      onReportSent?.(report);
+    },
+    sendDone: async (payload) => {
+      const done = pb.ShardDone.decode(payload);
+      await publishPersisted(js, doneSubject(done.runId), payload, reportMessageId(agentId, done.shardId, "done"), log, isClosed);
+    },
   };
+}
 
-  let lastReplyMs = Date.now();
-  let tripped = false;
-  const subscriptions: Subscription[] = [];
-  subscriptions.push(
-    nc.subscribe(controlSubject(agentId), {
-      callback: (_err, msg) => {
-        // A control message is word from the coordinator as good as a heartbeat reply.
-        lastReplyMs = Date.now();
-        tripped = false;
-        void runtime.handleControl(msg.data).then((reply) => {
-          if (msg.reply) msg.respond(reply);
-        });
-      },
-    }),
-    nc.subscribe(SUBJECTS.discover, { callback: () => sayHello() }),
-  );
-
-  // Heartbeats, clock offset, dead-man switch.
-  let trips = 0;
-  let inFlight = false;
-  let offsetMs = 0;
-  const samples: OffsetSample[] = [];
-  const beat = async (): Promise<void> => {
-    if (inFlight || nc.isClosed()) return;
-    inFlight = true;
-    const sentMs = Date.now();
-    try {
-      const payload = pb.Heartbeat.encode({ agentId, sentAtMs: sentMs, runIds: runtime.runIds() }).finish();
-      const reply = await nc.request(heartbeatSubject(agentId), payload, { timeout: Math.max(500, heartbeatIntervalMs) });
-      const receivedMs = Date.now();
-      const { coordinatorTimeMs } = pb.HeartbeatReply.decode(reply.data);
-      lastReplyMs = receivedMs;
-      tripped = false;
-      samples.push({ rttMs: receivedMs - sentMs, offsetMs: Number(coordinatorTimeMs) - (sentMs + receivedMs) / 2 });
-      if (samples.length > OFFSET_SAMPLES) samples.shift();
-      const best = samples.reduce((a, b) => (b.rttMs < a.rttMs ? b : a));
-      offsetMs = best.offsetMs;
-      runtime.setClockOffsetMs(offsetMs);
-    } catch (error) {
-      log.debug({ err: error }, "heartbeat not answered");
-    } finally {
-      inFlight = false;
-    }
-  };
-  const heartbeatTimer = setInterval(() => void beat(), heartbeatIntervalMs);
-  const deadManTimer = setInterval(() => {
-    if (tripped || stopping) return;
-    const silentMs = Date.now() - lastReplyMs;
-    if (silentMs > deadManMs && runtime.runIds().length > 0) {
-      tripped = true;
-      trips++;
-      log.warn({ silentMs, deadManMs }, "dead-man switch: no word from the coordinator; stopping all load");
-      void runtime.stopAll(`dead-man switch: coordinator silent for ${silentMs} ms`).catch((error: unknown) => log.error({ err: error }, "stopping load failed"));
-    }
-  }, Math.min(250, deadManMs));
-
+/** Follows the connection's status: registers again after a reconnect; knows whether it is connected. */
+function followStatus(nc: NatsConnection, log: Logger, sayHello: () => void): { connected(): boolean } {
+  let connected = true;
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === Events.Reconnect) {
+        connected = true;
         log.info({ server: status.data }, "reconnected to NATS; registering again");
         sayHello();
       } else if (status.type === Events.Disconnect) {
+        connected = false;
         log.warn({ server: status.data }, "disconnected from NATS");
       }
     }
   })();
-
-  sayHello();
-  await nc.flush();
-  void beat();
-  log.info({ natsUrl: options.natsUrl, capacity: options.capacity ?? 1, labels: options.labels ?? {} }, "agent registered");
-
-  const closed = nc.closed().then(() => {
-    clearInterval(heartbeatTimer);
-    clearInterval(deadManTimer);
-  });
-
-  return {
-    agentId,
-    runtime,
-    connection: nc,
-    deadManTrips: () => trips,
-    coordinatorSilentMs: () => Date.now() - lastReplyMs,
-    clockOffsetMs: () => offsetMs,
-    closed,
-    stop: async (reason = "agent shutting down", graceMs = 5000) => {
-      if (stopping) return closed;
-      stopping = true;
-      clearInterval(heartbeatTimer);
-      clearInterval(deadManTimer);
-      for (const sub of subscriptions) sub.unsubscribe();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        runtime.stopAll(reason).catch((error: unknown) => log.warn({ err: error }, "stopping shards failed")),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      await nc.drain().catch(() => nc.close());
-      await closed;
-    },
-  };
+  return { connected: () => connected };
 }
 
 /**
@@ -243,16 +202,17 @@ export async function publishPersisted(
   log: Logger,
   isClosed: () => boolean,
 ): Promise<void> {
-  let delayMs = 100;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await js.publish(subject, payload, { msgID, timeout: 3000 });
-      return;
-    } catch (error) {
-      if (isClosed()) throw new TransportError(ErrorCode.LinkClosed, `could not publish ${msgID}: the NATS connection is closed`, { cause: error });
-      if (attempt === 1 || attempt % 10 === 0) log.warn({ err: error, msgID, attempt }, "publish to JetStream failed; retrying");
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      delayMs = Math.min(1000, delayMs * 2);
-    }
+  try {
+    await retry(() => js.publish(subject, payload, { msgID, timeout: 3000 }), {
+      baseDelayMs: 100,
+      maxDelayMs: 1000,
+      jitter: false,
+      shouldRetry: () => !isClosed(),
+      onRetry: ({ error, attempt }) => {
+        if (attempt === 1 || attempt % 10 === 0) log.warn({ err: error, msgID, attempt }, "publish to JetStream failed; retrying");
+      },
+    });
+  } catch (error) {
+    throw new TransportError(ErrorCode.LinkClosed, `could not publish ${msgID}: the NATS connection is closed`, { cause: error });
   }
 }

@@ -7,11 +7,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { Events, connect } from "nats";
-import type { NatsConnection, Subscription } from "nats";
+import type { JetStreamClient, NatsConnection, Subscription } from "nats";
 import {
   ErrorCode,
   SUBJECTS,
   TransportError,
+  closeNatsConnection,
   controlSubject,
   createHistogram,
   doneSubject,
@@ -87,32 +88,181 @@ function histogramPool(distinct: number): { bytes: Uint8Array; count: number; su
 
 export async function startSimulatedAgents(options: SimulatedAgentsOptions): Promise<SimulatedAgentsHandle> {
   const prefix = options.idPrefix ?? `sim-${randomBytes(3).toString("hex")}`;
-  const log = options.logger.child({ simulated: options.count });
-  const pool = histogramPool(options.distinctValues ?? 300);
   let nc: NatsConnection;
   try {
     nc = await connect(await natsConnectionOptions(options.natsUrl, options.auth ?? {}, `assay-sim-${prefix}`));
   } catch (cause) {
     throw new TransportError(ErrorCode.LinkClosed, `cannot connect to NATS at ${options.natsUrl}: ${String(cause)}`, { cause });
   }
-  const js = nc.jetstream({ timeout: 5000 });
-  const agentIds = Array.from({ length: options.count }, (_, i) => `${prefix}-${i}`);
-  const shards = new Map<string, SimShard>();
-  const subs: Subscription[] = [];
-  const timers: NodeJS.Timeout[] = [];
-  let reports = 0;
-  let stopping = false;
-
-  const hellos = new Map(
-    agentIds.map((id) => [id, pb.Hello.encode({ agentId: id, capacity: 1, labels: { ...(options.labels ?? {}) }, version: AGENT_VERSION, pid: process.pid, hostname: "simulated" }).finish()]),
-  );
-  const helloAll = (): void => {
-    for (const bytes of hellos.values()) nc.publish(SUBJECTS.hello, bytes);
+  const fleet = new SimulatedFleet(nc, prefix, options);
+  await fleet.register();
+  return {
+    agentIds: fleet.agentIds,
+    reportsSent: () => fleet.reports,
+    closed: nc.closed().then(() => undefined),
+    stop: () => fleet.stop(),
   };
+}
 
-  const statsFor = (spec: ShardSpec, index: number, requests: number): SeriesStatsInit => {
+/** N virtual agents on one connection: their subscriptions, heartbeats and shards. */
+class SimulatedFleet {
+  readonly agentIds: readonly string[];
+  reports = 0;
+  private readonly log: Logger;
+  private readonly pool: ReturnType<typeof histogramPool>;
+  private readonly js: JetStreamClient;
+  private readonly shards = new Map<string, SimShard>();
+  private readonly subs: Subscription[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly hellos: Map<string, Uint8Array>;
+  private stopping = false;
+  private connected = true;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    readonly prefix: string,
+    private readonly options: SimulatedAgentsOptions,
+  ) {
+    this.log = options.logger.child({ simulated: options.count });
+    this.pool = histogramPool(options.distinctValues ?? 300);
+    this.js = nc.jetstream({ timeout: 5000 });
+    this.agentIds = Array.from({ length: options.count }, (_, i) => `${prefix}-${i}`);
+    this.hellos = new Map(
+      this.agentIds.map((id) => [id, pb.Hello.encode({ agentId: id, capacity: 1, labels: { ...(options.labels ?? {}) }, version: AGENT_VERSION, pid: process.pid, hostname: "simulated" }).finish()]),
+    );
+  }
+
+  /** Subscribes every agent's control subject, spreads their heartbeats over the second, says hello. */
+  async register(): Promise<void> {
+    for (const [index, id] of this.agentIds.entries()) {
+      this.subs.push(
+        this.nc.subscribe(controlSubject(id), {
+          callback: (_err, msg) => {
+            void this.handleControl(id, msg.data)
+              .catch((error: unknown): ControlReplyInit => ({ ok: false, errorCode: ErrorCode.MalformedMessage, errorMessage: String(error) }))
+              .then((reply) => msg.respond(pb.ControlReply.encode(reply).finish()));
+          },
+        }),
+      );
+      this.timers.push(setTimeout(() => this.startHeartbeat(id), (index * 1000) / this.agentIds.length));
+    }
+    this.subs.push(this.nc.subscribe(SUBJECTS.discover, { callback: () => this.helloAll() }));
+    void this.followStatus();
+    this.helloAll();
+    await this.nc.flush();
+    this.log.info({ agents: this.agentIds.length, prefix: this.prefix }, "simulated agents registered");
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    for (const shard of this.shards.values()) clearInterval(shard.timer);
+    for (const sub of this.subs) sub.unsubscribe();
+    await closeNatsConnection(this.nc, { connected: this.connected });
+  }
+
+  private helloAll(): void {
+    for (const bytes of this.hellos.values()) this.nc.publish(SUBJECTS.hello, bytes);
+  }
+
+  private startHeartbeat(id: string): void {
+    const beat = (): void => {
+      if (this.stopping) return;
+      this.nc.request(heartbeatSubject(id), pb.Heartbeat.encode({ agentId: id, sentAtMs: Date.now() }).finish(), { timeout: 1000 }).catch(() => undefined);
+    };
+    beat();
+    this.timers.push(setInterval(beat, 1000));
+  }
+
+  private async followStatus(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === Events.Disconnect) this.connected = false;
+      else if (status.type === Events.Reconnect) {
+        this.connected = true;
+        this.helloAll();
+      }
+    }
+  }
+
+  private async handleControl(agentId: string, data: Uint8Array): Promise<ControlReplyInit> {
+    const control = pb.Control.decode(data);
+    const key = (runId: string, shardId: string): string => `${agentId}\u0000${runId}\u0000${shardId}`;
+    if (control.assign) {
+      const spec = pb.ShardSpec.decode(pb.ShardSpec.encode(control.assign.shard ?? {}).finish());
+      this.shards.set(key(control.assign.runId ?? "", control.assign.shardId ?? ""), newShard(control.assign.runId ?? "", control.assign.shardId ?? "", spec));
+      return { ok: true };
+    }
+    if (control.start) {
+      const shard = this.shards.get(key(control.start.runId ?? "", control.start.shardId ?? ""));
+      if (!shard) return { ok: false, errorCode: ErrorCode.UnknownShard, errorMessage: "unknown shard" };
+      this.timers.push(setTimeout(() => this.startShard(agentId, shard), Math.max(0, Number(control.start.startAtMs) - Date.now())));
+      return { ok: true };
+    }
+    if (control.cancel) {
+      const shard = this.shards.get(key(control.cancel.runId ?? "", control.cancel.shardId ?? ""));
+      if (shard && !shard.finished) await this.sendReport(agentId, shard, true);
+      return { ok: true };
+    }
+    if (control.timeProbe) return { ok: true, agentTimeMs: Date.now() };
+    return { ok: false, errorCode: ErrorCode.Unsupported, errorMessage: "not supported by simulated agents" };
+  }
+
+  private startShard(agentId: string, shard: SimShard): void {
+    shard.startedAtMs = Date.now();
+    shard.lastTickMs = shard.startedAtMs;
+    let sending = Promise.resolve();
+    shard.timer = setInterval(() => {
+      sending = sending.then(() => this.sendReport(agentId, shard, false)).catch((error: unknown) => this.log.warn({ err: error }, "simulated report failed"));
+    }, shard.spec.reportIntervalMs || 1000);
+  }
+
+  private async sendReport(agentId: string, shard: SimShard, final: boolean): Promise<void> {
+    const now = Date.now();
+    const elapsedS = (now - shard.lastTickMs) / 1000;
+    const series = shard.spec.series.map((load, i) => {
+      const target = Number(load.numRequests);
+      let n = Math.round(this.rateOf(shard.spec, i) * elapsedS);
+      const sent = shard.sentPerSeries[i] ?? 0;
+      if (target > 0) n = Math.min(n, target - sent);
+      shard.sentPerSeries[i] = sent + n;
+      const stats = this.statsFor(shard.spec, i, n);
+      const total = shard.totals[i];
+      if (total) {
+        for (const key of ["requests", "errors", "bytesReceived", "bytesSent"] as const) total[key] = Number(total[key] ?? 0) + Number(stats[key] ?? 0);
+      }
+      return stats;
+    });
+    shard.seq += 1;
+    const seq = shard.seq;
+    const payload = pb.IntervalReport.encode({ runId: shard.runId, agentId, shardId: shard.shardId, seq, intervalStartMs: shard.lastTickMs, intervalEndMs: now, series }).finish();
+    shard.lastTickMs = now;
+    this.reports++;
+    await publishPersisted(this.js, reportSubject(shard.runId), payload, reportMessageId(agentId, shard.shardId, seq), this.log, () => this.nc.isClosed());
+    const durationMs = Number(shard.spec.durationMs);
+    const countsReached = shard.spec.series.every((load, i) => Number(load.numRequests) > 0 && (shard.sentPerSeries[i] ?? 0) >= Number(load.numRequests));
+    if (final || countsReached || (durationMs > 0 && now - shard.startedAtMs >= durationMs)) await this.finish(agentId, shard, final ? "cancelled" : "completed");
+  }
+
+  private async finish(agentId: string, shard: SimShard, outcome: string): Promise<void> {
+    if (shard.finished) return;
+    shard.finished = true;
+    clearInterval(shard.timer);
+    const done = pb.ShardDone.encode({
+      runId: shard.runId,
+      agentId,
+      shardId: shard.shardId,
+      lastSeq: shard.seq,
+      totals: shard.totals,
+      outcome,
+      startedAtMs: shard.startedAtMs,
+      finishedAtMs: Date.now(),
+    }).finish();
+    await publishPersisted(this.js, doneSubject(shard.runId), done, reportMessageId(agentId, shard.shardId, "done"), this.log, () => this.nc.isClosed());
+  }
+
+  private statsFor(spec: ShardSpec, index: number, requests: number): SeriesStatsInit {
     const series = spec.series[index];
-    const h = pool[Math.floor(Math.random() * pool.length)] ?? pool[0];
+    const h = this.pool[Math.floor(Math.random() * this.pool.length)] ?? this.pool[0];
     const errors = Math.floor(requests / 100);
     const scale = h && h.count > 0 ? requests / h.count : 0;
     return {
@@ -130,151 +280,26 @@ export async function startSimulatedAgents(options: SimulatedAgentsOptions): Pro
       latencyMaxUs: requests > 0 ? (h?.maxUs ?? 0) : 0,
       latencyHistogram: requests > 0 ? (h?.bytes ?? new Uint8Array(0)) : new Uint8Array(0),
     };
-  };
+  }
 
-  const rateOf = (spec: ShardSpec, index: number): number => {
+  private rateOf(spec: ShardSpec, index: number): number {
     const model = spec.series[index]?.model;
     const qps = model?.open?.qps ?? model?.closed?.maxQps ?? 0;
-    return qps > 0 ? qps : (options.defaultRateQps ?? 200);
-  };
-
-  const sendReport = async (agentId: string, shard: SimShard, final: boolean): Promise<void> => {
-    const now = Date.now();
-    const elapsedS = (now - shard.lastTickMs) / 1000;
-    const series = shard.spec.series.map((load, i) => {
-      const target = Number(load.numRequests);
-      let n = Math.round(rateOf(shard.spec, i) * elapsedS);
-      const sent = shard.sentPerSeries[i] ?? 0;
-      if (target > 0) n = Math.min(n, target - sent);
-      shard.sentPerSeries[i] = sent + n;
-      const stats = statsFor(shard.spec, i, n);
-      const total = shard.totals[i];
-      if (total) {
-        for (const key of ["requests", "errors", "bytesReceived", "bytesSent"] as const) total[key] = Number(total[key] ?? 0) + Number(stats[key] ?? 0);
-      }
-      return stats;
-    });
-    shard.seq += 1;
-    const seq = shard.seq;
-    const payload = pb.IntervalReport.encode({
-      runId: shard.runId,
-      agentId,
-      shardId: shard.shardId,
-      seq,
-      intervalStartMs: shard.lastTickMs,
-      intervalEndMs: now,
-      series,
-    }).finish();
-    shard.lastTickMs = now;
-    reports++;
-    await publishPersisted(js, reportSubject(shard.runId), payload, reportMessageId(agentId, shard.shardId, seq), log, () => nc.isClosed());
-    const durationMs = Number(shard.spec.durationMs);
-    const countsReached = shard.spec.series.every((load, i) => Number(load.numRequests) > 0 && (shard.sentPerSeries[i] ?? 0) >= Number(load.numRequests));
-    if (final || countsReached || (durationMs > 0 && now - shard.startedAtMs >= durationMs)) await finish(agentId, shard, final ? "cancelled" : "completed");
-  };
-
-  const finish = async (agentId: string, shard: SimShard, outcome: string): Promise<void> => {
-    if (shard.finished) return;
-    shard.finished = true;
-    clearInterval(shard.timer);
-    const done = pb.ShardDone.encode({
-      runId: shard.runId,
-      agentId,
-      shardId: shard.shardId,
-      lastSeq: shard.seq,
-      totals: shard.totals,
-      outcome,
-      startedAtMs: shard.startedAtMs,
-      finishedAtMs: Date.now(),
-    }).finish();
-    await publishPersisted(js, doneSubject(shard.runId), done, reportMessageId(agentId, shard.shardId, "done"), log, () => nc.isClosed());
-  };
-
-  const handleControl = async (agentId: string, data: Uint8Array): Promise<ControlReplyInit> => {
-    const control = pb.Control.decode(data);
-    const key = (runId: string, shardId: string): string => `${agentId}\u0000${runId}\u0000${shardId}`;
-    if (control.assign) {
-      const runId = control.assign.runId ?? "";
-      const shardId = control.assign.shardId ?? "";
-      const spec = pb.ShardSpec.decode(pb.ShardSpec.encode(control.assign.shard ?? {}).finish());
-      shards.set(key(runId, shardId), {
-        runId,
-        shardId,
-        spec,
-        seq: 0,
-        timer: undefined,
-        startedAtMs: 0,
-        lastTickMs: 0,
-        sentPerSeries: spec.series.map(() => 0),
-        totals: spec.series.map((s): SeriesStatsInit => ({ version: s.version ?? "", endpoint: s.endpoint ?? "", requests: 0, errors: 0, bytesReceived: 0, bytesSent: 0 })),
-        finished: false,
-      });
-      return { ok: true };
-    }
-    if (control.start) {
-      const shard = shards.get(key(control.start.runId ?? "", control.start.shardId ?? ""));
-      if (!shard) return { ok: false, errorCode: ErrorCode.UnknownShard, errorMessage: "unknown shard" };
-      const delayMs = Math.max(0, Number(control.start.startAtMs) - Date.now());
-      const intervalMs = shard.spec.reportIntervalMs || 1000;
-      setTimeout(() => {
-        shard.startedAtMs = Date.now();
-        shard.lastTickMs = shard.startedAtMs;
-        let sending = Promise.resolve();
-        shard.timer = setInterval(() => {
-          sending = sending.then(() => sendReport(agentId, shard, false)).catch((error: unknown) => log.warn({ err: error }, "simulated report failed"));
-        }, intervalMs);
-      }, delayMs);
-      return { ok: true };
-    }
-    if (control.cancel) {
-      const shard = shards.get(key(control.cancel.runId ?? "", control.cancel.shardId ?? ""));
-      if (shard && !shard.finished) await sendReport(agentId, shard, true);
-      return { ok: true };
-    }
-    if (control.timeProbe) return { ok: true, agentTimeMs: Date.now() };
-    return { ok: false, errorCode: ErrorCode.Unsupported, errorMessage: "not supported by simulated agents" };
-  };
-
-  for (const [index, id] of agentIds.entries()) {
-    subs.push(
-      nc.subscribe(controlSubject(id), {
-        callback: (_err, msg) => {
-          void handleControl(id, msg.data)
-            .catch((error: unknown) => ({ ok: false, errorCode: ErrorCode.MalformedMessage, errorMessage: String(error) }))
-            .then((reply) => msg.respond(pb.ControlReply.encode(reply).finish()));
-        },
-      }),
-    );
-    // Spread heartbeats over the second.
-    const startTimer = setTimeout(() => {
-      const beat = (): void => {
-        if (stopping) return;
-        nc.request(heartbeatSubject(id), pb.Heartbeat.encode({ agentId: id, sentAtMs: Date.now() }).finish(), { timeout: 1000 }).catch(() => undefined);
-      };
-      beat();
-      timers.push(setInterval(beat, 1000));
-    }, (index * 1000) / agentIds.length);
-    timers.push(startTimer);
+    return qps > 0 ? qps : (this.options.defaultRateQps ?? 200);
   }
-  subs.push(nc.subscribe(SUBJECTS.discover, { callback: () => helloAll() }));
-  void (async () => {
-    for await (const status of nc.status()) if (status.type === Events.Reconnect) helloAll();
-  })();
-  helloAll();
-  await nc.flush();
-  log.info({ agents: agentIds.length, prefix }, "simulated agents registered");
+}
 
-  const closed = nc.closed().then(() => undefined);
+function newShard(runId: string, shardId: string, spec: ShardSpec): SimShard {
   return {
-    agentIds,
-    reportsSent: () => reports,
-    closed,
-    stop: async () => {
-      stopping = true;
-      for (const t of timers) clearTimeout(t);
-      for (const shard of shards.values()) clearInterval(shard.timer);
-      for (const sub of subs) sub.unsubscribe();
-      await nc.drain().catch(() => nc.close());
-    },
+    runId,
+    shardId,
+    spec,
+    seq: 0,
+    timer: undefined,
+    startedAtMs: 0,
+    lastTickMs: 0,
+    sentPerSeries: spec.series.map(() => 0),
+    totals: spec.series.map((s): SeriesStatsInit => ({ version: s.version ?? "", endpoint: s.endpoint ?? "", requests: 0, errors: 0, bytesReceived: 0, bytesSent: 0 })),
+    finished: false,
   };
 }

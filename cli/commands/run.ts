@@ -149,7 +149,8 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
         if (progress) onProgressEvent(event, progress);
       },
     });
-    await remote?.onResult(result);
+    // NATS may be what failed: the result is still printed and written to --out.
+    await remote?.onResult(result).catch((error: unknown) => logger.error({ err: error }, "could not store the result in NATS"));
     return result;
   } finally {
     progress?.done();
@@ -225,6 +226,7 @@ export async function finish(result: ResultDocument, io: CliIo, options: { forma
   if (options.out) await writeFile(options.out, renderJson(result));
   if (options.format === OutputFormat.Json) await write(io.stdout, renderJson(result));
   else await write(io.stdout, renderReport(result, { color: options.color, ...(io.stdout.columns ? { width: io.stdout.columns } : {}) }));
-  if (result.incomplete) return ExitCode.Interrupted;
+  // Incomplete because a task failed (e.g. the link to the agents went down) is a failure, not an interrupt.
+  if (result.incomplete && !result.tasks.some((t) => t.status === "failed")) return ExitCode.Interrupted;
   return result.failure === null ? ExitCode.Ok : ExitCode.Failed;
 }

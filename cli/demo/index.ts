@@ -26,6 +26,8 @@ export interface DemoService {
   port: number;
   /** Requests answered so far per version. */
   served(): { v1: number; v2: number };
+  /** Total delay (ms) the service has put before its answers so far, per version. */
+  injectedDelayMs(): { v1: number; v2: number };
   /** Stops listening, drops open connections and pending answers. Idempotent. */
   close(): Promise<void>;
 }
@@ -53,6 +55,7 @@ function versionOf(url: string | undefined): "v1" | "v2" | undefined {
 export async function startDemoService(options: DemoServiceOptions = {}): Promise<DemoService> {
   const arrived = { v1: 0, v2: 0 };
   const answered = { v1: 0, v2: 0 };
+  const injected = { v1: 0, v2: 0 };
   const timers = new Set<NodeJS.Timeout>();
   const sockets = new Set<Socket>();
   let closing: Promise<void> | undefined;
@@ -80,10 +83,12 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
     res.once("finish", () => {
       answered[version] += 1;
     });
+    const delayMs = behaviour.delayMs(n);
+    injected[version] += delayMs;
     const timer = setTimeout(() => {
       timers.delete(timer);
       answer(res, failing ? 500 : 200, body);
-    }, behaviour.delayMs(n));
+    }, delayMs);
     timers.add(timer);
   };
 
@@ -122,6 +127,7 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
     v2Url: `${base}/v2`,
     port: address.port,
     served: () => ({ ...answered }),
+    injectedDelayMs: () => ({ ...injected }),
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);

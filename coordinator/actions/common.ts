@@ -1,9 +1,9 @@
 /**
- * What every action task shares: retries with exponential backoff and jitter, a timeout per
- * attempt, cancellation, the ActionFailedError the runner records, and scrubbing of secrets from
+ * What every action task shares: retries (core/retry.ts: exponential backoff with jitter, or
+ * Retry-After), a timeout per attempt, cancellation, the ActionFailedError the runner records, and scrubbing of secrets from
  * everything a task writes (detail, error messages, events, logs).
  */
-import { CancelledError, ErrorCode, TargetError } from "../../core/index.js";
+import { CancelledError, ErrorCode, TargetError, retry } from "../../core/index.js";
 import type { ActionCommon } from "../../core/index.js";
 import type { TaskContext } from "../tasks/types.js";
 
@@ -128,31 +128,6 @@ export function throwIfCancelled(signal: AbortSignal, what: string): void {
   if (signal.aborted) throw new CancelledError(ErrorCode.Interrupted, `${what}: cancelled`);
 }
 
-/** Resolves after `ms`, or rejects with CancelledError as soon as `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(new CancelledError(ErrorCode.Interrupted, `${what}: cancelled`));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new CancelledError(ErrorCode.Interrupted, `${what}: cancelled`));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Exponential backoff with equal jitter: half the step fixed, half random. `retry` is 1-based. */
-export function backoffMs(retry: number, baseMs: number, capMs: number): number {
-  const step = Math.min(capMs, baseMs * 2 ** (retry - 1));
-  return Math.round(step / 2 + Math.random() * (step / 2));
-}
-
 export interface RetryPlan {
   /** Names the action in messages, e.g. `slack POST https://hooks.slack.com/…`. No secrets. */
   readonly what: string;
@@ -179,40 +154,45 @@ export function planOf(spec: ActionCommon, defaults: { retries?: number; timeout
  * attempts: Retry-After when the receiver sent one, else exponential backoff with jitter.
  */
 export async function withRetries<T>(plan: RetryPlan, attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>): Promise<{ value: T; attempts: number }> {
-  const { context } = plan;
-  let last: AttemptFailure | undefined;
+  const { context, options } = plan;
   let attemptsMade = 0;
-  for (let n = 1; n <= plan.attempts; n++) {
+  const once = async (n: number): Promise<T> => {
     attemptsMade = n;
-    throwIfCancelled(context.signal, plan.what);
     const timeout = AbortSignal.timeout(plan.timeoutMs);
-    const signal = AbortSignal.any([context.signal, timeout]);
     try {
-      const value = await attempt(signal, n);
-      return { value, attempts: n };
+      return await attempt(AbortSignal.any([context.signal, timeout]), n);
     } catch (error) {
       throwIfCancelled(context.signal, plan.what);
-      if (timeout.aborted) {
-        last = new AttemptFailure(`no answer within ${plan.timeoutMs} ms`, { retryable: true, cause: error });
-      } else if (error instanceof AttemptFailure) {
-        last = error;
-      } else {
-        throw error;
-      }
+      if (timeout.aborted) throw new AttemptFailure(`no answer within ${plan.timeoutMs} ms`, { retryable: true, cause: error });
+      throw error;
     }
-    const message = scrubText(last.message, plan.secrets);
-    if (!last.retryable || n === plan.attempts) break;
-    const waitMs = last.retryAfterMs !== undefined ? Math.min(last.retryAfterMs, plan.options.retryAfterCapMs) : backoffMs(n, plan.options.retryBaseMs, plan.options.retryCapMs);
-    const note = `${plan.what}: attempt ${n} of ${plan.attempts} failed (${message}); retrying in ${waitMs} ms`;
-    context.logger.warn({ attempt: n, attempts: plan.attempts, status: last.status }, note);
-    context.emit({ type: "action-retry", message: note, data: { attempt: n, waitMs, ...(last.status === undefined ? {} : { status: last.status }) } });
-    await sleep(waitMs, context.signal, plan.what);
+  };
+  try {
+    const value = await retry(once, {
+      attempts: plan.attempts,
+      baseDelayMs: options.retryBaseMs,
+      maxDelayMs: options.retryCapMs,
+      signal: context.signal,
+      shouldRetry: (error) => {
+        if (!(error instanceof AttemptFailure) || !error.retryable) return false;
+        return error.retryAfterMs === undefined ? true : Math.min(error.retryAfterMs, options.retryAfterCapMs);
+      },
+      onRetry: ({ error, attempt: n, delayMs }) => {
+        const failure = error as AttemptFailure;
+        const note = `${plan.what}: attempt ${n} of ${plan.attempts} failed (${scrubText(failure.message, plan.secrets)}); retrying in ${delayMs} ms`;
+        context.logger.warn({ attempt: n, attempts: plan.attempts, status: failure.status }, note);
+        context.emit({ type: "action-retry", message: note, data: { attempt: n, waitMs: delayMs, ...(failure.status === undefined ? {} : { status: failure.status }) } });
+      },
+    });
+    return { value, attempts: attemptsMade };
+  } catch (error) {
+    throwIfCancelled(context.signal, plan.what);
+    if (!(error instanceof AttemptFailure)) throw error;
+    const message = scrubText(`${plan.what} failed after ${attemptsMade} attempt${attemptsMade === 1 ? "" : "s"}: ${error.message}`, plan.secrets);
+    throw new ActionFailedError(message, attemptsMade, {
+      attempts: attemptsMade,
+      ...(error.status === undefined ? {} : { status: error.status }),
+      error: scrubText(error.message, plan.secrets),
+    });
   }
-  const failure = last ?? new AttemptFailure("no attempt was made", { retryable: false });
-  const message = scrubText(`${plan.what} failed after ${attemptsMade} attempt${attemptsMade === 1 ? "" : "s"}: ${failure.message}`, plan.secrets);
-  throw new ActionFailedError(message, attemptsMade, {
-    attempts: attemptsMade,
-    ...(failure.status === undefined ? {} : { status: failure.status }),
-    error: scrubText(failure.message, plan.secrets),
-  });
 }

@@ -3,9 +3,10 @@
  * `status.conditions[type=condition].status == "True"`. Polls with a growing interval until
  * `timeoutMs` (default 60 s), then fails naming what was missing.
  */
+import { retry } from "../../core/index.js";
 import type { ReadyTaskSpec } from "../../core/index.js";
 import type { TaskContext, TaskOutcome } from "../tasks/types.js";
-import { ActionFailedError, AttemptFailure, scrubText, secretsOf, sleep, throwIfCancelled } from "./common.js";
+import { ActionFailedError, AttemptFailure, scrubText, secretsOf, throwIfCancelled } from "./common.js";
 import type { ResolvedActionOptions } from "./common.js";
 import { kubeClient, objectPath } from "./kube.js";
 
@@ -32,17 +33,13 @@ export async function runReady(spec: ReadyTaskSpec, context: TaskContext, option
   let polls = 0;
   let missing = "no answer yet";
   let observed: string | undefined;
-  for (;;) {
-    throwIfCancelled(context.signal, `ready ${what}`);
-    polls++;
+  const poll = async (n: number): Promise<TaskOutcome> => {
+    polls = n;
     const leftMs = Math.max(1, deadlineMs - Date.now());
     try {
       const answer = await client.request({ method: "GET", path }, AbortSignal.any([context.signal, AbortSignal.timeout(Math.min(POLL_REQUEST_TIMEOUT_MS, leftMs))]));
       missing = evaluate(answer.status, answer.body, spec.condition) ?? "";
       observed = missing;
-      if (missing === "") {
-        return { attempts: polls, detail: { object: what, ...(spec.condition ? { condition: spec.condition } : {}), polls, waitedMs: timeoutMs - Math.max(0, deadlineMs - Date.now()) } };
-      }
     } catch (error) {
       throwIfCancelled(context.signal, `ready ${what}`);
       // A poll cut short by the task's own deadline says nothing new about the object: keep what
@@ -50,15 +47,29 @@ export async function runReady(spec: ReadyTaskSpec, context: TaskContext, option
       const cutByDeadline = Date.now() >= deadlineMs && observed !== undefined;
       if (!cutByDeadline) missing = error instanceof AttemptFailure ? error.message : error instanceof Error ? error.message : String(error);
     }
-    const remainingMs = deadlineMs - Date.now();
-    if (remainingMs <= 0) break;
-    const intervalMs = Math.min(options.readyPollCapMs, options.readyPollBaseMs * 2 ** Math.min(polls - 1, 20));
-    context.emit({ type: "ready-wait", message: scrubText(`ready ${what}: ${missing}`, secrets), data: { polls } });
-    await sleep(Math.min(intervalMs, remainingMs), context.signal, `ready ${what}`);
+    if (missing !== "") throw new NotReady(missing);
+    return { attempts: n, detail: { object: what, ...(spec.condition ? { condition: spec.condition } : {}), polls: n, waitedMs: timeoutMs - Math.max(0, deadlineMs - Date.now()) } };
+  };
+  try {
+    return await retry(poll, {
+      deadlineMs,
+      baseDelayMs: options.readyPollBaseMs,
+      maxDelayMs: options.readyPollCapMs,
+      jitter: false,
+      signal: context.signal,
+      shouldRetry: (error) => error instanceof NotReady,
+      onRetry: ({ attempt }) => context.emit({ type: "ready-wait", message: scrubText(`ready ${what}: ${missing}`, secrets), data: { polls: attempt } }),
+    });
+  } catch (error) {
+    throwIfCancelled(context.signal, `ready ${what}`);
+    if (!(error instanceof NotReady)) throw error;
   }
   const message = scrubText(`ready ${what}: not ready after ${timeoutMs} ms (${polls} polls): ${missing}`, secrets);
   throw new ActionFailedError(message, polls, { object: what, polls, error: scrubText(missing, secrets) });
 }
+
+/** A poll found the object not ready (yet): `message` says what is missing. */
+class NotReady extends Error {}
 
 /** Undefined when ready, else what is missing. */
 function evaluate(status: number, body: string, condition: string | undefined): string | undefined {

@@ -6,12 +6,16 @@
  * - Heartbeats are answered with the coordinator's clock. An agent whose last heartbeat is older
  *   than `lostAfterMs` (default 2500) is `lost`; the check runs every 250 ms, and is suspended while
  *   the coordinator's own connection is down (after a reconnect every agent gets a fresh window).
+ * - A connection that stays down for `linkDownAfterMs` (default 5000), or closes, is `link-down`:
+ *   runs in progress end with what they merged, and control messages fail at once until NATS is
+ *   back (the connection keeps reconnecting; a NATS restart within the grace goes unnoticed).
  * - Control messages are NATS requests with a timeout.
  * - Reports and ShardDone messages are consumed from the JetStream stream with a durable consumer
  *   and explicit acks: an event's `ack()` acknowledges its message, after the merger merged it.
  * - Anything malformed on an agent subject is logged and dropped.
  */
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { AckPolicy, DeliverPolicy, Events, RetentionPolicy, StorageType, connect, nanos } from "nats";
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, KV, Msg, NatsConnection } from "nats";
 import {
@@ -20,6 +24,7 @@ import {
   SUBJECTS,
   TransportError,
   agentIdOfSubject,
+  closeNatsConnection,
   runIdOfSubject,
   controlSubject,
   natsConnectionOptions,
@@ -39,6 +44,8 @@ export interface NatsLinkOptions {
   readonly lostAfterMs?: number;
   /** How often liveness is checked (default 250 ms). */
   readonly livenessCheckMs?: number;
+  /** Disconnected from NATS for longer than this, the link is `link-down` (default 5000 ms). */
+  readonly linkDownAfterMs?: number;
   /**
    * Name of the durable consumer on the reports stream. A coordinator restarted with the same name
    * gets the messages its predecessor had not acknowledged. Default: a fresh random name.
@@ -66,6 +73,9 @@ export class NatsAgentLink implements AgentLink {
   private messages: ConsumerMessages | undefined;
   private readonly replays = new Set<ConsumerMessages>();
   private linkUp = true;
+  /** Why the link is down (disconnected beyond the grace, or closed); undefined while it is up. */
+  private down: string | undefined;
+  private downTimer: NodeJS.Timeout | undefined;
   private lastDiscoverMs = 0;
   private closed = false;
   private malformed = 0;
@@ -95,7 +105,7 @@ export class NatsAgentLink implements AgentLink {
       await link.start();
       return link;
     } catch (error) {
-      await nc.close().catch(() => undefined);
+      await closeNatsConnection(nc);
       if (error instanceof TransportError) throw error;
       throw new TransportError(ErrorCode.LinkClosed, `NATS at ${options.natsUrl} has no usable JetStream: ${String(error)}`, { cause: error });
     }
@@ -112,6 +122,7 @@ export class NatsAgentLink implements AgentLink {
 
   async control(agentId: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     if (this.closed) throw new TransportError(ErrorCode.LinkClosed, "the NATS link is closed");
+    if (this.down !== undefined) throw new TransportError(ErrorCode.LinkClosed, `agent ${agentId} is unreachable: ${this.down}`);
     try {
       const reply = await this.nc.request(controlSubject(agentId), payload, { timeout: timeoutMs });
       return reply.data;
@@ -164,7 +175,8 @@ export class NatsAgentLink implements AgentLink {
     clearInterval(this.livenessTimer);
     for (const replay of this.replays) replay.stop();
     this.messages?.stop();
-    await this.nc.drain().catch(() => this.nc.close());
+    await closeNatsConnection(this.nc, { connected: this.linkUp });
+    this.declareDown("the agent link was closed");
   }
 
   private async start(): Promise<void> {
@@ -175,6 +187,7 @@ export class NatsAgentLink implements AgentLink {
     const consumer = await this.js.consumers.get(SUBJECTS.reportsStream, this.durableName);
     this.messages = await consumer.consume({ max_messages: 2000, callback: (m) => this.deliverRunMessage(m, this.handlers, true) });
     void this.watchStatus();
+    void this.nc.closed().then((error) => this.declareDown(error ? `the NATS connection closed: ${error.message}` : "the NATS connection was closed"));
     this.livenessTimer = setInterval(() => this.checkLiveness(), this.options.livenessCheckMs ?? 250);
     this.livenessTimer.unref();
     await this.nc.flush();
@@ -314,14 +327,36 @@ export class NatsAgentLink implements AgentLink {
       if (status.type === Events.Disconnect) {
         this.linkUp = false;
         this.log.warn({ server: status.data }, "disconnected from NATS; agents' liveness is not judged until reconnected");
+        this.expectReconnect();
       } else if (status.type === Events.Reconnect) {
         this.linkUp = true;
+        clearTimeout(this.downTimer);
+        this.downTimer = undefined;
+        this.down = undefined;
         const now = Date.now();
         for (const tracked of this.tracked.values()) tracked.lastSeenMs = Math.max(tracked.lastSeenMs, now);
         this.log.info({ server: status.data }, "reconnected to NATS");
         this.discover(true);
       }
     }
+  }
+
+  /** Starts the grace after a disconnect: still down when it ends, the link is `link-down`. */
+  private expectReconnect(): void {
+    if (this.downTimer !== undefined || this.down !== undefined) return;
+    const graceMs = this.options.linkDownAfterMs ?? 5000;
+    this.downTimer = setTimeout(() => this.declareDown(`disconnected from NATS for more than ${graceMs} ms`), graceMs);
+    this.downTimer.unref();
+  }
+
+  /** Tells the subscribers (runs in progress) that the agents are out of reach. */
+  private declareDown(reason: string): void {
+    clearTimeout(this.downTimer);
+    this.downTimer = undefined;
+    if (this.down !== undefined) return;
+    this.down = reason;
+    if (!this.closed) this.log.error({ reason }, "the agent link is down: runs in progress end with what they measured");
+    this.emit({ type: "link-down", reason });
   }
 
   /** Resolves once `count` agents are registered; throws after `timeoutMs`. */
@@ -333,7 +368,7 @@ export class NatsAgentLink implements AgentLink {
           suggestion: "start agents with `assay agent --nats URL` pointing at the same NATS server",
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   }
 }
@@ -368,7 +403,7 @@ export async function connectNatsLink(options: NatsLinkOptions): Promise<NatsAge
             seen = n;
             stableSinceMs = Date.now();
           } else if (n > 0 && Date.now() - stableSinceMs >= 1000) break;
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          await sleep(50);
         }
       }
     } catch (error) {

@@ -5,7 +5,7 @@
  */
 import { ErrorCode, ValidationError, isSubjectToken } from "../../core/index.js";
 import type { AgentEventHandler, ResultDocument } from "../../core/index.js";
-import type { RunStateStore, StoredRun } from "../load/load-task.js";
+import type { RunStateStore, StoredRun } from "../load/options.js";
 import type { NatsAgentLink } from "./link.js";
 
 export interface ExperimentState {

@@ -10,12 +10,13 @@ import {
   api,
   parseExperimentText,
   toAssayError,
+  withDeadline,
 } from "../../core/index.js";
 import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument } from "../../core/index.js";
 import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
-import type { LoadTelemetry, RunStateStore } from "../load/load-task.js";
+import type { LoadTelemetry, RunStateStore } from "../load/options.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
 import type { RunnerPolicy, TaskRunners } from "../tasks/types.js";
@@ -239,10 +240,7 @@ export class ExperimentManager {
     entry.cancelRequested = true;
     entry.record.failure = why;
     entry.controller?.abort(new Error(why));
-    const waitMs = this.options.cancelWaitMs ?? 5000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([entry.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
+    await withDeadline(entry.done ?? Promise.resolve(), this.options.cancelWaitMs ?? 5000);
     return { summary: this.summary(entry), alreadyFinished: false };
   }
 
@@ -259,12 +257,7 @@ export class ExperimentManager {
     this.stopping = true;
     this.unsubscribe?.();
     for (const entry of this.running) entry.controller?.abort(new Error("coordinator shutting down"));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([...this.running].map((entry) => entry.done ?? Promise.resolve())),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
-    ]);
-    clearTimeout(timer);
+    await withDeadline(Promise.all([...this.running].map((entry) => entry.done ?? Promise.resolve())), graceMs);
     for (const entry of this.entries.values()) entry.channel.close();
   }
 

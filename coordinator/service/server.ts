@@ -9,7 +9,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { ConfigurationError, ErrorCode, ValidationError } from "../../core/index.js";
 import type { AgentLink, Logger, api } from "../../core/index.js";
-import type { RunStateStore } from "../load/load-task.js";
+import type { RunStateStore } from "../load/options.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
 import type { RunnerPolicy, TaskRunners } from "../tasks/types.js";
 import { openAuthenticator } from "./auth.js";

@@ -8,7 +8,7 @@
  * (default 3).
  */
 import { connect } from "nats";
-import { createLogger, natsConnectionOptions } from "../../core/index.js";
+import { closeNatsConnection, createLogger, natsConnectionOptions, retry } from "../../core/index.js";
 import { ensureJetStreamAssets } from "../jetstream-setup.js";
 
 const ATTEMPTS = 30;
@@ -25,16 +25,13 @@ const user = env["NATS_USER"];
 const auth = user ? { user, pass: env["ASSAY_NATS_PASSWORD"] ?? "" } : {};
 const nc = await connect(await natsConnectionOptions(env["NATS_URL"] ?? "nats://assay-nats:4222", auth, "assay-jetstream-setup"));
 try {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ensureJetStreamAssets(nc, { replicas, logger: log });
-      break;
-    } catch (error) {
-      if (attempt >= ATTEMPTS) throw error;
-      log.warn({ err: error, attempt }, `JetStream not ready yet; retrying in ${RETRY_MS} ms`);
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-    }
-  }
+  await retry(() => ensureJetStreamAssets(nc, { replicas, logger: log }), {
+    attempts: ATTEMPTS,
+    baseDelayMs: RETRY_MS,
+    maxDelayMs: RETRY_MS,
+    jitter: false,
+    onRetry: ({ error, attempt }) => log.warn({ err: error, attempt }, `JetStream not ready yet; retrying in ${RETRY_MS} ms`),
+  });
 } finally {
-  await nc.drain();
+  await closeNatsConnection(nc);
 }

@@ -6,6 +6,8 @@
 export { freePort, waitUntil } from "./wait.js";
 export type { WaitUntilOptions } from "./wait.js";
 export { cleanupAll, makeTempDir } from "./registry.js";
+export { teardown } from "./teardown.js";
+export type { Teardown } from "./teardown.js";
 export { startHttpTarget } from "./http-target.js";
 export type { HttpTarget, HttpTargetOptions, RecordedRequest } from "./http-target.js";
 export { startProcess } from "./process.js";

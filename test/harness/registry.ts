@@ -90,13 +90,14 @@ export async function removeTempDir(dir: string): Promise<void> {
 }
 
 /**
- * Stops everything the harness started and is still running (servers, child processes), then
- * removes the harness's temp dirs. Safe to call more than once; meant for `after()` hooks.
+ * Stops everything the harness started and is still running (servers, child processes), one at a
+ * time, last started first (a client before the server it talks to), then removes the harness's
+ * temp dirs. Safe to call more than once; meant for `after()` hooks.
  */
 export async function cleanupAll(): Promise<void> {
   const pending = [...closers].reverse();
   closers.clear();
-  await Promise.allSettled(pending.map((close) => close()));
+  for (const close of pending) await close().catch(() => undefined);
   for (const child of children) {
     if (alive(child)) child.kill("SIGKILL");
   }

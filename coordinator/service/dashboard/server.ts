@@ -83,154 +83,10 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       suggestion: "give the coordinator --tls-cert/--tls-key and a tokens file, serve it on 127.0.0.1, or pass --insecure-listen-any",
     });
   }
-  const assets = loadDashboardAssets();
   const log = options.logger.child({ component: "dashboard" });
-  const sessions = new SessionStore(options.sessionTtlMs ? { ttlMs: options.sessionTtlMs } : {});
-  const secure = options.tls !== undefined;
-  const openStreams = new Set<ServerResponse>();
+  const requests = new DashboardRequests(options, authenticator, log);
   const sockets = new Set<Socket>();
-  const page = servedPageHtml();
-
-  const callerOf = (req: IncomingMessage): Caller | undefined =>
-    authenticator.enabled ? sessions.get(sessionIdFrom(req.headers.cookie)) : authenticator.authenticateToken("");
-
-  const hostAllowed = (req: IncomingMessage): boolean => {
-    if (authenticator.enabled || options.insecureListenAny) return true;
-    const hostHeader = req.headers.host ?? "";
-    const name = /^\[([^\]]+)\]/.exec(hostHeader)?.[1] ?? hostHeader.replace(/:\d+$/, "");
-    return isLoopback(name);
-  };
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    setCommonHeaders(res);
-    if (!hostAllowed(req)) throw new HttpError(421, "this dashboard answers only to loopback host names");
-    const url = new URL(req.url ?? "/", "http://dashboard.invalid");
-    const path = url.pathname;
-    const method = req.method ?? "GET";
-
-    if (method === "GET" && PAGE_PATH.test(path)) return send(res, 200, "text/html; charset=utf-8", page);
-    if (method === "GET" && path === "/assets/dashboard.js") return sendAsset(req, res, "text/javascript; charset=utf-8", assets.script, assets.scriptEtag);
-    if (method === "GET" && path === "/assets/dashboard.css") return sendAsset(req, res, "text/css; charset=utf-8", assets.style, assets.styleEtag);
-
-    if (path === "/api/session") {
-      if (method === "GET") {
-        const caller = callerOf(req);
-        const session: DashboardSession = {
-          auth: authenticator.enabled,
-          signedIn: caller !== undefined,
-          ...(caller ? { name: caller.name, role: caller.role } : {}),
-          mode: options.source.mode,
-        };
-        return sendJson(res, 200, session);
-      }
-      if (method === "POST") return signIn(req, res);
-      if (method === "DELETE") {
-        checkCsrf(req);
-        sessions.delete(sessionIdFrom(req.headers.cookie));
-        res.setHeader("set-cookie", sessionCookie("", { secure, maxAgeMs: 0 }));
-        return send(res, 204, "text/plain", "");
-      }
-      throw new HttpError(405, "method not allowed");
-    }
-
-    if (!path.startsWith("/api/")) throw new HttpError(404, "not found");
-    if (method !== "GET") throw new HttpError(405, "method not allowed");
-    if (!callerOf(req)) throw new HttpError(401, "sign in with a viewer token first");
-
-    if (path === "/api/experiments") {
-      const list: DashboardExperimentList = { experiments: options.source.list() };
-      return sendJson(res, 200, list);
-    }
-    if (path === "/api/agents") {
-      const agents: DashboardAgents = { agents: options.source.agents() };
-      return sendJson(res, 200, agents);
-    }
-    const match = EXPERIMENT_PATH.exec(path);
-    if (!match?.[1]) throw new HttpError(404, "not found");
-    const id = match[1];
-    if (!match[2]) {
-      const { summary, result } = await options.source.describe(id);
-      return sendJson(res, 200, experimentView(summary, result));
-    }
-    return stream(req, res, id);
-  }
-
-  async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    checkCsrf(req);
-    if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) throw new HttpError(415, "send the token as JSON");
-    const body = await readBody(req);
-    let token: unknown;
-    try {
-      token = (JSON.parse(body) as { token?: unknown }).token;
-    } catch {
-      throw new HttpError(400, "the body is not JSON");
-    }
-    if (typeof token !== "string" || token.trim() === "") throw new HttpError(400, "no token given");
-    if (!authenticator.enabled) return sendJson(res, 200, { signedIn: true });
-    let caller: Caller;
-    try {
-      caller = authenticator.authenticateToken(token);
-    } catch {
-      log.info({ peer: req.socket.remoteAddress }, "dashboard sign-in refused");
-      throw new HttpError(401, "the token is not valid");
-    }
-    sessions.delete(sessionIdFrom(req.headers.cookie));
-    const id = sessions.create(caller);
-    res.setHeader("set-cookie", sessionCookie(id, { secure, maxAgeMs: sessions.ttlMs }));
-    log.info({ name: caller.name, role: caller.role }, "dashboard session started");
-    return sendJson(res, 200, { signedIn: true, name: caller.name, role: caller.role });
-  }
-
-  function checkCsrf(req: IncomingMessage): void {
-    if (req.headers[DASHBOARD_CSRF_HEADER] !== "1") throw new HttpError(403, `missing the ${DASHBOARD_CSRF_HEADER} header`);
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== "null") {
-      let originHost: string;
-      try {
-        originHost = new URL(origin).host;
-      } catch {
-        throw new HttpError(403, "bad Origin header");
-      }
-      if (originHost !== req.headers.host) throw new HttpError(403, "cross-origin request refused");
-    }
-  }
-
-  function stream(req: IncomingMessage, res: ServerResponse, id: string): void {
-    const lastEventId = Number(req.headers["last-event-id"] ?? 0);
-    const fromSeq = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId + 1 : 0;
-    // NOT_FOUND surfaces before the response starts.
-    options.source.describe(id).then(
-      () => {
-        if (res.destroyed || req.socket.destroyed) return;
-        const sink = sseSink(res, options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {});
-        openStreams.add(res);
-        const watcher = options.source.watch(id, sink, fromSeq);
-        res.once("close", () => {
-          openStreams.delete(res);
-          watcher.cancel();
-        });
-      },
-      (error: unknown) => fail(res, error),
-    );
-  }
-
-  function fail(res: ServerResponse, error: unknown): void {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message });
-    if (isAssayError(error)) {
-      const status = error.code === ErrorCode.NotFound ? 404 : error.code === ErrorCode.Unauthenticated ? 401 : error.code === ErrorCode.PermissionDenied ? 403 : 500;
-      return sendJson(res, status, { error: error.message });
-    }
-    log.error({ err: error }, "dashboard request failed");
-    sendJson(res, 500, { error: "internal error" });
-  }
-
-  const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    handle(req, res).catch((error: unknown) => fail(res, error));
-  };
+  const listener = (req: IncomingMessage, res: ServerResponse): void => requests.serve(req, res);
   const server: Server = options.tls
     ? createHttpsServer(
         {
@@ -258,23 +114,183 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   }
   const bound = (server.address() as AddressInfo).port;
   const urlHost = isIP(host) === 6 ? `[${host}]` : host;
-  const url = `${secure ? "https" : "http"}://${urlHost}:${bound}/`;
-  log.info({ url, tls: secure, auth: authenticator.enabled }, "dashboard listening");
+  const url = `${requests.secure ? "https" : "http"}://${urlHost}:${bound}/`;
+  log.info({ url, tls: requests.secure, auth: authenticator.enabled }, "dashboard listening");
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port: bound,
-    streamCount: () => openStreams.size,
+    streamCount: () => requests.openStreams.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        for (const res of openStreams) res.end();
+        for (const res of requests.openStreams) res.end();
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       });
       return closing;
     },
   };
+}
+
+/** Every request of the dashboard: the page, its assets, the session exchange, the JSON API and the event streams. */
+class DashboardRequests {
+  readonly secure: boolean;
+  readonly openStreams = new Set<ServerResponse>();
+  private readonly assets = loadDashboardAssets();
+  private readonly sessions: SessionStore;
+  private readonly page = servedPageHtml();
+
+  constructor(
+    private readonly options: DashboardServerOptions,
+    private readonly authenticator: Authenticator,
+    private readonly log: Logger,
+  ) {
+    this.sessions = new SessionStore(options.sessionTtlMs ? { ttlMs: options.sessionTtlMs } : {});
+    this.secure = options.tls !== undefined;
+  }
+
+  serve(req: IncomingMessage, res: ServerResponse): void {
+    this.handle(req, res).catch((error: unknown) => this.fail(res, error));
+  }
+
+  private callerOf(req: IncomingMessage): Caller | undefined {
+    return this.authenticator.enabled ? this.sessions.get(sessionIdFrom(req.headers.cookie)) : this.authenticator.authenticateToken("");
+  }
+
+  private hostAllowed(req: IncomingMessage): boolean {
+    if (this.authenticator.enabled || this.options.insecureListenAny) return true;
+    const hostHeader = req.headers.host ?? "";
+    const name = /^\[([^\]]+)\]/.exec(hostHeader)?.[1] ?? hostHeader.replace(/:\d+$/, "");
+    return isLoopback(name);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    setCommonHeaders(res);
+    if (!this.hostAllowed(req)) throw new HttpError(421, "this dashboard answers only to loopback host names");
+    const path = new URL(req.url ?? "/", "http://dashboard.invalid").pathname;
+    const method = req.method ?? "GET";
+
+    if (method === "GET" && PAGE_PATH.test(path)) return send(res, 200, "text/html; charset=utf-8", this.page);
+    if (method === "GET" && path === "/assets/dashboard.js") return sendAsset(req, res, "text/javascript; charset=utf-8", this.assets.script, this.assets.scriptEtag);
+    if (method === "GET" && path === "/assets/dashboard.css") return sendAsset(req, res, "text/css; charset=utf-8", this.assets.style, this.assets.styleEtag);
+    if (path === "/api/session") return this.session(req, res, method);
+
+    if (!path.startsWith("/api/")) throw new HttpError(404, "not found");
+    if (method !== "GET") throw new HttpError(405, "method not allowed");
+    if (!this.callerOf(req)) throw new HttpError(401, "sign in with a viewer token first");
+
+    if (path === "/api/experiments") {
+      const list: DashboardExperimentList = { experiments: this.options.source.list() };
+      return sendJson(res, 200, list);
+    }
+    if (path === "/api/agents") {
+      const agents: DashboardAgents = { agents: this.options.source.agents() };
+      return sendJson(res, 200, agents);
+    }
+    const match = EXPERIMENT_PATH.exec(path);
+    if (!match?.[1]) throw new HttpError(404, "not found");
+    const id = match[1];
+    if (!match[2]) {
+      const { summary, result } = await this.options.source.describe(id);
+      return sendJson(res, 200, experimentView(summary, result));
+    }
+    return this.stream(req, res, id);
+  }
+
+  private async session(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    if (method === "GET") {
+      const caller = this.callerOf(req);
+      const session: DashboardSession = {
+        auth: this.authenticator.enabled,
+        signedIn: caller !== undefined,
+        ...(caller ? { name: caller.name, role: caller.role } : {}),
+        mode: this.options.source.mode,
+      };
+      return sendJson(res, 200, session);
+    }
+    if (method === "POST") return this.signIn(req, res);
+    if (method === "DELETE") {
+      this.checkCsrf(req);
+      this.sessions.delete(sessionIdFrom(req.headers.cookie));
+      res.setHeader("set-cookie", sessionCookie("", { secure: this.secure, maxAgeMs: 0 }));
+      return send(res, 204, "text/plain", "");
+    }
+    throw new HttpError(405, "method not allowed");
+  }
+
+  private async signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.checkCsrf(req);
+    if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) throw new HttpError(415, "send the token as JSON");
+    const body = await readBody(req);
+    let token: unknown;
+    try {
+      token = (JSON.parse(body) as { token?: unknown }).token;
+    } catch {
+      throw new HttpError(400, "the body is not JSON");
+    }
+    if (typeof token !== "string" || token.trim() === "") throw new HttpError(400, "no token given");
+    if (!this.authenticator.enabled) return sendJson(res, 200, { signedIn: true });
+    let caller: Caller;
+    try {
+      caller = this.authenticator.authenticateToken(token);
+    } catch {
+      this.log.info({ peer: req.socket.remoteAddress }, "dashboard sign-in refused");
+      throw new HttpError(401, "the token is not valid");
+    }
+    this.sessions.delete(sessionIdFrom(req.headers.cookie));
+    const id = this.sessions.create(caller);
+    res.setHeader("set-cookie", sessionCookie(id, { secure: this.secure, maxAgeMs: this.sessions.ttlMs }));
+    this.log.info({ name: caller.name, role: caller.role }, "dashboard session started");
+    return sendJson(res, 200, { signedIn: true, name: caller.name, role: caller.role });
+  }
+
+  private checkCsrf(req: IncomingMessage): void {
+    if (req.headers[DASHBOARD_CSRF_HEADER] !== "1") throw new HttpError(403, `missing the ${DASHBOARD_CSRF_HEADER} header`);
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== "null") {
+      let originHost: string;
+      try {
+        originHost = new URL(origin).host;
+      } catch {
+        throw new HttpError(403, "bad Origin header");
+      }
+      if (originHost !== req.headers.host) throw new HttpError(403, "cross-origin request refused");
+    }
+  }
+
+  private stream(req: IncomingMessage, res: ServerResponse, id: string): void {
+    const lastEventId = Number(req.headers["last-event-id"] ?? 0);
+    const fromSeq = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId + 1 : 0;
+    // NOT_FOUND surfaces before the response starts.
+    this.options.source.describe(id).then(
+      () => {
+        if (res.destroyed || req.socket.destroyed) return;
+        const sink = sseSink(res, this.options.heartbeatMs ? { heartbeatMs: this.options.heartbeatMs } : {});
+        this.openStreams.add(res);
+        const watcher = this.options.source.watch(id, sink, fromSeq);
+        res.once("close", () => {
+          this.openStreams.delete(res);
+          watcher.cancel();
+        });
+      },
+      (error: unknown) => this.fail(res, error),
+    );
+  }
+
+  private fail(res: ServerResponse, error: unknown): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message });
+    if (isAssayError(error)) {
+      const status = error.code === ErrorCode.NotFound ? 404 : error.code === ErrorCode.Unauthenticated ? 401 : error.code === ErrorCode.PermissionDenied ? 403 : 500;
+      return sendJson(res, status, { error: error.message });
+    }
+    this.log.error({ err: error }, "dashboard request failed");
+    sendJson(res, 500, { error: "internal error" });
+  }
 }
 
 function setCommonHeaders(res: ServerResponse): void {

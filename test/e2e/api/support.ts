@@ -41,7 +41,8 @@ export async function startCoordinator(args: readonly string[] = [], options: { 
         if (exited) throw new Error(`the coordinator exited:\n${handle.stderr()}`);
         return LISTENING.test(handle.stdout());
       },
-      { timeoutMs: 20_000, intervalMs: 50, what: "the coordinator to listen" },
+      // Generous: a test may start several at once, each with worker-thread agents, on 2 busy cores.
+      { timeoutMs: 60_000, intervalMs: 50, what: "the coordinator to listen" },
     );
   } catch (error) {
     handle.kill();

@@ -136,7 +136,9 @@ describe("assay run (the CLI as a user runs it)", () => {
     const result = JSON.parse(run.stdout) as Result;
     assert.deepEqual(result.tasks.map((t) => t.status), ["completed", "completed", "skipped", "completed"]);
   });
+});
 
+describe("assay run: bad targets, bad files, overrides, Ctrl-C", () => {
   it("counts connection errors against an unreachable target instead of crashing", async () => {
     const port = await freePort();
     const file = await experimentFile(`spec:

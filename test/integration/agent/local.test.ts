@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { startLocalAgents } from "../../../agent/index.js";
 import { ErrorCode, TransportError, pb } from "../../../core/index.js";
 import type { AgentEvent, ControlInit, ControlReply, IntervalReport, ShardDone } from "../../../core/index.js";
-import { startHttpTarget, waitUntil } from "../../harness/index.js";
+import { startHttpTarget, teardown, waitUntil } from "../../harness/index.js";
 import { assertConservation, series, totalOf } from "./support.js";
 
 async function control(link: Awaited<ReturnType<typeof startLocalAgents>>, agentId: string, message: ControlInit): Promise<ControlReply> {
@@ -12,9 +12,9 @@ async function control(link: Awaited<ReturnType<typeof startLocalAgents>>, agent
 
 test("three local agents run shards of 100/100/101 requests: exact counts, conserved", async (t) => {
   const target = await startHttpTarget();
-  t.after(() => target.close());
+  teardown(t).defer(() => target.close());
   const link = await startLocalAgents({ count: 3 });
-  t.after(() => link.close());
+  teardown(t).defer(() => link.close());
 
   const agents = link.agents();
   assert.deepEqual(agents.map((a) => a.id), ["local-1", "local-2", "local-3"]);
@@ -31,7 +31,7 @@ test("three local agents run shards of 100/100/101 requests: exact counts, conse
     if (event.type === "done") dones.push(pb.ShardDone.decode(event.payload));
     if (event.type === "report" || event.type === "done") event.ack();
   });
-  t.after(unsubscribe);
+  teardown(t).defer(unsubscribe);
 
   const shares = [100, 100, 101];
   for (const [i, agent] of agents.entries()) {
@@ -65,9 +65,9 @@ test("three local agents run shards of 100/100/101 requests: exact counts, conse
 
 test("closing the link cancels running shards (ShardDone arrives) and then rejects controls", async (t) => {
   const target = await startHttpTarget({ delayMs: 5 });
-  t.after(() => target.close());
+  teardown(t).defer(() => target.close());
   const link = await startLocalAgents({ count: 1, capacity: 3 });
-  t.after(() => link.close());
+  teardown(t).defer(() => link.close());
   assert.equal(link.agents()[0]?.capacity, 3);
   const dones: ShardDone[] = [];
   link.subscribe((event) => {
@@ -93,7 +93,7 @@ test("closing the link cancels running shards (ShardDone arrives) and then rejec
 
 test("control to an unknown agent rejects with LINK_CLOSED; a probe round-trips", async (t) => {
   const link = await startLocalAgents({ count: 1 });
-  t.after(() => link.close());
+  teardown(t).defer(() => link.close());
   await assert.rejects(
     link.control("nobody", pb.Control.encode({ timeProbe: {} }).finish(), 1000),
     (error: unknown) => error instanceof TransportError && error.code === ErrorCode.LinkClosed,

@@ -3,8 +3,8 @@ import { test } from "node:test";
 import { decodeHistogram, percentileMs } from "../../../core/index.js";
 import type { SeriesStats } from "../../../core/index.js";
 import { StagedRate } from "../../../agent/index.js";
-import { startHttpTarget } from "../../harness/index.js";
-import { TestAgent, intervalRates, series, totalOf } from "./support.js";
+import { startHttpTarget, waitUntil } from "../../harness/index.js";
+import { TestAgent, assertConservation, intervalRates, series, totalOf } from "./support.js";
 
 function p99Ms(bytes: Uint8Array): number {
   const h = decodeHistogram(bytes);
@@ -103,4 +103,20 @@ test("stages ramp the rate up: reports show it rising toward the schedule", asyn
   // Last second of the ramp 50 -> 200 over 2 s: 162.5 requests expected.
   const last = rates.at(-1) ?? 0;
   assert.ok(Math.abs(last - 162.5) / 162.5 < 0.15, `last-second rate ${last.toFixed(1)} vs 162.5`);
+});
+
+test("open model: a cancel leaves the requests still queued unsent, not dropped (a drained agent hands them back)", async (t) => {
+  // One connection at 100 ms per response against 200 intended sends per second: a queue builds.
+  const target = await startHttpTarget({ delayMs: 100 });
+  t.after(() => target.close());
+  const agent = new TestAgent();
+  await agent.assignAndStart("r", "s", { series: [series(target.url, { numRequests: 200, connections: 1, model: { open: { qps: 200 } } })] });
+  await waitUntil(() => target.served() >= 3, { what: "a few responses" });
+  await agent.control({ cancel: { runId: "r", shardId: "s", reason: "agent draining" } });
+  const collected = await agent.waitDone("s");
+  assertConservation(collected);
+  const total = totalOf(collected.done);
+  assert.equal(total.dropped, 0, "the queue was never full: nothing was dropped");
+  assert.ok(total.requests < 50, `only what went out was counted (${total.requests} requests)`);
+  assert.equal(target.served(), total.requests);
 });

@@ -7,14 +7,19 @@ import { after, describe, it } from "node:test";
 import { connect } from "nats";
 import { histogramFromBase64, percentileMs, reportMessageId, reportSubject, SUBJECTS } from "../../../core/index.js";
 import type { ResultDocument } from "../../../core/index.js";
-import { cleanupAll, startHttpTarget, startNatsServer, waitUntil } from "../../harness/index.js";
+import { cleanupAll, startHttpTarget, startNatsServer, teardown, waitUntil } from "../../harness/index.js";
 import { httpExperiment, requestCount, runYaml, startAgents, startCoordinator } from "./support.js";
 
 after(cleanupAll);
 
-function latencyP(result: ResultDocument, p: number): number {
-  const encoded = result.histograms["default"]?.["http"]?.latency;
-  assert.ok(encoded, "the result holds the merged latency histogram");
+/**
+ * A percentile of the merged service-time histogram (from each request's actual send). Latency
+ * from the intended send time also carries how far a starved generator fell behind its schedule,
+ * which on a busy machine differs from one run to the next by far more than the target's delay.
+ */
+function serviceTimeP(result: ResultDocument, p: number): number {
+  const encoded = result.histograms["default"]?.["http"]?.serviceTime;
+  assert.ok(encoded, "the result holds the merged service-time histogram");
   const value = percentileMs(histogramFromBase64(encoded), p);
   assert.ok(value !== undefined, `p${p} of the merged histogram`);
   return value;
@@ -22,16 +27,20 @@ function latencyP(result: ResultDocument, p: number): number {
 
 void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
   void it("merges three agents exactly: counts exact, percentiles as a single agent's run of the same total", async (t) => {
-    const target = await startHttpTarget({ delayMs: 20 });
-    t.after(() => target.close());
+    const fixtures = teardown(t);
+    // The target's delay is what the percentiles are compared on: large enough to dominate what a
+    // busy 2-core machine adds, with connections enough for 150 qps at that delay.
+    const delayMs = 100;
+    const target = await startHttpTarget({ delayMs });
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["m1", "m2", "m3"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 3);
-    t.after(() => coordinator.link.close());
+    fixtures.defer(() => coordinator.link.close());
 
-    const merged = await runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 450, qps: 150, connections: 6 }));
+    const merged = await runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 450, qps: 150, connections: 30 }));
     assert.equal(merged.failure, null);
     assert.equal(requestCount(merged), 450);
     assert.deepEqual(merged.load?.agents, ["m1", "m2", "m3"]);
@@ -39,29 +48,30 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
     const mergedHistogram = histogramFromBase64(merged.histograms["default"]?.["http"]?.latency ?? "");
     assert.equal(mergedHistogram.totalCount, 450, "the merged histogram holds every request");
 
-    const single = await runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 450, qps: 150, connections: 6, agents: 1 }));
+    const single = await runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 450, qps: 150, connections: 30, agents: 1 }));
     assert.equal(single.failure, null);
     assert.equal(requestCount(single), 450);
     assert.equal(single.load?.agents.length, 1);
-    // Same target delay, same total: the percentiles agree (20 ms of delay dominates; a loaded
-    // 2-core machine adds a few ms of noise to either run).
+    // Same target delay, same total: the percentiles agree (the delay dominates; a loaded 2-core
+    // machine adds some noise to either run).
     for (const p of [50, 75]) {
-      const a = latencyP(merged, p);
-      const b = latencyP(single, p);
-      assert.ok(a >= 20 && b >= 20, `p${p}: ${a} and ${b} include the 20 ms delay`);
+      const a = serviceTimeP(merged, p);
+      const b = serviceTimeP(single, p);
+      assert.ok(a >= delayMs && b >= delayMs, `p${p}: ${a} and ${b} include the ${delayMs} ms delay`);
       assert.ok(Math.abs(a - b) <= 0.5 * Math.min(a, b), `p${p}: merged ${a} ms vs single ${b} ms`);
     }
   });
 
   void it("declares an agent killed with SIGKILL lost within 3 s and redistributes its share: the count stays exact", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["k1", "k2", "k3"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 3);
-    t.after(() => coordinator.link.close());
+    fixtures.defer(() => coordinator.link.close());
 
     const running = runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 1200, qps: 200, connections: 6 }));
     await waitUntil(() => target.served() > 300, { timeoutMs: 15_000, what: "load to be flowing" });
@@ -83,14 +93,15 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
   });
 
   void it("survives a NATS restart mid-run: everyone reconnects and no report is lost", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["n1", "n2", "n3"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 3);
-    t.after(() => coordinator.link.close());
+    fixtures.defer(() => coordinator.link.close());
 
     const running = runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 1200, qps: 200, connections: 6 }));
     await waitUntil(() => target.served() > 300, { timeoutMs: 15_000, what: "load to be flowing" });
@@ -104,16 +115,17 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
   });
 
   void it("logs and drops malformed messages on agent subjects; the run completes", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["x1", "x2", "x3"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 3);
-    t.after(() => coordinator.link.close());
+    fixtures.defer(() => coordinator.link.close());
     const rogue = await connect({ servers: nats.url });
-    t.after(() => rogue.close());
+    fixtures.defer(() => rogue.close());
 
     const running = runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 900, qps: 300, connections: 6 }));
     await waitUntil(() => target.served() > 100, { timeoutMs: 15_000, what: "load to be flowing" });

@@ -1,20 +1,21 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { cleanupAll, startHttpTarget, startNatsServer, waitUntil } from "../../harness/index.js";
+import { cleanupAll, startHttpTarget, startNatsServer, teardown, waitUntil } from "../../harness/index.js";
 import { httpExperiment, requestCount, runYaml, startAgents, startCoordinator } from "./support.js";
 
 after(cleanupAll);
 
 void describe("agent drain (SIGTERM)", { timeout: 60_000 }, () => {
   void it("hands back its shard: the other agents finish it and the count stays exact", async (t) => {
+    const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
-    t.after(() => target.close());
+    fixtures.defer(() => target.close());
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    fixtures.defer(() => nats.stop());
     const agents = await startAgents(nats.url, ["d1", "d2"]);
-    t.after(() => Promise.all(agents.map((a) => a.handle.stop())));
+    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
     const coordinator = await startCoordinator(nats.url, 2);
-    t.after(() => coordinator.link.close());
+    fixtures.defer(() => coordinator.link.close());
 
     const running = runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 1000, qps: 200, connections: 4 }));
     await waitUntil(() => target.served() > 250, { timeoutMs: 15_000, what: "load to be flowing" });

@@ -226,6 +226,15 @@ describe("deploy/ manifests", () => {
         assert.match(Object.keys((parseYaml(tokens.stringData[file]!) as { tokens: object }).tokens).join(), /CHANGE-ME/);
       });
 
+    });
+  }
+});
+
+describe("deploy/ manifests: NATS users, agent identity, images, containers", () => {
+  for (const overlay of OVERLAYS) {
+    describe(overlay, () => {
+      const objects = out(overlay);
+
       it("agents and the coordinator connect to the NATS Service with their own users", () => {
         const natsSvc = find(objects, "Service", "assay-nats") as ServiceObject;
         const client = natsSvc.spec.ports.find((p) => p.name === "client")!;
@@ -334,6 +343,15 @@ describe("deploy/ manifests", () => {
         }
         assert.ok(count >= 4);
       });
+
+    });
+  }
+});
+
+describe("deploy/ manifests: references, RBAC, network policies, NATS topology, entry points", () => {
+  for (const overlay of OVERLAYS) {
+    describe(overlay, () => {
+      const objects = out(overlay);
 
       it("references resolve: ConfigMaps, Secrets, ServiceAccounts, RBAC subjects, NetworkPolicy selectors", () => {
         const has = (kind: string, name: string): boolean => objects.some((o) => o.kind === kind && o.metadata.name === name);

@@ -7,7 +7,7 @@ import { connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { connect, StringCodec } from "nats";
 import { Agent, request } from "undici";
-import { cleanupAll, freePort, makeTempDir, startHttpTarget, startNatsServer, startProcess, startPrometheus, waitUntil } from "../../harness/index.js";
+import { cleanupAll, freePort, makeTempDir, startHttpTarget, startNatsServer, startProcess, startPrometheus, teardown, waitUntil } from "../../harness/index.js";
 
 after(cleanupAll);
 
@@ -44,6 +44,27 @@ void describe("freePort and waitUntil", () => {
       ),
       (err: Error) => err.message.includes("the widget") && err.message.includes("connection refused"),
     );
+  });
+});
+
+void describe("teardown", () => {
+  void it("runs the steps last-added first, every one even after a failure, and rethrows the first error", async () => {
+    const hooks: (() => Promise<void>)[] = [];
+    const t = { after: (fn: () => Promise<void>) => void hooks.push(fn) };
+    const ran: string[] = [];
+    const stack = teardown(t);
+    stack.defer(() => ran.push("server"));
+    stack.defer(() => {
+      ran.push("client");
+      throw new Error("client close failed");
+    });
+    teardown(t).defer(async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      ran.push("agent");
+    });
+    assert.equal(hooks.length, 1, "one after hook per test, however many helpers add steps");
+    await assert.rejects(hooks[0]!(), /client close failed/);
+    assert.deepEqual(ran, ["agent", "client", "server"]);
   });
 });
 
@@ -244,11 +265,11 @@ function tcpAccepts(port: number): Promise<boolean> {
 void describe("startNatsServer", () => {
   void it("starts a private server with JetStream; pub/sub round trip works", async (t) => {
     const server = await startNatsServer();
-    t.after(() => server.stop());
+    teardown(t).defer(() => server.stop());
     assert.notEqual(server.port, 4222);
     assert.equal(server.url, `nats://127.0.0.1:${server.port}`);
     const nc = await connect({ servers: server.url });
-    t.after(() => nc.close());
+    teardown(t).defer(() => nc.close());
     const sc = StringCodec();
     const sub = nc.subscribe("assay.test.echo", { max: 1 });
     nc.publish("assay.test.echo", sc.encode("hello"));
@@ -262,17 +283,17 @@ void describe("startNatsServer", () => {
 
   void it("jetstream: false starts a server without JetStream", async (t) => {
     const server = await startNatsServer({ jetstream: false });
-    t.after(() => server.stop());
+    teardown(t).defer(() => server.stop());
     const nc = await connect({ servers: server.url });
-    t.after(() => nc.close());
+    teardown(t).defer(() => nc.close());
     await assert.rejects(nc.jetstreamManager());
   });
 
   void it("restart keeps the port and the JetStream store; stop and kill really end the process", async (t) => {
     const server = await startNatsServer();
-    t.after(() => server.stop());
+    teardown(t).defer(() => server.stop());
     const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
-    t.after(() => nc.close());
+    teardown(t).defer(() => nc.close());
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name: "HARNESS", subjects: ["harness.>"] });
     await nc.jetstream().publish("harness.one", StringCodec().encode("kept"));

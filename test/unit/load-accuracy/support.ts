@@ -8,7 +8,7 @@ import type { TestContext } from "node:test";
 import { runExperiment } from "../../../coordinator/index.js";
 import { TransportError, ErrorCode, parseExperimentText, silentLogger } from "../../../core/index.js";
 import type { AgentEvent, AgentEventHandler, AgentInfo, AgentLink, Experiment, ResultDocument } from "../../../core/index.js";
-import { startHttpTarget } from "../../harness/index.js";
+import { startHttpTarget, teardown } from "../../harness/index.js";
 import type { HttpTarget, HttpTargetOptions } from "../../harness/index.js";
 
 export interface FakeAgentSpec {
@@ -103,17 +103,17 @@ export function experiment(yaml: string): Experiment {
   return parseExperimentText(yaml, "load-accuracy.yaml");
 }
 
-/** A fake-agent link closed when the test ends. */
+/** A fake-agent link closed when the test ends (before the fixtures started ahead of it). */
 export function fakeAgents(t: TestContext, agents: readonly FakeAgentSpec[]): FakeLink {
   const link = new FakeLink(agents);
-  t.after(() => link.close());
+  teardown(t).defer(() => link.close());
   return link;
 }
 
 /** A harness HTTP target closed when the test ends. */
 export async function httpTarget(t: TestContext, options?: HttpTargetOptions): Promise<HttpTarget> {
   const started = await startHttpTarget(options);
-  t.after(() => started.close());
+  teardown(t).defer(() => started.close());
   return started;
 }
 
