@@ -4,7 +4,8 @@
  * Plain JSON: no class instances, no undefined inside arrays.
  */
 
-export const RESULT_SCHEMA_VERSION = 1;
+/** 2: see docs/experiments.md, "schemaVersion 2". Readers accept 1 and 2. */
+export const RESULT_SCHEMA_VERSION = 2;
 
 export type TaskStatus = "pending" | "running" | "completed" | "skipped" | "failed" | "cancelled";
 
@@ -95,7 +96,11 @@ export interface ResultDocument {
   /** version -> series prefix ("http", "http-<endpoint>") -> histograms. */
   histograms: Record<string, Record<string, SeriesHistograms>>;
   load?: LoadSummary;
-  /** Assessment beyond SLOs (issue: Bayesian A/B/n): probabilities, winner, weights. */
+  /**
+   * Assessment beyond SLOs (coordinator/assessment's `Assessment`): probabilities, winner, weights.
+   * Its `rewardOrder` (a list, schemaVersion 2) is the order of the rewards — the first decides the
+   * winner and the split — since its `rewards` map may be written with its keys re-ordered.
+   */
   assessment?: Record<string, unknown>;
   /** version -> metric -> sample statistics (for assessment and offline re-analysis). */
   samples?: Record<string, Record<string, MetricSample>>;

@@ -88,7 +88,7 @@ void test("bad inputs become per-metric errors, never a crash or an invented num
     values: { a: {}, b: {}, c: { latency: 5 }, d: { latency: 5 }, e: {} },
     metricErrors: { e: { conversion: "prometheus: connection refused" } },
   });
-  assert.match(a.errors["a"]!["conversion"]!, /successes must be a finite number/);
+  assert.match(a.errors["a"]!["conversion"]!, /successes is not a finite number \(got NaN\)/);
   assert.match(a.errors["b"]!["conversion"]!, /trials must be > 0/);
   assert.match(a.errors["a"]!["revenue"]!, /count must be ≥ 2/);
   assert.match(a.errors["b"]!["revenue"]!, /sample variance is 0/);
@@ -145,23 +145,22 @@ void test("lift over the baseline and its interval", () => {
   assert.ok(Math.abs((b.lift ?? NaN) - (meanB - meanA) / meanA) < 1e-12);
   assert.ok(b.liftInterval !== null && b.liftInterval[0] < (b.lift ?? 0) && (b.lift ?? 0) < b.liftInterval[1]);
   assert.equal(a.rewards["conversion"]!.versions["a"]!.lift, 0);
-  assert.ok(b.credibleInterval[0] < b.mean && b.mean < b.credibleInterval[1]);
+  assert.ok(b.credibleInterval[0] < b.mean! && b.mean! < b.credibleInterval[1]);
 });
 
-void test("reproducible: same input and seed give identical output; the seed matters only to Monte Carlo parts", () => {
+void test("reproducible: same input gives identical output; without Monte Carlo the seed changes nothing", () => {
   const input = baseInput({ options: { seed: 42 } });
   assert.deepEqual(assess(input), assess(input));
-  const other = assess(baseInput({ options: { seed: 43 } }));
-  const first = assess(input);
-  assert.equal(other.rewards["conversion"]!.versions["b"]!.pBest, first.rewards["conversion"]!.versions["b"]!.pBest);
-  assert.notDeepEqual(other.rewards["conversion"]!.versions["b"]!.liftInterval, first.rewards["conversion"]!.versions["b"]!.liftInterval);
+  const { seed: _a, ...other } = assess(baseInput({ options: { seed: 43 } }));
+  const { seed: _b, ...first } = assess(input);
+  assert.deepEqual(other, first);
 });
 
 void test("priors are stated and configurable", () => {
   const a = assess(baseInput());
   assert.deepEqual(a.priors.default.rate, { alpha: 1, beta: 1 });
   const informed = assess(baseInput({ options: { priors: { metrics: { conversion: { rate: { alpha: 10, beta: 90 } } } } } }));
-  assert.ok(Math.abs(informed.rewards["conversion"]!.versions["a"]!.mean - 30 / 300) < 1e-12);
+  assert.ok(Math.abs(informed.rewards["conversion"]!.versions["a"]!.mean! - 30 / 300) < 1e-12);
 });
 
 void test("malformed input throws a ValidationError naming the field", () => {
