@@ -21,7 +21,7 @@ export {
   monteCarloComparison,
   normalProbGreater,
 } from "./compare.js";
-export { cdf, countPosterior, credibleInterval, meanPosterior, pdf, posteriorMean, posteriorSd, ratePosterior, sf } from "./posterior.js";
+export { cdf, countPosterior, credibleInterval, meanPosterior, pdf, posteriorMean, posteriorSd, ratePosterior, sf, tailQuantile } from "./posterior.js";
 export { liftInterval } from "./lift.js";
 export type { Outcome } from "./posterior.js";
 export { createRng } from "./rng.js";

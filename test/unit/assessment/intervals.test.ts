@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cdf, credibleInterval, meanPosterior, pdf, sf } from "../../../coordinator/assessment/index.js";
+import { cdf, credibleInterval, meanPosterior, pdf, sf, tailQuantile } from "../../../coordinator/assessment/index.js";
 import type { Posterior } from "../../../coordinator/assessment/index.js";
 
 const beta = (alpha: number, b: number): Posterior => ({ family: "beta", alpha, beta: b });
@@ -140,4 +140,22 @@ void test("the posterior of a mean (Jeffreys, NIG, {mean, sd}) matches numerical
   }
   const twoObservations = meanPosterior(2, 22, 244, "jeffreys");
   assert.deepEqual(twoObservations.ok && twoObservations.value, { family: "student", dof: 1, location: 11, scale: 1 });
+});
+
+void test("far-tail quantiles (1e-20 on either side; the integration grids reach that far) match scipy", () => {
+  const cases: [Posterior, [number, number]][] = [
+    // python3 -c "from scipy import stats; d = stats.t(4, 10, 1); print(repr(d.ppf(1e-20)), repr(d.isf(1e-20)))"
+    [student(4, 10, 1), [-131597.4012825853, 131617.4012825853]],
+    // python3 -c "from scipy import stats; d = stats.t(1, 0, 1); print(repr(d.ppf(1e-20)), repr(d.isf(1e-20)))"
+    [student(1, 0, 1), [-3.183098861837907e19, 3.183098861837907e19]],
+    // python3 -c "from scipy import stats; d = stats.gamma(3, scale=1/1000); print(repr(d.ppf(1e-20)), repr(d.isf(1e-20)))"
+    [gamma(3, 1000), [3.914868024323629e-10, 0.05334977407102547]],
+    // python3 -c "from scipy import stats; d = stats.beta(21, 181); print(repr(d.ppf(1e-20)), repr(d.isf(1e-20)))"
+    [beta(21, 181), [0.005298506720897339, 0.39279692233241437]],
+  ];
+  for (const [p, [lower, upper]] of cases) {
+    const what = JSON.stringify(p);
+    assert.ok(Math.abs(tailQuantile(p, 1e-20, false) / lower - 1) < 1e-9, `${what}: lower ${tailQuantile(p, 1e-20, false)} vs ${lower}`);
+    assert.ok(Math.abs(tailQuantile(p, 1e-20, true) / upper - 1) < 1e-9, `${what}: upper ${tailQuantile(p, 1e-20, true)} vs ${upper}`);
+  }
 });
