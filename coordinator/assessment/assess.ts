@@ -423,12 +423,12 @@ function assessReward(
     const reasons: Partial<Record<NullableQuantity, string>> = {};
     const meanValue = posteriorMean(p);
     const noMean = undefinedMeanReason(p);
-    if (noMean !== undefined) reasons.mean = noMean;
+    if (noMean !== undefined) reasons.mean = `the posterior of the mean is ${noMean}`;
     const loss = comparison.expectedLoss[i] ?? NaN;
     if (!Number.isFinite(loss)) {
       reasons.expectedLoss = lossUndefined === undefined
         ? "the expected loss could not be computed"
-        : `undefined: it needs every version's posterior mean, and ${lossUndefined === v ? "this version's" : `${lossUndefined}'s`} does not exist (${undefinedMeanReason(posteriors.get(lossUndefined) as Posterior) ?? ""})`;
+        : `undefined: it needs every version's posterior mean, and ${lossUndefined === v ? "this version's" : `${lossUndefined}'s`} posterior is ${undefinedMeanReason(posteriors.get(lossUndefined) as Posterior) ?? ""}`;
     }
     let lift: number | null = null;
     let interval: [number, number] | null = null;
@@ -442,7 +442,7 @@ function assessReward(
     } else {
       interval = liftInterval(p, base, confidence);
       if (interval === null) reasons.liftInterval = "the lift's distribution could not be inverted (no finite bounds)";
-      if (noMean !== undefined) reasons.lift = `this version has no posterior mean (${noMean})`;
+      if (noMean !== undefined) reasons.lift = "this version has no posterior mean";
       else if (!Number.isFinite(baseMean)) reasons.lift = `the baseline ${baseline ?? ""} has no posterior mean`;
       else if (baseMean === 0) reasons.lift = `the baseline's posterior mean is 0`;
       else lift = (meanValue - baseMean) / Math.abs(baseMean);

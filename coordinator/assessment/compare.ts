@@ -12,7 +12,7 @@
  */
 import { evaluator, posteriorMean, sample } from "./posterior.js";
 import type { Evaluator, Posterior } from "./posterior.js";
-import { GL_NODES, GL_WEIGHTS, gridOf, mergePanels } from "./quadrature.js";
+import { gridOf, mergePanels, panelRule, singularEnds } from "./quadrature.js";
 import type { Grid } from "./quadrature.js";
 import { ibeta, lbeta, normalCdf, normalPdf } from "./special.js";
 import type { Rng } from "./rng.js";
@@ -120,7 +120,8 @@ export function integrateComparison(arms: readonly Posterior[], direction: Direc
   const k = arms.length;
   const grids = arms.map(gridOf);
   const evaluators = arms.map(evaluator);
-  const points = mergePanels(grids);
+  const singular = singularEnds(arms);
+  const points = mergePanels(grids, 1, [...singular.keys()]);
   const lossDefined = arms.every((p) => Number.isFinite(posteriorMean(p)));
   const pBest = new Array<number>(k).fill(0);
   const loss = new Array<number>(k).fill(0);
@@ -132,11 +133,10 @@ export function integrateComparison(arms: readonly Posterior[], direction: Direc
   for (let panel = 0; panel + 1 < points.length; panel++) {
     const a = points[panel] ?? 0;
     const b = points[panel + 1] ?? 0;
-    const half = (b - a) / 2;
-    const mid = (a + b) / 2;
-    for (let n = 0; n < GL_NODES.length; n++) {
-      const x = mid + half * (GL_NODES[n] ?? 0);
-      const w = half * (GL_WEIGHTS[n] ?? 0);
+    const rule = panelRule(a, b, singular);
+    for (let n = 0; n < rule.nodes.length; n++) {
+      const x = rule.nodes[n] ?? 0;
+      const w = rule.weights[n] ?? 0;
       for (let j = 0; j < k; j++) {
         const arm = evaluators[j] as Evaluator;
         const grid = grids[j] as Grid;

@@ -10,7 +10,7 @@
  */
 import { evaluator, posteriorMean, posteriorWidth, support, tailQuantile } from "./posterior.js";
 import type { Evaluator, Posterior } from "./posterior.js";
-import { GL_NODES, GL_WEIGHTS, gridOf, mergePanels } from "./quadrature.js";
+import { gridOf, mergePanels, panelRule, singularEnds } from "./quadrature.js";
 import type { Grid } from "./quadrature.js";
 import { normalQuantile, solveIncreasing } from "./special.js";
 
@@ -42,7 +42,9 @@ function mappedGrid(g: Grid, factor: number, side: 1 | -1): Grid | undefined {
   const points = g.points.map((p) => p / factor).filter(keep).sort((a, b) => a - b);
   if (points.length === 0) return undefined;
   const ends = [g.low / factor, g.high / factor];
-  return { low: Math.min(...ends), high: Math.max(...ends), width: g.width / Math.abs(factor), points };
+  const singular = [g.singularLow, g.singularHigh].filter((b): b is number => b !== undefined).map((b) => b / factor);
+  const near = singular.length === 0 ? {} : factor > 0 ? { singularLow: Math.min(...singular) } : { singularHigh: Math.max(...singular) };
+  return { low: Math.min(...ends), high: Math.max(...ends), width: g.width / Math.abs(factor), points, ...near };
 }
 
 class LiftDistribution {
@@ -57,6 +59,8 @@ class LiftDistribution {
   /** Outside these, F_X is 0 or 1 to 1e-15. */
   private readonly xLow: number;
   private readonly xHigh: number;
+  /** Bounds where B's density is infinite (shape < 1): their panels are mapped. */
+  private readonly singular: Map<number, number>;
 
   constructor(x: Posterior, base: Posterior) {
     this.fx = evaluator(x);
@@ -65,8 +69,9 @@ class LiftDistribution {
     this.gb = gridOf(base);
     const [lo, hi] = support(base);
     this.zeroInside = lo < 0 && hi > 0;
-    this.low = Math.max(this.gb.low, tailQuantile(base, BULK_TAIL, false));
-    this.high = Math.min(this.gb.high, tailQuantile(base, BULK_TAIL, true));
+    this.singular = singularEnds([base]);
+    this.low = this.singular.has(lo) ? lo : Math.max(this.gb.low, tailQuantile(base, BULK_TAIL, false));
+    this.high = this.singular.has(hi) ? hi : Math.min(this.gb.high, tailQuantile(base, BULK_TAIL, true));
     this.xLow = tailQuantile(x, SATURATED_TAIL, false);
     this.xHigh = tailQuantile(x, SATURATED_TAIL, true);
   }
@@ -86,11 +91,10 @@ class LiftDistribution {
     for (let panel = 0; panel + 1 < edges.length; panel++) {
       const a = edges[panel] ?? 0;
       const b = edges[panel + 1] ?? 0;
-      const half = (b - a) / 2;
-      const mid = (a + b) / 2;
-      for (let n = 0; n < GL_NODES.length; n++) {
-        const node = mid + half * (GL_NODES[n] ?? 0);
-        const weight = half * (GL_WEIGHTS[n] ?? 0) * this.fb.pdf(node);
+      const rule = panelRule(a, b, this.singular);
+      for (let n = 0; n < rule.nodes.length; n++) {
+        const node = rule.nodes[n] ?? 0;
+        const weight = (rule.weights[n] ?? 0) * this.fb.pdf(node);
         if (weight === 0) continue;
         const t = node + l * Math.abs(node);
         if (t < this.xLow) {

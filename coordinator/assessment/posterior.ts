@@ -207,7 +207,7 @@ export function posteriorWidth(p: Posterior): number {
 /** Why the posterior mean does not exist, or undefined when it does. */
 export function undefinedMeanReason(p: Posterior): string | undefined {
   if (p.family !== "student" || p.dof > 1) return undefined;
-  return `the posterior of the mean is Student-t with ${p.dof} degree${p.dof === 1 ? "" : "s"} of freedom, which has no mean (with the Jeffreys prior, 2 observations give 1 degree of freedom)`;
+  return `Student-t with ${p.dof} degree${p.dof === 1 ? "" : "s"} of freedom (2 observations under the Jeffreys prior give 1), which has no mean`;
 }
 
 /** The support's bounds. */

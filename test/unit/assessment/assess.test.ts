@@ -177,3 +177,31 @@ void test("benchmark: 10 versions × 3 rewards × 5 SLOs is assessed in well und
   // The target is 100 ms on an idle machine; tests share 2 cores with other work.
   assert.ok(cpuMs < 1000, `assessment took ${cpuMs} ms of CPU`);
 });
+
+void test("a mean from 2 observations: no posterior mean or expected loss (null, with reasons); interval and P(best) still reported", () => {
+  const a = assess({
+    versions: ["a", "b"],
+    rewards: { max: ["revenue"], min: [] },
+    slos: { upper: [], lower: [] },
+    // a: values 10 and 12 (t with 1 dof); b: 30 values with mean 10.
+    samples: { a: { revenue: { type: "mean", count: 2, sum: 22, sumOfSquares: 244 } }, b: { revenue: { type: "mean", count: 30, sum: 300, sumOfSquares: 3116 } } },
+    values: { a: { revenue: 11 }, b: { revenue: 10 } },
+  });
+  const reward = a.rewards["revenue"]!;
+  const va = reward.versions["a"]!;
+  const vb = reward.versions["b"]!;
+  assert.equal(va.mean, null);
+  assert.match(va.reasons?.mean ?? "", /Student-t with 1 degree of freedom .* which has no mean/);
+  assert.equal(va.expectedLoss, null);
+  assert.equal(vb.expectedLoss, null);
+  assert.match(vb.reasons?.expectedLoss ?? "", /a's posterior is Student-t with 1 degree of freedom/);
+  assert.equal(vb.lift, null);
+  assert.match(vb.reasons?.lift ?? "", /the baseline a has no posterior mean/);
+  assert.ok(vb.liftInterval !== null && vb.liftInterval[0] < 0 && vb.liftInterval[1] > 0);
+  // The t interval of a: 11 ± 12.706 (t quantile with 1 dof), not the plug-in Normal's 11 ± 1.96:
+  // python3 -c "from scipy import stats; print(repr(stats.t(1).isf((1 - 0.95) / 2)))"  → 12.706204736174694
+  assert.ok(Math.abs(va.credibleInterval[0] - (11 - 12.706204736174694)) < 1e-9);
+  assert.ok(Math.abs(va.pBest + vb.pBest - 1) < 1e-9 && va.pBest > 0.5);
+  assert.deepEqual(nonFiniteNumbers(a), []);
+  assert.match(renderAssessmentText(a), /a +n\/a +\[-1\.706, 23\.71\]/);
+});

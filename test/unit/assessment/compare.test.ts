@@ -169,3 +169,21 @@ void test("the Monte Carlo fallback at its default draws is within 0.002 of exac
   const mc = monteCarloComparison(arms, direction, DEFAULT_DRAWS, createRng(DEFAULT_SEED));
   pBest.forEach((p, i) => near(mc.pBest[i] ?? NaN, p, 0.002, `Monte Carlo P(best) arm ${i}`));
 });
+
+void test("integration holds where the old panels leaked mass: all-success Betas, Jeffreys Gammas at far-apart scales", () => {
+  // Beta(α, 1) (every trial a success) has its long tail on the left: the panels are mirrored.
+  for (const arms of [
+    [beta(32, 73), beta(801483706, 8095796), beta(23747524, 1)],
+    [beta(80057172, 1), beta(4607, 49), beta(165331, 385771)],
+  ]) {
+    const result = compareArms(arms, "max", 1000, () => createRng(1));
+    assert.equal(result.method, "integration");
+    near(sum(result.pBest), 1, 1e-8, `Σ P(best) of ${JSON.stringify(arms)}`);
+  }
+  // Gamma(0.5, ·) (Jeffreys prior, no events) is infinite at 0 and spread over decades:
+  // python3 test/unit/assessment/reference/pbest.py max gamma 191468 625117107.952641 gamma 0.5 61208.31331923909 gamma 0.5 2.5595229240974564e-7
+  const expected = [9.990832894523244e-6, 9.384993883178722e-15, 0.999990009166092];
+  const result = compareArms([gamma(191468, 625117107.952641), gamma(0.5, 61208.31331923909), gamma(0.5, 2.5595229240974564e-7)], "max", 1000, () => createRng(1));
+  assert.equal(result.method, "integration");
+  expected.forEach((p, i) => near(result.pBest[i] ?? NaN, p, 1e-9, `Jeffreys Gamma arm ${i}`));
+});
