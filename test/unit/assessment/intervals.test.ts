@@ -57,6 +57,9 @@ const CASES: [string, Posterior, number, [number, number]][] = [
   ["0 of 5, Jeffreys prior Beta(0.5, 0.5)", beta(0.5, 5.5), 0.99, [3.7358187573931614e-06, 0.5263991706145997]],
   // python3 -c "from scipy import stats; d = stats.beta(1, 1e9 + 1); print(repr(d.ppf(0.025000000000000022)), repr(d.isf(0.025000000000000022)))"
   ["0 of 1e9", beta(1, 1e9 + 1), 0.95, [2.531780795865159e-11, 3.68887944362114e-09]],
+  // (the continued fraction alone was 5e-8 off here: a tiny shape against a huge one)
+  // python3 -c "from scipy import stats; d = stats.beta(0.5, 1e9 + 0.5); print(repr(d.ppf(0.04999999999999999)), repr(d.isf(0.04999999999999999)))"
+  ["0 of 1e9, Jeffreys prior Beta(0.5, 0.5)", beta(0.5, 1e9 + 0.5), 0.9, [1.9660699995163113e-12, 1.9207294080222793e-9]],
   // python3 -c "from scipy import stats; d = stats.beta(1e8 + 1, 9e8 + 1); print(repr(d.ppf(0.025000000000000022)), repr(d.isf(0.025000000000000022)))"
   ["1e8 of 1e9", beta(1e8 + 1, 9e8 + 1), 0.95, [0.09998140770673433, 0.10001859540871418]],
   // python3 -c "from scipy import stats; d = stats.beta(1e9, 2); print(repr(d.ppf(0.025000000000000022)), repr(d.isf(0.025000000000000022)))"

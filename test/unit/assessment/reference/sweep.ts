@@ -12,7 +12,7 @@ import type { Direction, Posterior } from "../../../../coordinator/assessment/in
 type Arm = ["beta", number, number] | ["gamma", number, number] | ["student", number, number, number];
 
 interface Sweep {
-  intervals: { arm: Arm; level: number; bounds: [number, number] }[];
+  intervals: { arm: Arm; level: number; bounds: [number, number]; consistent: boolean }[];
   pbest: { arms: Arm[]; direction: Direction; pBest: number[]; loss: (number | null)[] }[];
   lift: { version: Arm; baseline: Arm; level: number; bounds: [number, number] }[];
 }
@@ -48,6 +48,10 @@ const record = (quantity: string, error: number, where: string): void => {
 };
 
 for (const row of sweep.intervals) {
+  if (!row.consistent) {
+    record("(scipy reference failed its own cdf round trip: not used)", 0, `${JSON.stringify(row.arm)} at ${row.level}`);
+    continue;
+  }
   record(`credible interval (${row.arm[0]})`, boundError(credibleInterval(posterior(row.arm), row.level), row.bounds), `${JSON.stringify(row.arm)} at ${row.level}`);
 }
 for (const row of sweep.pbest) {
