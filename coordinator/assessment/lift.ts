@@ -59,7 +59,7 @@ class LiftDistribution {
   /** Outside these, F_X is 0 or 1 to 1e-15. */
   private readonly xLow: number;
   private readonly xHigh: number;
-  /** Bounds where B's density is infinite (shape < 1): their panels are mapped. */
+  /** Bounds where B's density is infinite or rough (a non-integer shape below 3): panels there are mapped. */
   private readonly singular: Map<number, number>;
 
   constructor(x: Posterior, base: Posterior) {
