@@ -5,7 +5,7 @@
  */
 import type { ErrorCode } from "./errors.js";
 
-/** Readers accept every version up to this one (1: the first; 2: adds `timeline`, see docs/experiments.md). */
+/** Readers accept every version up to this one (1: the first; 2: see docs/experiments.md, "schemaVersion 2"). */
 export const RESULT_SCHEMA_VERSION = 2;
 
 export type TaskStatus = "pending" | "running" | "completed" | "skipped" | "failed" | "cancelled";
@@ -98,7 +98,11 @@ export interface ResultDocument {
   /** version -> series prefix ("http", "http-<endpoint>") -> histograms. */
   histograms: Record<string, Record<string, SeriesHistograms>>;
   load?: LoadSummary;
-  /** Assessment beyond SLOs (issue: Bayesian A/B/n): probabilities, winner, weights. */
+  /**
+   * Assessment beyond SLOs (coordinator/assessment's `Assessment`): probabilities, winner, weights.
+   * Its `rewardOrder` (a list, schemaVersion 2) is the order of the rewards — the first decides the
+   * winner and the split — since its `rewards` map may be written with its keys re-ordered.
+   */
   assessment?: Record<string, unknown>;
   /** version -> metric -> sample statistics (for assessment and offline re-analysis). */
   samples?: Record<string, Record<string, MetricSample>>;

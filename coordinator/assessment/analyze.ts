@@ -6,7 +6,8 @@ import { ErrorCode, ValidationError, canonicalMetricName, histogramFromBase64, p
 import type { MetricSample, SloResult, SloSpec } from "../../core/index.js";
 import { assess } from "./assess.js";
 import type { Assessment, AssessmentInput } from "./assess.js";
-import { countPosterior, meanPosterior, ratePosterior } from "./posterior.js";
+import { describeValue } from "./options.js";
+import { centredSumOfSquares } from "./posterior.js";
 
 type Raw = Record<string, unknown>;
 
@@ -82,14 +83,36 @@ function inferType(entry: Raw, field: string): MetricSample["type"] {
 function numberField(entry: Raw, key: string, field: string): number {
   const value = entry[key];
   if (value === undefined) throw invalid(`${field}.${key}`, "required", ErrorCode.MissingField);
-  if (typeof value !== "number" || !Number.isFinite(value)) throw invalid(`${field}.${key}`, `expected a finite number, got ${JSON.stringify(value)}`);
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    const overflow = Number.isNaN(value) ? "" : " (a JSON number too large for double precision, such as 1e999, reads as Infinity)";
+    throw invalid(`${field}.${key}`, `not a finite number: got ${String(value)}${overflow}`, ErrorCode.OutOfRange);
+  }
+  if (typeof value !== "number") throw invalid(`${field}.${key}`, `expected a finite number, got ${describeValue(value)}`);
   return value;
 }
 
-/** One metric of one version: a sample (and its point value) or a bare value. */
+function nonNegative(entry: Raw, key: string, field: string): number {
+  const value = numberField(entry, key, field);
+  if (value < 0) throw invalid(`${field}.${key}`, `must be ≥ 0 (got ${value})`, ErrorCode.OutOfRange);
+  return value;
+}
+
+/** A count typed by a person: a whole number ≥ 0 (a fractional count is a mistake, not data). */
+function wholeField(entry: Raw, key: string, field: string): number {
+  const value = nonNegative(entry, key, field);
+  if (!Number.isInteger(value)) throw invalid(`${field}.${key}`, `must be a whole number (got ${value})`, ErrorCode.OutOfRange);
+  return value;
+}
+
+/**
+ * One metric of one version: a sample (and its point value) or a bare value. Impossible input
+ * (negative or fractional counts, more successes than trials, a negative variance) is a
+ * ValidationError naming the field; data without information (zero trials, fewer than two
+ * observations, zero variance, zero exposure) passes and becomes that version's error in `errors`.
+ */
 function parseMetric(raw: unknown, field: string): { sample: MetricSample | undefined; value: number | undefined } {
   if (typeof raw === "number") {
-    if (!Number.isFinite(raw)) throw invalid(field, "expected a finite number");
+    if (!Number.isFinite(raw)) throw invalid(field, `not a finite number: got ${String(raw)}`, ErrorCode.OutOfRange);
     return { sample: undefined, value: raw };
   }
   if (!isRecord(raw)) throw invalid(field, "expected a number or a sample object");
@@ -97,28 +120,29 @@ function parseMetric(raw: unknown, field: string): { sample: MetricSample | unde
   const allowed = [...SAMPLE_KEYS[type], "type", "value"];
   for (const key of Object.keys(raw)) if (!allowed.includes(key)) throw invalid(`${field}.${key}`, `unknown key for a ${type} sample (expected ${allowed.join(", ")})`, ErrorCode.UnknownKey);
   const explicit = raw["value"] === undefined ? undefined : numberField(raw, "value", field);
-  const check = (outcome: { ok: boolean; error?: string }): void => {
-    if (!outcome.ok) throw invalid(field, outcome.error ?? "invalid sample", ErrorCode.OutOfRange);
-  };
+  const ratio = (num: number, den: number): number | undefined => explicit ?? (den > 0 ? num / den : undefined);
   switch (type) {
     case "rate": {
-      const successes = numberField(raw, "successes", field);
-      const trials = numberField(raw, "trials", field);
-      check(ratePosterior(successes, trials, { alpha: 1, beta: 1 }));
-      return { sample: { type, successes, trials }, value: explicit ?? successes / trials };
+      const successes = wholeField(raw, "successes", field);
+      const trials = wholeField(raw, "trials", field);
+      if (successes > trials) throw invalid(field, `successes must be between 0 and trials (got ${successes} of ${trials})`, ErrorCode.OutOfRange);
+      return { sample: { type, successes, trials }, value: ratio(successes, trials) };
     }
     case "mean": {
-      const count = numberField(raw, "count", field);
+      const count = wholeField(raw, "count", field);
       const sum = numberField(raw, "sum", field);
-      const sumOfSquares = numberField(raw, "sumOfSquares", field);
-      check(meanPosterior(count, sum, sumOfSquares, null));
-      return { sample: { type, count, sum, sumOfSquares }, value: explicit ?? sum / count };
+      const sumOfSquares = nonNegative(raw, "sumOfSquares", field);
+      if (count > 0) {
+        const centred = centredSumOfSquares(count, sum, sumOfSquares);
+        if (!centred.ok) throw invalid(field, centred.error, ErrorCode.OutOfRange);
+      } else if (sum !== 0 || sumOfSquares !== 0) throw invalid(field, `count is 0 but sum or sumOfSquares is not`, ErrorCode.Contradiction);
+      return { sample: { type, count, sum, sumOfSquares }, value: ratio(sum, count) };
     }
     case "count": {
-      const events = numberField(raw, "events", field);
-      const exposure = numberField(raw, "exposure", field);
-      check(countPosterior(events, exposure, { shape: 1, rate: 0 }));
-      return { sample: { type, events, exposure }, value: explicit ?? events / exposure };
+      const events = wholeField(raw, "events", field);
+      const exposure = nonNegative(raw, "exposure", field);
+      if (exposure === 0 && events > 0) throw invalid(field, `${events} events with exposure 0`, ErrorCode.Contradiction);
+      return { sample: { type, events, exposure }, value: ratio(events, exposure) };
     }
     case "histogram": {
       const histogram = raw["histogram"];
@@ -197,32 +221,70 @@ function fromAnalyzeFormat(doc: Raw): AssessmentInput {
   };
 }
 
-/** A stored result document: its samples, values and SLOs, with the rewards of its assessment. */
+/**
+ * The rewards of a stored assessment in their original order: `rewardOrder` (schemaVersion 2);
+ * for schemaVersion 1, which kept only the `rewards` map, the stored `decidingReward` first (it
+ * decides the winner and the split), then the others in the map's order.
+ */
+function storedRewards(previous: Raw): { max: string[]; min: string[] } {
+  const directions = new Map<string, "max" | "min">();
+  const stored = previous["rewards"];
+  if (isRecord(stored)) {
+    for (const [metric, r] of Object.entries(stored)) {
+      if (isRecord(r) && (r["direction"] === "max" || r["direction"] === "min")) directions.set(metric, r["direction"]);
+    }
+  }
+  const listed = Array.isArray(previous["rewardOrder"]) ? previous["rewardOrder"].filter((m): m is string => typeof m === "string" && directions.has(m)) : [];
+  const deciding = previous["decidingReward"];
+  const order = listed.length > 0 ? listed : [...directions.keys()].sort((a, b) => Number(b === deciding) - Number(a === deciding));
+  const rewards = { max: [] as string[], min: [] as string[] };
+  for (const metric of order) rewards[directions.get(metric) ?? "max"].push(metric);
+  return rewards;
+}
+
+/**
+ * The options a stored assessment ran with (priors, split settings, seed, draws), as raw options.
+ * A schemaVersion 1 document's `draws` (then 10,000 by default) is not reused: it would fall short
+ * of today's precision for the Monte Carlo fallback.
+ */
+function storedOptions(previous: Raw, schemaVersion: number): Raw {
+  const options: Raw = { seed: typeof previous["seed"] === "number" ? previous["seed"] : 1 };
+  if (typeof previous["draws"] === "number" && schemaVersion >= 2) options["draws"] = previous["draws"];
+  const priors = previous["priors"];
+  if (isRecord(priors) && isRecord(priors["default"])) {
+    options["priors"] = { ...priors["default"], ...(isRecord(priors["metrics"]) ? { metrics: priors["metrics"] } : {}) };
+  }
+  const split = previous["split"];
+  if (isRecord(split)) {
+    for (const key of ["floor", "failingWeight", "maxIncrease", "currentWeights"]) {
+      if (split[key] !== undefined && split[key] !== null) options[key] = split[key];
+    }
+  }
+  return options;
+}
+
+/**
+ * A stored result document: its samples, values and SLOs, re-assessed with the rewards (in their
+ * order), baseline, confidence, priors, split settings and seed of its previous assessment.
+ */
 function fromResultDocument(doc: Raw): AssessmentInput {
   const versions = doc["versions"];
   if (!Array.isArray(versions) || versions.some((v) => typeof v !== "string")) throw invalid("versions", "expected a list of version names");
   const previous = isRecord(doc["assessment"]) ? doc["assessment"] : {};
-  const rewards = { max: [] as string[], min: [] as string[] };
-  const previousRewards = previous["rewards"];
-  if (isRecord(previousRewards)) {
-    for (const [metric, r] of Object.entries(previousRewards)) {
-      if (isRecord(r) && (r["direction"] === "max" || r["direction"] === "min")) rewards[r["direction"]].push(metric);
-    }
-  }
   const slos = { upper: [] as SloSpec[], lower: [] as SloSpec[] };
   const sloResults = Array.isArray(doc["slos"]) ? (doc["slos"] as SloResult[]) : [];
   for (const s of sloResults) if (isRecord(s) && (s.direction === "upper" || s.direction === "lower")) slos[s.direction].push({ metric: s.metric, limit: s.limit });
   return {
     versions: versions as string[],
     baseline: typeof previous["baseline"] === "string" ? previous["baseline"] : undefined,
-    rewards,
+    rewards: storedRewards(previous),
     slos,
     samples: (isRecord(doc["samples"]) ? doc["samples"] : {}) as AssessmentInput["samples"],
     values: (isRecord(doc["metrics"]) ? doc["metrics"] : {}) as AssessmentInput["values"],
     sloResults,
     metricErrors: (isRecord(doc["metricErrors"]) ? doc["metricErrors"] : undefined) as AssessmentInput["metricErrors"],
     confidence: typeof previous["confidence"] === "number" ? previous["confidence"] : undefined,
-    options: { seed: typeof previous["seed"] === "number" ? previous["seed"] : 1 },
+    options: storedOptions(previous, typeof doc["schemaVersion"] === "number" ? doc["schemaVersion"] : 1),
   };
 }
 

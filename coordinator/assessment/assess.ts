@@ -9,6 +9,7 @@ import { compareArms } from "./compare.js";
 import type { Direction, Method } from "./compare.js";
 import { resolveOptions } from "./options.js";
 import type { AssessmentOptions, ResolvedOptions } from "./options.js";
+import { liftInterval } from "./lift.js";
 import {
   cdf,
   countPosterior,
@@ -18,8 +19,8 @@ import {
   ok,
   posteriorMean,
   ratePosterior,
-  sample,
   sf,
+  undefinedMeanReason,
 } from "./posterior.js";
 import type { Outcome, Posterior, Priors } from "./posterior.js";
 import { createRng } from "./rng.js";
@@ -44,19 +45,27 @@ export interface AssessmentInput {
   readonly options?: AssessmentOptions | Readonly<Record<string, unknown>> | undefined;
 }
 
+/** A quantity of a reward that may be undefined for a version (then null, with the reason). */
+export type NullableQuantity = "mean" | "expectedLoss" | "lift" | "liftInterval";
+
 export interface RewardVersionAssessment {
   /** Posterior probability this version is the best on the reward (among versions with data). */
   readonly pBest: number;
-  /** Expected loss (risk) of choosing it: E[max(best other − this, 0)] (mirrored for `min`). */
-  readonly expectedLoss: number;
+  /**
+   * Expected loss (risk) of choosing it: E[max(best other − this, 0)] (mirrored for `min`); null
+   * when some version's posterior has no mean (Student-t with ≤ 1 degree of freedom).
+   */
+  readonly expectedLoss: number | null;
   /** Equal-tailed credible interval of the metric at `confidence`. */
   readonly credibleInterval: [number, number];
-  /** Posterior mean. */
-  readonly mean: number;
-  /** (mean − baseline mean) / |baseline mean|; null without a usable baseline. */
+  /** Posterior mean; null when it does not exist. */
+  readonly mean: number | null;
+  /** (mean − baseline mean) / |baseline mean|, whatever the direction; null without a usable baseline. */
   readonly lift: number | null;
-  /** Credible interval of the lift (seeded Monte Carlo); null with the lift. */
+  /** Equal-tailed interval of (X − B)/|B| at `confidence` (exact); null without a baseline posterior. */
   readonly liftInterval: [number, number] | null;
+  /** Why each null quantity above is null (present only when one is). */
+  readonly reasons?: Partial<Record<NullableQuantity, string>>;
 }
 
 export interface RewardAssessment {
@@ -67,29 +76,43 @@ export interface RewardAssessment {
   readonly versions: Record<string, RewardVersionAssessment>;
 }
 
+/** The traffic-split settings the weights were computed with (so a re-analysis reproduces them). */
+export interface SplitSettings {
+  readonly floor: number;
+  readonly failingWeight: "floor" | "zero";
+  readonly maxIncrease: number | null;
+  readonly currentWeights: Record<string, number> | null;
+}
+
 /** The assessment: plain JSON, stored in `result.assessment`. */
 export type Assessment = {
   readonly confidence: number;
   readonly baseline: string | null;
   readonly versions: string[];
   readonly rewards: Record<string, RewardAssessment>;
+  /**
+   * The rewards in the order they were given (`max` list, then `min` list): the first decides the
+   * winner and the split. A list, so that it survives any re-ordering of the `rewards` map's keys.
+   */
+  readonly rewardOrder: string[];
   /** Each SLO: deterministic verdict and value per version, plus the posterior probability it holds. */
   readonly slos: SloResult[];
   /** Winner: satisfies every SLO and has P(best among such versions) ≥ confidence on the first reward. */
   readonly winner: string | null;
   /** The winner rule's input: P(best) on the first reward among versions satisfying every SLO. */
   readonly winnerProbabilities: Record<string, number>;
-  /** The reward that decides the winner and the split (first of `max`, else first of `min`). */
+  /** The reward that decides the winner and the split (`rewardOrder[0]`). */
   readonly decidingReward: string | null;
   /** Recommended traffic split: integer weights summing to 100. */
   readonly weights: Record<string, number>;
+  readonly split: SplitSettings;
   /** version -> metric -> why no probability could be computed. */
   readonly errors: Record<string, Record<string, string>>;
   /** The priors used (defaults by sample type; per-metric overrides). */
   readonly priors: { readonly default: Priors; readonly metrics: Record<string, Partial<Priors>> };
+  /** Seed and draws of the Monte Carlo fallback of P(best) (used only when `method` says so). */
   readonly seed: number;
   readonly draws: number;
-  readonly liftDraws: number;
 };
 
 /** What a metric of a version offers for a posterior. */
@@ -276,37 +299,6 @@ function deterministicSlo(input: AssessmentInput, versions: readonly string[], d
   return { metric: slo.metric, direction, limit: slo.limit, satisfied, value };
 }
 
-/** In-place selection: the k-th smallest of a[lo..hi] ends at index k (Hoare partition). */
-function select(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (hi > lo) {
-    const pivot = a[(lo + hi) >>> 1] ?? 0;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while ((a[i] ?? 0) < pivot) i++;
-      while ((a[j] ?? 0) > pivot) j--;
-      if (i <= j) {
-        const t = a[i] ?? 0;
-        a[i] = a[j] ?? 0;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
-  }
-  return a[k] ?? 0;
-}
-
-/** Empirical quantile (nearest rank) of the draws; reorders `draws`. */
-function drawQuantile(draws: Float64Array, q: number): number {
-  return select(draws, Math.min(draws.length - 1, Math.max(0, Math.round(q * (draws.length - 1)))));
-}
-
 /** Runs the assessment. Throws ValidationError on malformed input; data problems go to `errors`. */
 export function assess(input: AssessmentInput): Assessment {
   const { versions, baseline, confidence } = validateInput(input);
@@ -389,16 +381,22 @@ export function assess(input: AssessmentInput): Assessment {
       baseline,
       versions,
       rewards,
+      rewardOrder: rewardList.map(([metric]) => metric),
       slos,
       winner: deciding === undefined ? null : winner,
       winnerProbabilities: deciding === undefined ? {} : winnerProbabilities,
       decidingReward: deciding?.[0] ?? null,
       weights,
+      split: {
+        floor: options.floor,
+        failingWeight: options.failingWeight,
+        maxIncrease: options.maxIncrease ?? null,
+        currentWeights: options.currentWeights === undefined ? null : { ...options.currentWeights },
+      },
       errors: assessor.errors,
       priors: { default: options.priors, metrics: { ...options.metricPriors } },
       seed: options.seed,
       draws: options.draws,
-      liftDraws: options.liftDraws,
     };
   } finally {
     assessor.release();
@@ -417,41 +415,46 @@ function assessReward(
   const arms = names.map((v) => posteriors.get(v) as Posterior);
   const comparison = compareArms(arms, direction, options.draws, () => createRng(fnv1a(`pbest\u0000${metric}`, options.seed)));
   const base = baseline === null ? undefined : posteriors.get(baseline);
-  const baseMean = base === undefined ? undefined : posteriorMean(base);
-  let baseDraws: Float64Array | undefined;
-  if (base !== undefined && baseMean !== undefined && baseMean !== 0) {
-    const rng = createRng(fnv1a(`lift\u0000${metric}\u0000${baseline ?? ""}`, options.seed));
-    baseDraws = new Float64Array(options.liftDraws);
-    for (let d = 0; d < options.liftDraws; d++) baseDraws[d] = sample(base, rng);
-  }
+  const baseMean = base === undefined ? NaN : posteriorMean(base);
+  const lossUndefined = names.find((_, i) => undefinedMeanReason(arms[i] as Posterior) !== undefined);
   const out: Record<string, RewardVersionAssessment> = {};
   names.forEach((v, i) => {
     const p = arms[i] as Posterior;
-    const mean = posteriorMean(p);
+    const reasons: Partial<Record<NullableQuantity, string>> = {};
+    const meanValue = posteriorMean(p);
+    const noMean = undefinedMeanReason(p);
+    if (noMean !== undefined) reasons.mean = `the posterior of the mean is ${noMean}`;
+    const loss = comparison.expectedLoss[i] ?? NaN;
+    if (!Number.isFinite(loss)) {
+      reasons.expectedLoss = lossUndefined === undefined
+        ? "the expected loss could not be computed"
+        : `undefined: it needs every version's posterior mean, and ${lossUndefined === v ? "this version's" : `${lossUndefined}'s`} posterior is ${undefinedMeanReason(posteriors.get(lossUndefined) as Posterior) ?? ""}`;
+    }
     let lift: number | null = null;
-    let liftInterval: [number, number] | null = null;
-    if (baseMean !== undefined && baseMean !== 0 && baseDraws !== undefined) {
-      lift = (mean - baseMean) / Math.abs(baseMean);
-      if (v === baseline) liftInterval = [0, 0];
-      else {
-        const rng = createRng(fnv1a(`lift\u0000${metric}\u0000${v}`, options.seed));
-        const lifts = new Float64Array(options.liftDraws);
-        for (let d = 0; d < options.liftDraws; d++) {
-          const b = baseDraws[d] ?? 0;
-          lifts[d] = (sample(p, rng) - b) / Math.abs(b);
-        }
-        const tail = (1 - confidence) / 2;
-        liftInterval = [drawQuantile(lifts, tail), drawQuantile(lifts, 1 - tail)];
-        if (!liftInterval.every(Number.isFinite)) liftInterval = null;
-      }
+    let interval: [number, number] | null = null;
+    if (base === undefined) {
+      const why = baseline === null ? "there is no baseline" : `the baseline ${baseline} has no posterior for ${metric}`;
+      reasons.lift = why;
+      reasons.liftInterval = why;
+    } else if (v === baseline) {
+      lift = 0;
+      interval = [0, 0];
+    } else {
+      interval = liftInterval(p, base, confidence);
+      if (interval === null) reasons.liftInterval = "the lift's distribution could not be inverted (no finite bounds)";
+      if (noMean !== undefined) reasons.lift = "this version has no posterior mean";
+      else if (!Number.isFinite(baseMean)) reasons.lift = `the baseline ${baseline ?? ""} has no posterior mean`;
+      else if (baseMean === 0) reasons.lift = `the baseline's posterior mean is 0`;
+      else lift = (meanValue - baseMean) / Math.abs(baseMean);
     }
     out[v] = {
       pBest: comparison.pBest[i] ?? 0,
-      expectedLoss: comparison.expectedLoss[i] ?? 0,
+      expectedLoss: Number.isFinite(loss) ? loss : null,
       credibleInterval: credibleInterval(p, confidence),
-      mean,
+      mean: Number.isFinite(meanValue) ? meanValue : null,
       lift,
-      liftInterval,
+      liftInterval: interval,
+      ...(Object.keys(reasons).length > 0 ? { reasons } : {}),
     };
   });
   return { direction, method: comparison.method, versions: out };

@@ -3,14 +3,17 @@
  *
  * - Two arms of the same family: closed forms (Evan Miller's sum for Beta arms with an integer
  *   shape, its Gamma–Poisson analogue in incomplete-beta form, Φ(Δ/σ) for Normal arms).
- * - Otherwise: numerical integration, P(i best) = ∫ f_i(x) Π_{j≠i} F_j(x) dx and expected loss
- *   E[max(best other − X_i, 0)] = ∫ F_i(t) (1 − Π_{j≠i} F_j(t)) dt (mirrored with survival
- *   functions for a `min` reward), by composite Gauss–Legendre on panels placed at every arm's
- *   mean ± k·sd.
+ * - Otherwise (three or more arms, Student-t arms, mixed families): numerical integration,
+ *   P(i best) = ∫ f_i(x) Π_{j≠i} F_j(x) dx and expected loss E[max(best other − X_i, 0)] =
+ *   ∫ F_i(t) (1 − Π_{j≠i} F_j(t)) dt (mirrored with survival functions for a `min` reward), by
+ *   composite Gauss–Legendre on panels placed on every arm's own scale (quadrature.ts).
+ * - Expected loss does not exist when an arm has no posterior mean (Student-t with ≤ 1 dof): NaN.
  * - Seeded Monte Carlo when the integration does not add up (a safety net) and as a test oracle.
  */
-import { evaluator, posteriorMean, posteriorSd, sample, support } from "./posterior.js";
+import { evaluator, posteriorMean, sample } from "./posterior.js";
 import type { Evaluator, Posterior } from "./posterior.js";
+import { gridOf, mergePanels, panelRule, singularEnds } from "./quadrature.js";
+import type { Grid } from "./quadrature.js";
 import { ibeta, lbeta, normalCdf, normalPdf } from "./special.js";
 import type { Rng } from "./rng.js";
 
@@ -109,85 +112,17 @@ function twoArmClosedForm(arms: readonly Posterior[], direction: Direction): Com
   return { pBest: [pBAboveA, 1 - pBAboveA], expectedLoss: [aAboveB, bAboveA], method: "closed-form" };
 }
 
-const GL_NODES = [
-  -0.9894009349916499, -0.9445750230732326, -0.8656312023878318, -0.755404408355003, -0.6178762444026438,
-  -0.4580167776572274, -0.2816035507792589, -0.0950125098376374, 0.0950125098376374, 0.2816035507792589,
-  0.4580167776572274, 0.6178762444026438, 0.755404408355003, 0.8656312023878318, 0.9445750230732326,
-  0.9894009349916499,
-] as const;
-const GL_WEIGHTS = [
-  0.0271524594117541, 0.0622535239386479, 0.0951585116824928, 0.1246289712555339, 0.1495959888165767,
-  0.1691565193950025, 0.1826034150449236, 0.1894506104550685, 0.1894506104550685, 0.1826034150449236,
-  0.1691565193950025, 0.1495959888165767, 0.1246289712555339, 0.0951585116824928, 0.0622535239386479,
-  0.0271524594117541,
-] as const;
-
-/** Panel breakpoints per arm, in standard deviations from the mean (long right tail for skew). */
-const BREAKPOINTS_SD = [-12, -8, -5, -3, -1.5, -0.5, 0.5, 1.5, 3, 5, 8, 12, 20, 40] as const;
-const RANGE_LOW_SD = -12;
-const RANGE_HIGH_SD = 40;
-const MIN_PANEL_SD = 1;
-
-interface ArmRange {
-  readonly low: number;
-  readonly high: number;
-}
-
-function armRange(p: Posterior): ArmRange {
-  const [lo, hi] = support(p);
-  const mean = posteriorMean(p);
-  const sd = posteriorSd(p);
-  return { low: Math.max(lo, mean + RANGE_LOW_SD * sd), high: Math.min(hi, mean + RANGE_HIGH_SD * sd) };
-}
-
-/**
- * Panel edges: every arm's mean + k·sd (within its support), thinned so that no panel is narrower
- * than MIN_PANEL_SD standard deviations of the narrowest arm alive there (16-point Gauss–Legendre is
- * exact to ~1e-12 on such panels; finer panels only cost time).
- */
-function breakpoints(arms: readonly Posterior[], ranges: readonly ArmRange[]): number[] {
-  const points: number[] = [];
-  for (const p of arms) {
-    const [lo, hi] = support(p);
-    const mean = posteriorMean(p);
-    const sd = posteriorSd(p);
-    for (const k of BREAKPOINTS_SD) {
-      const x = mean + k * sd;
-      if (x > lo && x < hi) points.push(x);
-    }
-    if (Number.isFinite(lo) && mean + RANGE_LOW_SD * sd <= lo) points.push(lo);
-    if (Number.isFinite(hi) && mean + RANGE_HIGH_SD * sd >= hi) points.push(hi);
-  }
-  points.sort((x, y) => x - y);
-  const sds = arms.map(posteriorSd);
-  const out: number[] = [];
-  for (let i = 0; i < points.length; i++) {
-    const x = points[i] ?? 0;
-    const last = out[out.length - 1];
-    if (last === undefined || i === points.length - 1) {
-      if (last === undefined || x > last) out.push(x);
-      continue;
-    }
-    let scale = Infinity;
-    for (let j = 0; j < arms.length; j++) {
-      const range = ranges[j] as ArmRange;
-      if (x >= range.low && last <= range.high) scale = Math.min(scale, sds[j] ?? Infinity);
-    }
-    const minWidth = Number.isFinite(scale) ? MIN_PANEL_SD * scale : 0;
-    if (x - last > Math.max(minWidth, 1e-13 * Math.max(Math.abs(x), Math.abs(last), 1e-300))) out.push(x);
-  }
-  return out;
-}
-
 /**
  * P(best) and expected loss of every arm by numerical integration (any families, any number of
  * arms). `arms` must be non-empty.
  */
 export function integrateComparison(arms: readonly Posterior[], direction: Direction): Comparison {
   const k = arms.length;
-  const ranges = arms.map(armRange);
+  const grids = arms.map(gridOf);
   const evaluators = arms.map(evaluator);
-  const points = breakpoints(arms, ranges);
+  const singular = singularEnds(arms);
+  const points = mergePanels(grids, 1, [...singular.keys()]);
+  const lossDefined = arms.every((p) => Number.isFinite(posteriorMean(p)));
   const pBest = new Array<number>(k).fill(0);
   const loss = new Array<number>(k).fill(0);
   // g[j] = P(X_j is "worse than" x): F_j(x) for max, 1 − F_j(x) for min.
@@ -198,18 +133,17 @@ export function integrateComparison(arms: readonly Posterior[], direction: Direc
   for (let panel = 0; panel + 1 < points.length; panel++) {
     const a = points[panel] ?? 0;
     const b = points[panel + 1] ?? 0;
-    const half = (b - a) / 2;
-    const mid = (a + b) / 2;
-    for (let n = 0; n < GL_NODES.length; n++) {
-      const x = mid + half * (GL_NODES[n] ?? 0);
-      const w = half * (GL_WEIGHTS[n] ?? 0);
+    const rule = panelRule(a, b, singular);
+    for (let n = 0; n < rule.nodes.length; n++) {
+      const x = rule.nodes[n] ?? 0;
+      const w = rule.weights[n] ?? 0;
       for (let j = 0; j < k; j++) {
         const arm = evaluators[j] as Evaluator;
-        const range = ranges[j] as ArmRange;
-        if (x < range.low) {
+        const grid = grids[j] as Grid;
+        if (x < grid.low) {
           g[j] = direction === "max" ? 0 : 1;
           f[j] = 0;
-        } else if (x > range.high) {
+        } else if (x > grid.high) {
           g[j] = direction === "max" ? 1 : 0;
           f[j] = 0;
         } else {
@@ -224,18 +158,21 @@ export function integrateComparison(arms: readonly Posterior[], direction: Direc
       for (let i = 0; i < k; i++) {
         const others = (prefix[i] ?? 0) * (suffix[i + 1] ?? 0);
         pBest[i] = (pBest[i] ?? 0) + w * (f[i] ?? 0) * others;
-        loss[i] = (loss[i] ?? 0) + w * (g[i] ?? 0) * (1 - others);
+        if (lossDefined) loss[i] = (loss[i] ?? 0) + w * (g[i] ?? 0) * (1 - others);
       }
     }
   }
   return {
     pBest: pBest.map((p) => Math.min(Math.max(p, 0), 1)),
-    expectedLoss: loss.map((l) => Math.max(l, 0)),
+    expectedLoss: loss.map((l) => (lossDefined ? Math.max(l, 0) : NaN)),
     method: "integration",
   };
 }
 
-/** Seeded Monte Carlo estimate of P(best) and expected loss (`draws` joint draws). */
+/**
+ * Seeded Monte Carlo estimate of P(best) and expected loss (`draws` joint draws). A P(best) has a
+ * standard error of at most 0.5/√draws (0.0005 at the default 10⁶ draws: within 0.002 at 4 SE).
+ */
 export function monteCarloComparison(arms: readonly Posterior[], direction: Direction, draws: number, rng: Rng): Comparison {
   const k = arms.length;
   const wins = new Array<number>(k).fill(0);
@@ -262,15 +199,19 @@ export function monteCarloComparison(arms: readonly Posterior[], direction: Dire
       if (shortfall > 0 && k > 1) loss[j] = (loss[j] ?? 0) + shortfall;
     }
   }
-  return { pBest: wins.map((w) => w / draws), expectedLoss: loss.map((l) => l / draws), method: "monte-carlo" };
+  const lossDefined = arms.every((p) => Number.isFinite(posteriorMean(p)));
+  return { pBest: wins.map((w) => w / draws), expectedLoss: loss.map((l) => (lossDefined ? l / draws : NaN)), method: "monte-carlo" };
 }
 
 /** Tolerance on Σ P(best) − 1 before the integration is distrusted and Monte Carlo used. */
 const SUM_TOLERANCE = 1e-6;
 
+const finiteOrUndefinedLoss = (c: Comparison, arms: readonly Posterior[]): boolean =>
+  c.pBest.every(Number.isFinite) && (arms.every((p) => Number.isFinite(posteriorMean(p))) ? c.expectedLoss.every(Number.isFinite) : true);
+
 /**
  * The comparison by the most exact route available: closed form (two arms, same family), else
- * integration, else (integration did not add up to 1) seeded Monte Carlo.
+ * integration, else (integration did not add up to 1) seeded Monte Carlo with `draws` draws.
  */
 export function compareArms(arms: readonly Posterior[], direction: Direction, draws: number, rng: () => Rng): Comparison {
   if (arms.length === 0) return { pBest: [], expectedLoss: [], method: "closed-form" };
@@ -279,7 +220,6 @@ export function compareArms(arms: readonly Posterior[], direction: Direction, dr
   if (closed !== undefined && closed.pBest.every(Number.isFinite) && closed.expectedLoss.every(Number.isFinite)) return closed;
   const integrated = integrateComparison(arms, direction);
   const total = integrated.pBest.reduce((s, p) => s + p, 0);
-  const finiteAll = integrated.pBest.every(Number.isFinite) && integrated.expectedLoss.every(Number.isFinite);
-  if (finiteAll && Math.abs(total - 1) <= SUM_TOLERANCE) return integrated;
+  if (finiteOrUndefinedLoss(integrated, arms) && Math.abs(total - 1) <= SUM_TOLERANCE) return integrated;
   return monteCarloComparison(arms, direction, draws, rng());
 }

@@ -4,15 +4,20 @@
  */
 import { ErrorCode, ValidationError } from "../../core/index.js";
 import { DEFAULT_PRIORS } from "./posterior.js";
-import type { BetaPrior, GammaPrior, NormalPrior, Priors } from "./posterior.js";
+import type { BetaPrior, GammaPrior, MeanPrior, Priors } from "./posterior.js";
+
+/**
+ * A mean's prior as written: "jeffreys" (the default; "flat" and null are accepted for it), a NIG
+ * `{mean, kappa, alpha, beta}`, or the `{mean, sd}` special case.
+ */
+export type MeanPriorOption = MeanPrior | "flat" | null;
 
 /** Priors by sample type; `metrics` overrides them for single metrics. */
 export interface PriorOptions {
   readonly rate?: BetaPrior;
   readonly count?: GammaPrior;
-  /** null = flat prior (the default). */
-  readonly mean?: NormalPrior | null;
-  readonly metrics?: Readonly<Record<string, { readonly rate?: BetaPrior; readonly count?: GammaPrior; readonly mean?: NormalPrior | null }>>;
+  readonly mean?: MeanPriorOption;
+  readonly metrics?: Readonly<Record<string, { readonly rate?: BetaPrior; readonly count?: GammaPrior; readonly mean?: MeanPriorOption }>>;
 }
 
 export interface AssessmentOptions {
@@ -25,11 +30,11 @@ export interface AssessmentOptions {
   readonly maxIncrease?: number;
   /** Weights now in force, version -> percent (sum 100). */
   readonly currentWeights?: Readonly<Record<string, number>>;
-  /** Seed of every Monte Carlo draw. Default 1. */
+  /** Seed of the Monte Carlo fallback. Default 1. */
   readonly seed?: number;
-  /** Monte Carlo draws of the P(best) fallback. Default 10000. */
+  /** Monte Carlo draws of the P(best) fallback (standard error ≤ 0.5/√draws). Default 1,000,000. */
   readonly draws?: number;
-  /** Monte Carlo draws behind each lift interval. Default 4000. */
+  /** Accepted for compatibility and ignored: lift intervals are computed exactly. */
   readonly liftDraws?: number;
 }
 
@@ -43,12 +48,12 @@ export interface ResolvedOptions {
   readonly currentWeights: Readonly<Record<string, number>> | undefined;
   readonly seed: number;
   readonly draws: number;
-  readonly liftDraws: number;
 }
 
 export const DEFAULT_SEED = 1;
-export const DEFAULT_DRAWS = 10_000;
-export const DEFAULT_LIFT_DRAWS = 4_000;
+/** 10⁶ draws: a Monte Carlo P(best) within 0.002 of exact at four standard errors. */
+export const DEFAULT_DRAWS = 1_000_000;
+export const MAX_DRAWS = 10_000_000;
 export const DEFAULT_FLOOR = 5;
 
 type Raw = Record<string, unknown>;
@@ -57,8 +62,14 @@ function isRecord(value: unknown): value is Raw {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A value as the user wrote it; non-finite numbers by name (JSON.stringify would say "null"). */
+export function describeValue(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
 function wrongType(field: string, expected: string, value: unknown): ValidationError {
-  return new ValidationError(ErrorCode.WrongType, `${field}: expected ${expected}, got ${JSON.stringify(value) ?? String(value)}`, { field });
+  return new ValidationError(ErrorCode.WrongType, `${field}: expected ${expected}, got ${describeValue(value)}`, { field });
 }
 
 function outOfRange(field: string, message: string): ValidationError {
@@ -68,7 +79,10 @@ function outOfRange(field: string, message: string): ValidationError {
 function num(raw: Raw, key: string, field: string): number | undefined {
   const value = raw[key];
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value)) throw wrongType(`${field}.${key}`, "a finite number", value);
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    throw new ValidationError(ErrorCode.OutOfRange, `${field}.${key}: not a finite number (got ${String(value)})`, { field: `${field}.${key}` });
+  }
+  if (typeof value !== "number") throw wrongType(`${field}.${key}`, "a finite number", value);
   return value;
 }
 
@@ -99,20 +113,24 @@ function gammaPrior(raw: unknown, field: string): GammaPrior {
   return { shape: positive(raw, "shape", field), rate: positive(raw, "rate", field, true) };
 }
 
-function normalPrior(raw: unknown, field: string): NormalPrior | null {
-  if (raw === null || raw === "flat") return null;
-  if (!isRecord(raw)) throw wrongType(field, `{mean, sd} or "flat"`, raw);
-  checkKeys(raw, ["mean", "sd"], field);
+function meanPrior(raw: unknown, field: string): MeanPrior {
+  if (raw === null || raw === "flat" || raw === "jeffreys") return "jeffreys";
+  if (!isRecord(raw)) throw wrongType(field, `"jeffreys", {mean, kappa, alpha, beta} (Normal-Inverse-Gamma) or {mean, sd}`, raw);
   const mean = num(raw, "mean", field);
   if (mean === undefined) throw new ValidationError(ErrorCode.MissingField, `${field}.mean: required`, { field: `${field}.mean` });
-  return { mean, sd: positive(raw, "sd", field) };
+  if ("sd" in raw) {
+    checkKeys(raw, ["mean", "sd"], field);
+    return { mean, sd: positive(raw, "sd", field) };
+  }
+  checkKeys(raw, ["mean", "kappa", "alpha", "beta"], field);
+  return { mean, kappa: positive(raw, "kappa", field, true), alpha: positive(raw, "alpha", field), beta: positive(raw, "beta", field) };
 }
 
 function priorSet(raw: Raw, field: string): Partial<Priors> {
-  const out: { rate?: BetaPrior; count?: GammaPrior; mean?: NormalPrior | null } = {};
+  const out: { rate?: BetaPrior; count?: GammaPrior; mean?: MeanPrior } = {};
   if (raw["rate"] !== undefined) out.rate = betaPrior(raw["rate"], `${field}.rate`);
   if (raw["count"] !== undefined) out.count = gammaPrior(raw["count"], `${field}.count`);
-  if (raw["mean"] !== undefined) out.mean = normalPrior(raw["mean"], `${field}.mean`);
+  if (raw["mean"] !== undefined) out.mean = meanPrior(raw["mean"], `${field}.mean`);
   return out;
 }
 
@@ -171,8 +189,8 @@ export function resolveOptions(raw: unknown, field = "options"): ResolvedOptions
   const seed = num(raw, "seed", field) ?? DEFAULT_SEED;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw outOfRange(`${field}.seed`, `must be an integer from 0 to 4294967295 (got ${seed})`);
   const draws = num(raw, "draws", field) ?? DEFAULT_DRAWS;
-  if (!Number.isInteger(draws) || draws < 100 || draws > 1_000_000) throw outOfRange(`${field}.draws`, `must be an integer from 100 to 1000000 (got ${draws})`);
-  const liftDraws = num(raw, "liftDraws", field) ?? DEFAULT_LIFT_DRAWS;
-  if (!Number.isInteger(liftDraws) || liftDraws < 100 || liftDraws > 1_000_000) throw outOfRange(`${field}.liftDraws`, `must be an integer from 100 to 1000000 (got ${liftDraws})`);
-  return { priors, metricPriors, floor, failingWeight, maxIncrease, currentWeights, seed, draws, liftDraws };
+  if (!Number.isInteger(draws) || draws < 100 || draws > MAX_DRAWS) throw outOfRange(`${field}.draws`, `must be an integer from 100 to ${MAX_DRAWS} (got ${draws})`);
+  const liftDraws = num(raw, "liftDraws", field);
+  if (liftDraws !== undefined && (!Number.isInteger(liftDraws) || liftDraws < 100)) throw outOfRange(`${field}.liftDraws`, `must be an integer ≥ 100 (got ${liftDraws}; it has no effect: lift intervals are exact)`);
+  return { priors, metricPriors, floor, failingWeight, maxIncrease, currentWeights, seed, draws };
 }

@@ -3,7 +3,8 @@
  */
 import type { Assessment } from "./assess.js";
 
-function num(x: number): string {
+function num(x: number | null): string {
+  if (x === null) return "n/a";
   if (!Number.isFinite(x)) return String(x);
   if (x === 0) return "0";
   const abs = Math.abs(x);
@@ -33,18 +34,22 @@ export function renderAssessmentText(a: Assessment): string {
   const level = `${Math.round(a.confidence * 1000) / 10}%`;
   const lines: string[] = [`Assessment (confidence ${level}${a.baseline === null ? "" : `, baseline ${a.baseline}`})`];
   for (const [metric, reward] of Object.entries(a.rewards)) {
-    lines.push("", `Reward ${metric} (${reward.direction === "max" ? "higher is better" : "lower is better"}; ${reward.method})`);
+    const better = reward.direction === "max" ? "higher is better" : "lower is better: a negative lift is an improvement";
+    lines.push("", `Reward ${metric} (${better}; P(best) and risk by ${reward.method})`);
     const rows: string[][] = [["version", "mean", `${level} interval`, "P(best)", "risk", "lift"]];
+    const notes: string[] = [];
     for (const v of a.versions) {
       const r = reward.versions[v];
       if (r === undefined) {
         rows.push([v, "—", "—", "—", "—", `no data: ${a.errors[v]?.[metric] ?? "missing"}`]);
         continue;
       }
-      const lift = v === a.baseline ? "(baseline)" : r.lift === null ? "—" : `${signedPct(r.lift)}${r.liftInterval ? ` [${signedPct(r.liftInterval[0])}, ${signedPct(r.liftInterval[1])}]` : ""}`;
+      const interval = r.liftInterval ? ` [${signedPct(r.liftInterval[0])}, ${signedPct(r.liftInterval[1])}]` : "";
+      const lift = v === a.baseline ? "(baseline)" : `${r.lift === null ? "n/a" : signedPct(r.lift)}${interval}`;
       rows.push([v, num(r.mean), `[${num(r.credibleInterval[0])}, ${num(r.credibleInterval[1])}]`, pct(r.pBest), num(r.expectedLoss), lift]);
+      for (const [quantity, reason] of Object.entries(r.reasons ?? {})) notes.push(`  ${v} ${quantity} n/a: ${reason}`);
     }
-    lines.push(...table(rows));
+    lines.push(...table(rows), ...notes);
   }
   if (a.slos.length > 0) {
     lines.push("", "SLOs (✓/✗ on the measured value; P = posterior probability the SLO holds)");

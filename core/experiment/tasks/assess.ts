@@ -1,15 +1,33 @@
+/**
+ * The `assess` task's `with:` — SLOs in every Iter8 form, Assay's rewards, and the assessment's
+ * options (priors, split settings, Monte Carlo fallback), validated here so that a bad option is
+ * reported with its line before anything runs. docs/assessment.md describes each option.
+ */
 import { ErrorCode } from "../../errors.js";
-import type { ParseContext } from "../fields.js";
-import { Fields, checkNumber, checkString } from "../fields.js";
+import type { NumberRange, ParseContext } from "../fields.js";
+import { Fields, checkNumber, checkString, defineOwn } from "../fields.js";
 import { canonicalMetricName } from "../metric-names.js";
 import { TaskName } from "../model.js";
 import type { AssessTaskSpec, SloSpec } from "../model.js";
 import { childPath, describeNode } from "../problems.js";
 import type { Anchor } from "../problems.js";
 import type { TreeNode } from "../tree.js";
-import { toPlain } from "../tree.js";
 
-const ASSESS_FIELDS = ["SLOs", "criteria", "rewards", "baseline", "confidence", "priors", "floor", "maxIncrease", "seed", "samples"] as const;
+const ASSESS_FIELDS = [
+  "SLOs",
+  "criteria",
+  "rewards",
+  "baseline",
+  "confidence",
+  "priors",
+  "floor",
+  "failingWeight",
+  "maxIncrease",
+  "currentWeights",
+  "seed",
+  "draws",
+  "samples",
+] as const;
 const CRITERIA_FIELDS = ["SLOs", "rewards"] as const;
 const METRIC_NAME = /^[^\s/]+\/\S+$/;
 
@@ -55,31 +73,105 @@ export function parseAssessTask(ctx: ParseContext, withNode: TreeNode, path: str
 
   const baseline = f.string("baseline");
   const confidence = f.number("confidence", { min: 0, minExclusive: true, max: 1, maxExclusive: true }) ?? DEFAULT_CONFIDENCE;
-  const options: Record<string, unknown> = {};
-  const priors = f.map("priors", "a map of metric or version to prior parameters");
-  if (priors !== undefined) options["priors"] = canonicalKeys(toPlain(priors) as Record<string, unknown>);
-  const numbers = [
-    ["floor", { min: 0, max: 100, maxExclusive: true }],
-    ["maxIncrease", { min: 0, minExclusive: true, max: 100 }],
-    ["seed", { integer: true }],
-    ["samples", { integer: true, min: 1 }],
-  ] as const;
-  for (const [key, range] of numbers) {
-    const value = f.number(key, range);
-    if (value !== undefined) options[key] = value;
-  }
+  const options = parseOptions(ctx, f);
 
   if (ctx.problems.count > before) return undefined;
   return { task: TaskName.Assess, slos, rewards, baseline, confidence, options };
 }
 
-/** Prior keys that are metric names, in canonical form (version names have no "/"). */
-function canonicalKeys(priors: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(priors)) {
-    Object.defineProperty(out, key.includes("/") ? canonicalMetricName(key) : key, { value, enumerable: true, writable: true, configurable: true });
+const POSITIVE: NumberRange = { min: 0, minExclusive: true };
+const NON_NEGATIVE: NumberRange = { min: 0 };
+
+/**
+ * The assessment options written directly under `with:` (plain values for the assessment's own
+ * validation, which applies the defaults). `samples` is an older name of `draws`.
+ */
+function parseOptions(ctx: ParseContext, f: Fields): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  const priorsNode = f.present("priors");
+  if (priorsNode !== undefined) {
+    const priors = parsePriors(ctx, priorsNode, f.pathOf("priors"));
+    if (priors !== undefined) options["priors"] = priors;
+  }
+  const numbers = [
+    ["floor", { integer: true, min: 0, max: 100 }],
+    ["maxIncrease", { integer: true, min: 0, max: 100 }],
+    ["seed", { integer: true, min: 0, max: 0xffffffff }],
+    ["draws", { integer: true, min: 100, max: 10_000_000 }],
+    ["samples", { integer: true, min: 100, max: 10_000_000 }],
+  ] as const;
+  for (const [key, range] of numbers) {
+    const value = f.number(key, range);
+    if (value !== undefined) options[key === "samples" ? "draws" : key] = value;
+  }
+  if (f.has("draws") && f.has("samples")) f.contradiction("draws", "samples", "samples is an older name of draws: write one of them");
+  const failingWeight = f.oneOf("failingWeight", ["floor", "zero"]);
+  if (failingWeight !== undefined) options["failingWeight"] = failingWeight;
+  const weightsNode = f.map("currentWeights", "a map of version to weight (percent, summing to 100)");
+  if (weightsNode !== undefined) {
+    const weights: Record<string, number> = {};
+    let total = 0;
+    for (const { key, value } of weightsNode.entries) {
+      const weight = checkNumber(ctx, value, `${f.pathOf("currentWeights")}.${key}`, { integer: true, min: 0, max: 100 });
+      if (weight === undefined) continue;
+      defineOwn(weights, key, weight);
+      total += weight;
+    }
+    if (total !== 100) ctx.problems.report(ErrorCode.OutOfRange, weightsNode, f.pathOf("currentWeights"), `the weights must sum to 100 (got ${total})`);
+    options["currentWeights"] = weights;
+  }
+  if (f.has("maxIncrease") && !f.has("currentWeights")) f.missing("currentWeights", "maxIncrease caps each step relative to currentWeights (the weights now in force): give them");
+  return options;
+}
+
+/** `priors: {rate, count, mean, metrics: {<metric>: {rate, count, mean}}}` as plain values. */
+function parsePriors(ctx: ParseContext, node: TreeNode, path: string): Record<string, unknown> | undefined {
+  const f = Fields.of(ctx, node, path, ["rate", "count", "mean", "metrics"], "priors");
+  if (f === undefined) return undefined;
+  const out = priorSet(ctx, f);
+  const metrics = f.map("metrics", "a map of metric name to its priors");
+  if (metrics !== undefined) {
+    const byMetric: Record<string, unknown> = {};
+    for (const { key, value } of metrics.entries) {
+      const set = Fields.of(ctx, value, childPath(f.pathOf("metrics"), key), ["rate", "count", "mean"], `the priors of ${key}`);
+      if (set !== undefined) defineOwn(byMetric, canonicalMetricName(key), priorSet(ctx, set));
+    }
+    out["metrics"] = byMetric;
   }
   return out;
+}
+
+function priorSet(ctx: ParseContext, f: Fields): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const required = (g: Fields, key: string, range: NumberRange): number | undefined => g.number(key, range, { required: true });
+  const rate = f.present("rate");
+  if (rate !== undefined) {
+    const g = Fields.of(ctx, rate, f.pathOf("rate"), ["alpha", "beta"], "a Beta prior");
+    if (g !== undefined) out["rate"] = { alpha: required(g, "alpha", POSITIVE), beta: required(g, "beta", POSITIVE) };
+  }
+  const count = f.present("count");
+  if (count !== undefined) {
+    const g = Fields.of(ctx, count, f.pathOf("count"), ["shape", "rate"], "a Gamma prior");
+    if (g !== undefined) out["count"] = { shape: required(g, "shape", POSITIVE), rate: required(g, "rate", NON_NEGATIVE) };
+  }
+  const mean = f.get("mean");
+  if (mean !== undefined) out["mean"] = meanPrior(ctx, mean, f.pathOf("mean"));
+  return out;
+}
+
+/** "jeffreys" (also "flat" or empty), {mean, sd}, or the Normal-Inverse-Gamma {mean, kappa, alpha, beta}. */
+function meanPrior(ctx: ParseContext, node: TreeNode, path: string): unknown {
+  if (node.kind === "scalar" && (node.value === null || node.value === "jeffreys" || node.value === "flat")) return "jeffreys";
+  if (node.kind !== "map") {
+    ctx.problems.report(ErrorCode.WrongType, node, path, `expected "jeffreys", {mean, kappa, alpha, beta} (Normal-Inverse-Gamma) or {mean, sd}, got ${describeNode(node)}`);
+    return undefined;
+  }
+  const special = node.entries.some((e) => e.key === "sd");
+  const g = Fields.of(ctx, node, path, special ? ["mean", "sd"] : ["mean", "kappa", "alpha", "beta"], "a mean's prior");
+  if (g === undefined) return undefined;
+  const mean = g.number("mean", {}, { required: true });
+  if (special) return { mean, sd: g.number("sd", POSITIVE, { required: true }) };
+  return { mean, kappa: g.number("kappa", NON_NEGATIVE, { required: true }), alpha: g.number("alpha", POSITIVE, { required: true }), beta: g.number("beta", POSITIVE, { required: true }) };
 }
 
 function checkMetric(ctx: ParseContext, node: TreeNode, field: string): string | undefined {

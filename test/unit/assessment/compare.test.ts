@@ -11,10 +11,13 @@ import {
   monteCarloComparison,
   normalCdf,
   normalProbGreater,
+  DEFAULT_DRAWS,
+  DEFAULT_SEED,
 } from "../../../coordinator/assessment/index.js";
 import type { Posterior } from "../../../coordinator/assessment/index.js";
 
 const beta = (alpha: number, b: number): Posterior => ({ family: "beta", alpha, beta: b });
+const student = (dof: number, location: number, scale: number): Posterior => ({ family: "student", dof, location, scale });
 const gamma = (shape: number, rate: number): Posterior => ({ family: "gamma", shape, rate });
 const normal = (mean: number, sd: number): Posterior => ({ family: "normal", mean, sd });
 const near = (actual: number, expected: number, tol: number, what: string): void => {
@@ -126,4 +129,61 @@ void test("mixed families are integrated, and integration falls back to nothing 
 
 void test("single arm is best with certainty and no loss", () => {
   assert.deepEqual(compareArms([beta(3, 4)], "max", 100, () => createRng(1)), { pBest: [1], expectedLoss: [0], method: "closed-form" });
+});
+
+/**
+ * References from test/unit/assessment/reference/pbest.py (scipy's adaptive quadrature over the
+ * whole line, independent of Assay's panels); the command is beside each row. Expected loss is
+ * NaN (reported as null) when an arm has no posterior mean.
+ */
+const REFERENCES: [string, Posterior[], "max" | "min", number[], number[]][] = [
+  // python3 test/unit/assessment/reference/pbest.py max student 1 11 1 student 1 9.5 0.5
+  ["two Cauchy means (n = 2 each)", [student(1, 11, 1), student(1, 9.5, 0.5)], "max", [0.7499999999987502, 0.24999999999925007], [NaN, NaN]],
+  // python3 test/unit/assessment/reference/pbest.py max student 1 11 1 student 2 10 0.6 student 29 10.2 0.3
+  ["t means with 1, 2 and 29 dof", [student(1, 11, 1), student(2, 10, 0.6), student(29, 10.2, 0.3)], "max", [0.6362628030202659, 0.1785033099418002, 0.18523388703593321], [NaN, NaN, NaN]],
+  // python3 test/unit/assessment/reference/pbest.py min student 2 11 1 student 5 9.5 0.5 student 30 10 0.3
+  ["t means with 2, 5 and 30 dof, min", [student(2, 11, 1), student(5, 9.5, 0.5), student(30, 10, 0.3)], "min", [0.13879100373839118, 0.68422377432218, 0.17698522193842758], [1.8762287532796438, 0.37622875342066175, 0.8762287534206635]],
+  // python3 test/unit/assessment/reference/pbest.py max beta 100000001 900000001 beta 100001501 899998501 beta 100000801 899999201
+  ["conversion at 1e9 trials", [beta(100000001, 900000001), beta(100001501, 899998501), beta(100000801, 899999201)], "max", [0.29967795342106973, 0.36636306367430704, 0.33395898290216464], [8.820390005899353e-06, 7.320390008903231e-06, 8.020390007499072e-06]],
+  // python3 test/unit/assessment/reference/pbest.py max beta 31 171 gamma 32 200 student 12 0.16 0.02
+  ["mixed families", [beta(31, 171), gamma(32, 200), student(12, 0.16, 0.02)], "max", [0.26488646907739544, 0.37354888800607206, 0.3615646429165328], [0.026127297216427058, 0.01959264375108052, 0.019592643751080514]],
+];
+
+void test("P(best) and expected loss of Student-t, huge-sample and mixed arms match scipy", () => {
+  for (const [label, arms, direction, pBest, loss] of REFERENCES) {
+    const result = compareArms(arms, direction, 1000, () => createRng(1));
+    assert.equal(result.method, "integration", label);
+    pBest.forEach((p, i) => near(result.pBest[i] ?? NaN, p, 1e-9, `${label} P(best) arm ${i}`));
+    loss.forEach((l, i) => {
+      if (Number.isNaN(l)) assert.ok(Number.isNaN(result.expectedLoss[i]), `${label} loss arm ${i} should be undefined`);
+      else near(result.expectedLoss[i] ?? NaN, l, 1e-7 * Math.abs(l), `${label} expected loss arm ${i}`);
+    });
+  }
+  // Two Cauchy arms: X1 − X2 is Cauchy(1.5, 1.5), so P(X1 > X2) = 1/2 + atan(1)/π = 3/4 exactly.
+  near(compareArms([student(1, 11, 1), student(1, 9.5, 0.5)], "max", 1000, () => createRng(1)).pBest[0] ?? NaN, 0.75, 1e-12, "Cauchy hand value");
+});
+
+void test("the Monte Carlo fallback at its default draws is within 0.002 of exact, even at 1e9 trials", () => {
+  const [label, arms, direction, pBest] = REFERENCES[3]!;
+  assert.match(label, /1e9 trials/);
+  const mc = monteCarloComparison(arms, direction, DEFAULT_DRAWS, createRng(DEFAULT_SEED));
+  pBest.forEach((p, i) => near(mc.pBest[i] ?? NaN, p, 0.002, `Monte Carlo P(best) arm ${i}`));
+});
+
+void test("integration holds where the old panels leaked mass: all-success Betas, Jeffreys Gammas at far-apart scales", () => {
+  // Beta(α, 1) (every trial a success) has its long tail on the left: the panels are mirrored.
+  for (const arms of [
+    [beta(32, 73), beta(801483706, 8095796), beta(23747524, 1)],
+    [beta(80057172, 1), beta(4607, 49), beta(165331, 385771)],
+  ]) {
+    const result = compareArms(arms, "max", 1000, () => createRng(1));
+    assert.equal(result.method, "integration");
+    near(sum(result.pBest), 1, 1e-8, `Σ P(best) of ${JSON.stringify(arms)}`);
+  }
+  // Gamma(0.5, ·) (Jeffreys prior, no events) is infinite at 0 and spread over decades:
+  // python3 test/unit/assessment/reference/pbest.py max gamma 191468 625117107.952641 gamma 0.5 61208.31331923909 gamma 0.5 2.5595229240974564e-7
+  const expected = [9.990832894523244e-6, 9.384993883178722e-15, 0.999990009166092];
+  const result = compareArms([gamma(191468, 625117107.952641), gamma(0.5, 61208.31331923909), gamma(0.5, 2.5595229240974564e-7)], "max", 1000, () => createRng(1));
+  assert.equal(result.method, "integration");
+  expected.forEach((p, i) => near(result.pBest[i] ?? NaN, p, 1e-9, `Jeffreys Gamma arm ${i}`));
 });

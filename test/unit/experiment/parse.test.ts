@@ -131,7 +131,7 @@ describe("Assay extensions", () => {
     assert.deepEqual(assess.rewards, { max: ["http-login/throughput"], min: ["http-login/latency-p95"] });
     assert.equal(assess.baseline, "stable");
     assert.equal(assess.confidence, 0.99);
-    assert.deepEqual(assess.options, { seed: 42, samples: 5000 });
+    assert.deepEqual(assess.options, { seed: 42, draws: 5000 }, "samples is the older name of draws");
 
     const slack = taskOf(experiment, 2, "slack");
     assert.equal(slack.softFailure, true, "slack is a soft failure by default");
