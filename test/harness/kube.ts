@@ -224,6 +224,75 @@ export function uniqueName(prefix = "t"): string {
   return `${clean}-${randomBytes(3).toString("hex")}`;
 }
 
+function runKubectl(fullArgs: readonly string[], args: readonly string[], opts: KubectlOptions): Promise<KubectlResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("kubectl", fullArgs, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.once("error", (error) => reject(new Error(`kubectl could not start (is it on PATH?): ${error.message}`, { cause: error })));
+    child.once("close", (code) => {
+      if (code !== 0 && !opts.allowFailure) reject(new Error(`kubectl ${args.join(" ")} exited with ${String(code)}: ${tail(stderr || stdout)}`));
+      else resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Applies the CRD fixtures and waits until each is Established and every served version lists its kind. */
+async function installCrdFixtures(admin: KubeTestClient): Promise<void> {
+  const objects = parseAllDocuments(await readFile(CRD_FILE, "utf8")).map((doc) => doc.toJS() as KubeObject);
+  for (const crd of objects) await admin.apply(crd);
+  for (const crd of objects) {
+    const spec = crd["spec"] as { group: string; names: { kind: string }; versions: Array<{ name: string; served: boolean }> };
+    await waitUntil(
+      async () => {
+        const current = await admin.get({ apiVersion: crd.apiVersion, kind: crd.kind, name: crd.metadata.name });
+        const conditions = (current["status"] as { conditions?: ConditionInput[] } | undefined)?.conditions ?? [];
+        if (!conditions.some((c) => c.type === "Established" && c.status === "True")) return false;
+        for (const version of spec.versions.filter((v) => v.served)) {
+          const list = await admin.raw("GET", `/apis/${spec.group}/${version.name}`);
+          if (list.status !== 200 || !JSON.stringify(list.json).includes(`"kind":"${spec.names.kind}"`)) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: `CRD ${crd.metadata.name} to be served` },
+    );
+  }
+}
+
+/** The status a controller writes: conditions with transition times, observedGeneration, `extra`. */
+function conditionsStatus(generation: number | undefined, conditions: readonly ConditionInput[], extra: Record<string, unknown>): Record<string, unknown> {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  return {
+    ...extra,
+    observedGeneration: generation ?? 1,
+    conditions: conditions.map((c) => ({ lastTransitionTime: now, lastUpdateTime: now, reason: c.reason ?? (c.status === "True" ? "Faked" : "NotYet"), message: c.message ?? "written by the test harness", ...c })),
+  };
+}
+
+/** A SelfSubjectRulesReview as the account (impersonated), flattened to "verb resource[.group][/name]". */
+async function rulesReview(admin: KubeTestClient, account: ServiceAccountRef, namespace: string): Promise<string[]> {
+  const review = await admin.impersonate(`system:serviceaccount:${account.namespace}:${account.name}`).request<{
+    status: { resourceRules?: Array<{ verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }> };
+  }>("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", {
+    body: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectRulesReview", spec: { namespace } },
+  });
+  const out = new Set<string>();
+  for (const rule of review.status.resourceRules ?? []) {
+    for (const group of rule.apiGroups ?? [""]) {
+      for (const resource of rule.resources ?? []) {
+        const qualified = group === "" ? resource : `${resource}.${group}`;
+        if (EVERYONE_RESOURCES.has(qualified)) continue;
+        const names = rule.resourceNames && rule.resourceNames.length > 0 ? rule.resourceNames.map((n) => `${qualified}/${n}`) : [qualified];
+        for (const verb of rule.verbs) for (const name of names) out.add(`${verb} ${name}`);
+      }
+    }
+  }
+  return [...out].sort();
+}
+
 /**
  * Starts a private etcd + kube-apiserver (about 5-8 s on an idle machine, 20-30 s under load) and
  * waits until /readyz answers 200 and the `default` namespace exists.
@@ -279,55 +348,11 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   });
 
   const kubectl = (args: readonly string[], kopts: KubectlOptions = {}): Promise<KubectlResult> =>
-    new Promise((resolve, reject) => {
-      const child = spawn("kubectl", [`--kubeconfig=${kopts.kubeconfig ?? kubeconfig}`, `--cache-dir=${join(stateDir, "kubectl-cache")}`, ...args], {
-        stdio: ["pipe", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-      child.once("error", (error) => reject(new Error(`kubectl could not start (is it on PATH?): ${error.message}`, { cause: error })));
-      child.once("close", (code) => {
-        const result = { code: code ?? -1, stdout, stderr };
-        if (code !== 0 && !kopts.allowFailure) reject(new Error(`kubectl ${args.join(" ")} exited with ${String(code)}: ${tail(stderr || stdout)}`));
-        else resolve(result);
-      });
-      child.stdin.end(kopts.input ?? "");
-    });
+    runKubectl([`--kubeconfig=${kopts.kubeconfig ?? kubeconfig}`, `--cache-dir=${join(stateDir, "kubectl-cache")}`, ...args], args, kopts);
 
   let crds: Promise<void> | undefined;
-  const installCrds = async (): Promise<void> => {
-    const text = await readFile(CRD_FILE, "utf8");
-    const objects = parseAllDocuments(text).map((doc) => doc.toJS() as KubeObject);
-    for (const crd of objects) await admin.apply(crd);
-    for (const crd of objects) {
-      const spec = crd["spec"] as { group: string; names: { kind: string }; versions: Array<{ name: string; served: boolean }> };
-      await waitUntil(
-        async () => {
-          const current = await admin.get({ apiVersion: crd.apiVersion, kind: crd.kind, name: crd.metadata.name });
-          const conditions = (current["status"] as { conditions?: ConditionInput[] } | undefined)?.conditions ?? [];
-          if (!conditions.some((c) => c.type === "Established" && c.status === "True")) return false;
-          for (const version of spec.versions.filter((v) => v.served)) {
-            const list = await admin.raw("GET", `/apis/${spec.group}/${version.name}`);
-            if (list.status !== 200 || !JSON.stringify(list.json).includes(`"kind":"${spec.names.kind}"`)) return false;
-          }
-          return true;
-        },
-        { timeoutMs: 30_000, intervalMs: 100, what: `CRD ${crd.metadata.name} to be served` },
-      );
-    }
-  };
-
-  const setConditions = async (ref: ObjectRef, conditions: readonly ConditionInput[], extra: Record<string, unknown> = {}): Promise<KubeObject> => {
-    const object = await admin.get(ref);
-    const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-    return admin.patchStatus(ref, {
-      ...extra,
-      observedGeneration: object.metadata.generation ?? 1,
-      conditions: conditions.map((c) => ({ lastTransitionTime: now, lastUpdateTime: now, reason: c.reason ?? (c.status === "True" ? "Faked" : "NotYet"), message: c.message ?? "written by the test harness", ...c })),
-    });
-  };
+  const setConditions = async (ref: ObjectRef, conditions: readonly ConditionInput[], extra: Record<string, unknown> = {}): Promise<KubeObject> =>
+    admin.patchStatus(ref, conditionsStatus((await admin.get(ref)).metadata.generation, conditions, extra));
 
   const server: KubeApiServer = {
     url,
@@ -373,27 +398,9 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       if (answer === "no" && result.code === 1) return false;
       throw new Error(`kubectl auth can-i ${verb} ${resource}: exit ${result.code}: ${tail(result.stderr || result.stdout)}`);
     },
-    async permissions(account, namespace) {
-      const review = await admin.impersonate(`system:serviceaccount:${account.namespace}:${account.name}`).request<{
-        status: { resourceRules?: Array<{ verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }> };
-      }>("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", {
-        body: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectRulesReview", spec: { namespace } },
-      });
-      const out = new Set<string>();
-      for (const rule of review.status.resourceRules ?? []) {
-        for (const group of rule.apiGroups ?? [""]) {
-          for (const resource of rule.resources ?? []) {
-            const qualified = group === "" ? resource : `${resource}.${group}`;
-            if (EVERYONE_RESOURCES.has(qualified)) continue;
-            const names = rule.resourceNames && rule.resourceNames.length > 0 ? rule.resourceNames.map((n) => `${qualified}/${n}`) : [qualified];
-            for (const verb of rule.verbs) for (const name of names) out.add(`${verb} ${name}`);
-          }
-        }
-      }
-      return [...out].sort();
-    },
+    permissions: (account, namespace) => rulesReview(admin, account, namespace),
     installCrds() {
-      crds ??= installCrds();
+      crds ??= installCrdFixtures(admin);
       return crds;
     },
     setStatus: (ref, status) => admin.patchStatus(ref, status),
