@@ -1,7 +1,7 @@
 /**
- * The shared test harness: real servers (HTTP targets, nats-server, Prometheus) and child
- * processes on free 127.0.0.1 ports, readiness by polling, and cleanup that runs even when a test
- * fails or forgets (see registry.ts and docs/testing.md).
+ * The shared test harness: real servers (HTTP targets, nats-server, Prometheus, a Kubernetes API
+ * server) and child processes on free 127.0.0.1 ports, readiness by polling, and cleanup that
+ * runs even when a test fails or forgets (see registry.ts and docs/testing.md).
  */
 export { freePort, waitUntil } from "./wait.js";
 export type { WaitUntilOptions } from "./wait.js";
@@ -17,3 +17,7 @@ export { startNatsServer } from "./nats.js";
 export type { NatsServerHandle, NatsServerOptions } from "./nats.js";
 export { startPrometheus } from "./prometheus.js";
 export type { PrometheusHandle, PrometheusOptions, PromSample } from "./prometheus.js";
+export { CRD_FIXTURES, kubeRealTools, sharedKubeApiServer, startKubeApiServer, uniqueName } from "./kube.js";
+export type { ConditionInput, KubeApiServer, KubeApiServerOptions, KubectlOptions, KubectlResult, ServiceAccountRef } from "./kube.js";
+export { KubeApiError, KubeTestClient, apiVersionPath, refOf } from "./kube-client.js";
+export type { ApplyOptions, KubeMetadata, KubeObject, KubeRequestOptions, KubeResponse, ManagedFieldsEntry, ObjectRef, PatchType } from "./kube-client.js";

@@ -16,6 +16,7 @@ export type Closer = () => Promise<void>;
 const children = new Set<ChildProcess>();
 const closers = new Set<Closer>();
 const tempDirs = new Set<string>();
+const exitCleanups = new Set<() => void>();
 let hooksInstalled = false;
 
 function alive(child: ChildProcess): boolean {
@@ -23,6 +24,14 @@ function alive(child: ChildProcess): boolean {
 }
 
 function killAllSync(): void {
+  for (const cleanup of exitCleanups) {
+    try {
+      cleanup();
+    } catch {
+      // best effort: the process is ending
+    }
+  }
+  exitCleanups.clear();
   for (const child of children) {
     if (alive(child)) {
       try {
@@ -72,6 +81,20 @@ export function registerCloser(closer: Closer): () => void {
   closers.add(closer);
   return () => {
     closers.delete(closer);
+  };
+}
+
+/**
+ * Registers a synchronous cleanup for the end of the process (exit and the usual signals), run
+ * before child processes are killed and temp dirs removed: for servers that are not our children
+ * (the kube-apiserver's start script detaches etcd and the apiserver with setsid). Returns a
+ * function that unregisters it.
+ */
+export function registerExitCleanup(cleanup: () => void): () => void {
+  installHooks();
+  exitCleanups.add(cleanup);
+  return () => {
+    exitCleanups.delete(cleanup);
   };
 }
 

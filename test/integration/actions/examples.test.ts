@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { parseExperimentFile, renderTemplate } from "../../../core/index.js";
-import type { GithubTaskSpec, K8sPatchTaskSpec, SlackTaskSpec, TaskSpec } from "../../../core/index.js";
+import type { GithubTaskSpec, K8sPatchTaskSpec, ReadyTaskSpec, SlackTaskSpec, TaskSpec } from "../../../core/index.js";
 import { createSecretResolver, templateData } from "../../../coordinator/actions/index.js";
-import { cleanupAll } from "../../harness/index.js";
+import { CRD_FIXTURES, cleanupAll, sharedKubeApiServer } from "../../harness/index.js";
 import { fastRunners, makeContext, sampleResult, startReceiver } from "./context.js";
 
 after(cleanupAll);
@@ -16,13 +16,44 @@ function task<T extends TaskSpec>(specs: readonly TaskSpec[], name: T["task"]): 
 }
 
 void describe("examples", () => {
-  void it("canary-istio.yaml: the patch carries the recommended weights and the Slack URL comes from the environment", async () => {
+  void it("canary-istio.yaml: ready waits for reviews-v2, the patch moves the VirtualService to the recommended weights, the Slack URL comes from the environment", async () => {
     const experiment = await parseExperimentFile("examples/canary-istio.yaml");
     const specs = experiment.tasks.map((entry) => entry.spec);
     assert.equal(experiment.tasks.find((entry) => entry.spec.task === "k8s-patch")?.conditionText, "CandidateWon()");
     const patch = task<K8sPatchTaskSpec>(specs, "k8s-patch");
     const rendered = parseYaml(renderTemplate(patch.patchTemplate, templateData(sampleResult()))) as { spec: { http: Array<{ route: Array<{ weight: number }> }> } };
     assert.deepEqual(rendered.spec.http[0]?.route.map((route) => route.weight), [20, 80]);
+
+    // The example's Kubernetes tasks run unchanged against a real kube-apiserver private to this
+    // test file, in the namespace the example names ("default"): the reviews-v2 Deployment
+    // (Available faked through its status) and an Istio VirtualService (CRD fixture).
+    const kube = await sharedKubeApiServer();
+    await kube.installCrds();
+    const kubeconfig = await kube.writeKubeconfig();
+    const ready = task<ReadyTaskSpec>(specs, "ready");
+    assert.equal(ready.namespace, "default");
+    await kube.admin.apply({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: ready.name, namespace: "default" },
+      spec: { selector: { matchLabels: { app: "reviews", version: "v2" } }, template: { metadata: { labels: { app: "reviews", version: "v2" } }, spec: { containers: [{ name: "reviews", image: "reviews:2.0.0" }] } } },
+    });
+    await kube.fakeDeploymentAvailable("default", ready.name, true);
+    const readyOutcome = await fastRunners.ready(ready, makeContext(ready, { policy: { kubeconfig } }).context);
+    assert.equal(readyOutcome.detail?.["condition"], "Available");
+
+    const vs = { apiVersion: CRD_FIXTURES.virtualService.apiVersion, kind: CRD_FIXTURES.virtualService.kind, name: patch.name, namespace: "default" };
+    assert.deepEqual([patch.apiVersion, patch.kind, patch.namespace], [vs.apiVersion, vs.kind, vs.namespace]);
+    await kube.admin.apply({
+      apiVersion: vs.apiVersion,
+      kind: vs.kind,
+      metadata: { name: vs.name, namespace: vs.namespace },
+      spec: { hosts: ["reviews"], http: [{ route: [{ destination: { host: "reviews", subset: "v1" }, weight: 100 }] }] },
+    });
+    await fastRunners["k8s-patch"](patch, makeContext(patch, { policy: { kubeconfig } }).context);
+    const patched = await kube.admin.get(vs);
+    const routes = (patched["spec"] as { http: Array<{ route: Array<{ destination: { subset: string }; weight: number }> }> }).http[0]!.route;
+    assert.deepEqual(routes.map((route) => [route.destination.subset, route.weight]), [["v1", 20], ["v2", 80]]);
 
     const receiver = await startReceiver(() => ({ status: 200, body: "ok" }));
     after(() => receiver.close());

@@ -201,6 +201,24 @@ describe("deploy/ manifests", () => {
         };
         const ingressPorts = policy.spec.ingress.flatMap((rule) => rule.ports.map((p) => p.port));
         assert.ok(ingressPorts.includes(portOf(listen)) && ingressPorts.includes(portOf(opsListen)));
+
+        // The dashboard: on loopback in the pod (kubectl port-forward), or on the Service with
+        // components/dashboard (the dev overlay). Either way its port is a named container port.
+        const ui = args.find((a) => a.startsWith("--ui="))?.slice("--ui=".length);
+        assert.ok(ui, "the coordinator serves the dashboard (--ui=ADDR)");
+        assert.equal(args.at(-1), `--ui=${ui}`, "--ui is the last argument (components/dashboard replaces it by index)");
+        assert.equal(containerPort(container, "ui"), portOf(ui));
+        const uiPort = svc.spec.ports.find((p) => p.name === "ui");
+        if (ui.startsWith("127.0.0.1:")) {
+          assert.equal(uiPort, undefined, "a loopback dashboard has no Service port");
+          assert.ok(!ingressPorts.includes(portOf(ui)));
+        } else {
+          assert.equal(overlay, "overlays/dev", "only dev serves the dashboard on the Service");
+          assert.match(ui, /^0\.0\.0\.0:\d+$/);
+          assert.equal(containerPort(container, uiPort!.targetPort), portOf(ui));
+          assert.ok(ingressPorts.includes(portOf(ui)), "the NetworkPolicy lets the dashboard in");
+          assert.ok(args.includes("--config"), "tokens (config tokensFile) guard a dashboard beyond loopback");
+        }
       });
 
       it("the coordinator is ONE replica, never two at once, and its config and tokens are mounted", () => {
@@ -393,7 +411,8 @@ describe("deploy/ manifests: references, RBAC, network policies, NATS topology, 
         const actions = find(objects, "ClusterRole", "assay-coordinator-actions") as K8sObject & { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
         for (const rule of actions.rules) {
           assert.ok(!rule.resources.includes("*") && !rule.verbs.includes("*") && !rule.apiGroups.includes("*"), "no wildcards");
-          assert.ok(rule.verbs.every((v) => ["get", "list", "watch", "patch"].includes(v)), `verbs ${rule.verbs.join()}`);
+          // k8s-patch patches, ready and the traffic weights get; nothing lists or watches.
+          assert.ok(rule.verbs.every((v) => ["get", "patch"].includes(v)), `verbs ${rule.verbs.join()}`);
           assert.ok(!rule.resources.includes("secrets"), "secrets only through the named Role");
         }
         assert.ok(actions.rules.some((r) => r.resources.includes("virtualservices") && r.verbs.includes("patch")));
@@ -505,13 +524,28 @@ describe("deploy/Dockerfile", () => {
     assert.match(text, /ln -s \/app\/bin\/assay\.js \/usr\/local\/bin\/assay/);
   });
 
-  it("exposes the ports the manifests use and writes nothing outside /tmp", () => {
+  it("exposes the ports the manifests use (the dashboard's too) and writes nothing outside /tmp", () => {
     const expose = /^EXPOSE (.+)$/m.exec(text)![1]!.split(/\s+/).map(Number).sort();
     const coordinator = find(out("base"), "Deployment", "assay-coordinator") as Workload;
     const ports = coordinator.spec.template.spec.containers[0]!.ports!.map((p) => p.containerPort).sort();
     assert.deepEqual(expose, ports);
+    assert.ok(expose.includes(7234), "the dashboard's default port");
     assert.match(text, /HOME=\/tmp/);
     assert.match(text, /^WORKDIR \/tmp$/m);
+  });
+
+  it("keeps npm's cache out of the image: the cache mount is npm's cache, HOME=/tmp comes after npm ci", () => {
+    const runtime = stages[1]!;
+    for (const stage of stages) {
+      for (const line of stage.split("\n").filter((l) => /^RUN .*npm ci/.test(l))) {
+        const mount = /--mount=type=cache,target=(\S+)/.exec(line)?.[1];
+        assert.ok(mount, `${line}: a cache mount`);
+        assert.ok(line.includes(`--cache ${mount}`), `${line}: npm's cache is the mount (${mount})`);
+      }
+    }
+    const npmCi = runtime.indexOf("npm ci");
+    const home = runtime.search(/^ENV HOME=\/tmp/m);
+    assert.ok(npmCi > 0 && home > npmCi, "HOME=/tmp is set after the runtime's npm ci");
   });
 
   it("sends only what the build copies (Dockerfile.dockerignore)", () => {
