@@ -8,6 +8,8 @@ export type { WaitUntilOptions } from "./wait.js";
 export { cleanupAll, makeTempDir } from "./registry.js";
 export { startHttpTarget } from "./http-target.js";
 export type { HttpTarget, HttpTargetOptions, RecordedRequest } from "./http-target.js";
+export { startRawHttpTarget } from "./raw-http-target.js";
+export type { RawExchangeRecord, RawHttpTarget, RawHttpTargetOptions, RawReply, RawRequest } from "./raw-http-target.js";
 export { startProcess } from "./process.js";
 export type { ProcessHandle, StartProcessOptions } from "./process.js";
 export { TEST_TLS_CERT } from "./tls-fixture.js";
