@@ -5,20 +5,54 @@
  * uses undici's raw callbacks (onConnect/onHeaders/onData/onComplete/onError): the newer controller
  * API wraps every request in extra objects and parses headers we never read.
  *
- * A request on a stale keep-alive connection is retried once (client.ts, RETRY_METHODS). To know
- * whether the connection was reused and whether any response byte came, the client's connector
- * notes which socket each request is written to: undici writes a request on its socket right after
- * calling the handler's onConnect, in the same synchronous step.
+ * Where undici reads a response differently from the shared rules (engine/http1-framing.ts and
+ * docs/reliability.md, "HTTP response forms"), the exchange brings the outcome in line:
+ * - a Transfer-Encoding list the rules refuse (unknown coding, bad list) fails as a protocol error;
+ * - a status code below 100 fails as a protocol error (undici would trip an internal assertion);
+ * - 204 and 304 with a Content-Length are complete responses (undici reports a length mismatch);
+ * - a body cut short by the close is `other side closed` whatever undici's parser calls it;
+ * - an unrequested 100 or 101 is a protocol error (undici: `bad response` / `bad upgrade`);
+ * - a request on a stale keep-alive connection is retried once (client.ts, RETRY_METHODS). To know
+ *   whether the connection was reused and whether any response byte came, the client's connector
+ *   notes which socket each request is written to: undici writes a request on its socket right
+ *   after calling the handler's onConnect, in the same synchronous step.
  */
 import type { Socket } from "node:net";
 import { Agent, Pool, buildConnector, interceptors } from "undici";
 import type { Dispatcher } from "undici";
 import { RETRY_METHODS, isStaleConnectionError } from "./client.js";
 import type { Exchange, ExchangeListener, HttpClient, HttpClientOptions } from "./client.js";
+import { HttpParseError, MAX_HEAD_BYTES, transferEncodingFraming } from "./http1-framing.js";
 import type { RequestPlan } from "./plan.js";
 
 /** Connection attempts give up after this long at most (or the request timeout if shorter). */
 const MAX_CONNECT_TIMEOUT_MS = 10_000;
+
+/** undici's SocketError shape (code UND_ERR_SOCKET), for a body cut short by the close. */
+class SocketError extends Error {
+  readonly code = "UND_ERR_SOCKET";
+  constructor(message: string, options: ErrorOptions) {
+    super(message, options);
+    this.name = "SocketError";
+  }
+}
+
+function codeOf(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : "";
+}
+
+/** The values of the Transfer-Encoding fields in undici's raw header list, or null if none. */
+function transferEncodings(rawHeaders: Buffer[] | string[] | null): string[] | null {
+  if (rawHeaders === null) return null;
+  let values: string[] | null = null;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name === undefined || name.length !== 17 || name.toString().toLowerCase() !== "transfer-encoding") continue;
+    (values ??= []).push(String(rawHeaders[i + 1]));
+  }
+  return values;
+}
 
 class UndiciExchange implements Dispatcher.DispatchHandler, Exchange {
   private abortRequest: ((error?: Error) => void) | null = null;
@@ -74,8 +108,20 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Exchange {
     this.client.writing = this;
   }
 
-  onHeaders(statusCode: number): boolean {
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
     if (this.client.writing === this) this.client.writing = null;
+    if (statusCode < 100) {
+      this.abortRequest?.(new HttpParseError("HPE_INVALID_STATUS", "Invalid status code"));
+      return false;
+    }
+    const codings = transferEncodings(rawHeaders);
+    if (codings !== null) {
+      const framing = transferEncodingFraming(codings);
+      if (framing.kind === "invalid") {
+        this.abortRequest?.(new HttpParseError("HPE_INVALID_TRANSFER_ENCODING", framing.reason));
+        return false;
+      }
+    }
     this.statusCode = statusCode;
     return true;
   }
@@ -95,7 +141,22 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Exchange {
   onError(error: Error): void {
     if (!this.active) return;
     if (this.client.writing === this) this.client.writing = null;
-    if (this.statusCode === 0 && this.mayRetry(error)) {
+    const code = codeOf(error);
+    const status = this.statusCode;
+    if (status >= 200) {
+      if (code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" && (status === 204 || status === 304)) {
+        // RFC 9112 §6.3: these end with their head whatever Content-Length says.
+        this.active = false;
+        this.abortRequest = null;
+        this.listener.onResponse(status, 0);
+        return;
+      }
+      if (code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" || error.message.endsWith("(Invalid EOF state)")) {
+        error = new SocketError("other side closed", { cause: error });
+      }
+    } else if (code === "UND_ERR_SOCKET" && (error.message === "bad response" || error.message === "bad upgrade")) {
+      error = new HttpParseError("HPE_UNEXPECTED_STATUS", error.message === "bad response" ? "100 Continue without Expect" : "101 Switching Protocols without Upgrade");
+    } else if (this.mayRetry(error)) {
       this.retried = true;
       this.abortRequest = null;
       this.listener.onRetry(error);
@@ -153,6 +214,7 @@ class UndiciClient implements HttpClient {
       pipelining: 1,
       headersTimeout: options.requestTimeoutMs,
       bodyTimeout: options.requestTimeoutMs,
+      maxHeaderSize: MAX_HEAD_BYTES,
       connect,
     };
     if (options.maxRedirects > 0) {

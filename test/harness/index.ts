@@ -10,6 +10,8 @@ export { startHttpTarget } from "./http-target.js";
 export type { HttpTarget, HttpTargetOptions, RecordedRequest } from "./http-target.js";
 export { startRawHttpTarget } from "./raw-http-target.js";
 export type { RawExchangeRecord, RawHttpTarget, RawHttpTargetOptions, RawReply, RawRequest } from "./raw-http-target.js";
+export { FORMS_TABLE_BEGIN, FORMS_TABLE_END, RESPONSE_FORMS, renderFormsTable } from "./response-forms.js";
+export type { FormOutcome, ResponseForm } from "./response-forms.js";
 export { startProcess } from "./process.js";
 export type { ProcessHandle, StartProcessOptions } from "./process.js";
 export { TEST_TLS_CERT } from "./tls-fixture.js";
