@@ -6,12 +6,20 @@
  * per series.
  */
 
-/** Receives the outcome of the exchange's current request: exactly one call per `send()`. */
+/**
+ * Receives the outcome of the exchange's current request: exactly one onResponse or onFailure per
+ * `send()`, after at most one onRetry.
+ */
 export interface ExchangeListener {
   /** The response arrived and its body was drained (`bodyBytes` bytes). */
   onResponse(statusCode: number, bodyBytes: number): void;
   /** No complete response: connection failure, reset, timeout (the abort reason), destroy. */
   onFailure(error: Error): void;
+  /**
+   * The request is being sent again on a fresh connection (see `RETRY_METHODS`): `reason` is why
+   * the first attempt failed. Not an outcome: onResponse or onFailure follows.
+   */
+  onRetry(reason: Error): void;
 }
 
 /** One reusable request slot. At most one request is in flight per exchange. */
@@ -47,6 +55,45 @@ export class RequestTimeoutError extends Error {
     super(`request timed out after ${timeoutMs}ms`);
     this.name = "RequestTimeoutError";
   }
+}
+
+/**
+ * Stale keep-alive connections: a request written to a reused connection that the server had
+ * already closed (its FIN was on the way), or that was closed or reset before any byte of the
+ * response arrived, is sent once more on a fresh connection — for these idempotent methods only
+ * (RFC 9110 §9.2.2), as browsers do. Nothing of it can have been processed in a way that a second
+ * send would change, so it is not a target error. Both clients apply this rule.
+ */
+export const RETRY_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
+
+/** The failures of a reused connection that qualify for the retry (with no response byte read). */
+const RETRY_CODES = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
+
+/** Whether `error` is a connection closed or reset under a request (see `RETRY_METHODS`). */
+export function isStaleConnectionError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && RETRY_CODES.has(code);
+}
+
+/** The key under which retries are counted in SeriesStats.errorMessages (not in `errors`). */
+export const RETRIED_KEY_PREFIX = "retried, not an error: ";
+
+/**
+ * How a failed request is classified, the same for both clients (docs/reliability.md):
+ * - `timeout`: the request timeout passed (or a connect/headers/body timeout);
+ * - `protocol`: the bytes were not a valid HTTP/1.1 response (a parse error, a head over 64 KiB,
+ *   ambiguous framing);
+ * - `target`: anything else — refused, reset or closed before the response was complete.
+ */
+export type FailureKind = "timeout" | "target" | "protocol";
+
+const PROTOCOL_CODES = new Set(["UND_ERR_HEADERS_OVERFLOW", "UND_ERR_RES_CONTENT_LENGTH_MISMATCH"]);
+
+export function failureKind(error: Error): FailureKind {
+  if (isTimeoutError(error)) return "timeout";
+  const code = (error as { code?: unknown }).code;
+  if (error.name === "HTTPParserError" || (typeof code === "string" && (code.startsWith("HPE_") || PROTOCOL_CODES.has(code)))) return "protocol";
+  return "target";
 }
 
 const TIMEOUT_CODES = new Set(["REQUEST_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "ETIMEDOUT"]);

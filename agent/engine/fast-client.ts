@@ -10,18 +10,25 @@
  *   (`Connection: close`, HTTP/1.0, a body delimited by the close, an error). No pipelining.
  * - Reads land in one reusable buffer per thread (`onread`) and go through an incremental parser
  *   (engine/http1-parser.ts) that converts nothing to strings; no closures or objects per request.
- * - Outcomes match the undici client's: `bodyBytes` counts response payload bytes (no head, no
+ * - Outcomes match the undici client's (docs/reliability.md, "HTTP response forms"): the parser
+ *   applies the rules both clients share; `bodyBytes` counts response payload bytes (no head, no
  *   chunk framing); a refused connection fails the one request that asked for it with node's error
  *   (`connect ECONNREFUSED …`), and the next send tries again (connections are only opened for a
  *   request, so there is no reconnect loop of its own); a socket that dies with a request in flight
  *   fails that request once (`read ECONNRESET`, or undici's `other side closed` / `closed` with
- *   code UND_ERR_SOCKET); connect attempts give up after min(request timeout, 10 s) with code
- *   UND_ERR_CONNECT_TIMEOUT. Request timeouts come from the load model's sweeper through `abort`.
+ *   code UND_ERR_SOCKET), except that a reset ends a body delimited by the close, as in undici;
+ *   connect attempts give up after min(request timeout, 10 s) with code UND_ERR_CONNECT_TIMEOUT.
+ *   Request timeouts come from the load model's sweeper through `abort`.
+ * - A request written to a reused socket that then closes or resets before any response byte is
+ *   sent once more on a fresh connection, for idempotent methods (client.ts, RETRY_METHODS): the
+ *   server had closed the connection before reading it. Stray CR/LF bytes between responses keep
+ *   the connection; any other unasked-for byte drops it.
  * - Idle keep-alive sockets are closed after 3–4 s without a request (undici's default keep-alive
  *   timeout is 4 s), so a server's own idle timeout (node's default is 5 s) never races a send.
  */
 import { connect } from "node:net";
 import type { Socket } from "node:net";
+import { RETRY_METHODS, isStaleConnectionError } from "./client.js";
 import type { Exchange, ExchangeListener, HttpClient, HttpClientOptions } from "./client.js";
 import { COMPLETE, NEED_MORE, ResponseParser } from "./http1-parser.js";
 import type { RequestPlan } from "./plan.js";
@@ -93,10 +100,30 @@ const OPEN = 0;
 const CLOSING = 1;
 const CLOSED = 2;
 
+const CR = 13;
+const LF = 10;
+
+/** Whether `buf[from, to)` holds only line ends (stray CRLFs between responses are tolerated). */
+function onlyLineEnds(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = buf[i];
+    if (c !== CR && c !== LF) return false;
+  }
+  return true;
+}
+
 class FastExchange implements Exchange {
   private socket: Socket | null = null;
   private active = false;
   private readonly parser = new ResponseParser();
+  /** Responses completed on the current socket. */
+  private responsesOnSocket = 0;
+  /** The current attempt was written to a socket that had carried a response before. */
+  private reusedSocket = false;
+  /** A byte of the current attempt's response arrived. */
+  private gotBytes = false;
+  /** The current request was sent a second time (see RETRY_METHODS). */
+  private retried = false;
   idleSinceTick = 0;
 
   constructor(
@@ -117,9 +144,18 @@ class FastExchange implements Exchange {
       return;
     }
     this.active = true;
+    this.retried = false;
     client.inFlight += 1;
+    this.attempt();
+  }
+
+  /** Writes the request, on the current socket or a new one. */
+  private attempt(): void {
+    const client = this.client;
     this.parser.begin(client.noResponseBody);
+    this.gotBytes = false;
     let socket = this.socket;
+    this.reusedSocket = socket !== null && this.responsesOnSocket > 0;
     if (socket === null) {
       try {
         socket = this.connect();
@@ -165,6 +201,7 @@ class FastExchange implements Exchange {
     socket.once("end", () => this.onSocketEnd(socket));
     socket.once("close", () => this.onSocketClose(socket));
     this.socket = socket;
+    this.responsesOnSocket = 0;
     return socket;
   }
 
@@ -178,15 +215,18 @@ class FastExchange implements Exchange {
   private onRead(socket: Socket, bytes: number, buf: Uint8Array): void {
     if (socket !== this.socket) return;
     if (!this.active) {
-      // Bytes nobody asked for: the connection is out of step; start afresh next time.
-      this.dropSocket();
+      // Bytes nobody asked for: the connection is out of step (start afresh next time), unless
+      // they are stray line ends, which a client may skip (RFC 9112 §2.2).
+      if (!onlyLineEnds(buf, 0, bytes)) this.dropSocket();
       return;
     }
+    if (bytes > 0) this.gotBytes = true;
     const parser = this.parser;
     const result = parser.execute(buf, 0, bytes);
     if (result === NEED_MORE) return;
     if (result === COMPLETE) {
-      if (!parser.keepAlive || parser.offset < bytes) this.dropSocket();
+      this.responsesOnSocket += 1;
+      if (!parser.keepAlive || !onlyLineEnds(buf, parser.offset, bytes)) this.dropSocket();
       this.complete();
       return;
     }
@@ -203,7 +243,10 @@ class FastExchange implements Exchange {
   private onSocketError(socket: Socket, error: Error): void {
     if (socket !== this.socket) return;
     this.dropSocket();
-    if (this.active) this.fail(error);
+    if (!this.active) return;
+    // A reset ends a body delimited by the close, as undici reads it (its parser is finished).
+    if ((error as { code?: unknown }).code === "ECONNRESET" && this.parser.finishAtEof()) this.complete();
+    else this.failOrRetry(error);
   }
 
   private onSocketEnd(socket: Socket): void {
@@ -211,13 +254,25 @@ class FastExchange implements Exchange {
     this.dropSocket();
     if (!this.active) return;
     if (this.parser.finishAtEof()) this.complete();
-    else this.fail(new SocketError("other side closed"));
+    else this.failOrRetry(new SocketError("other side closed"));
   }
 
   private onSocketClose(socket: Socket): void {
     if (socket !== this.socket) return;
     this.socket = null;
-    if (this.active) this.fail(new SocketError("closed"));
+    if (this.active) this.failOrRetry(new SocketError("closed"));
+  }
+
+  /** A connection that failed under the request: retried once when it was a stale keep-alive one. */
+  private failOrRetry(error: Error): void {
+    const client = this.client;
+    if (this.retried || !this.reusedSocket || this.gotBytes || !client.retryable || client.state !== OPEN || !isStaleConnectionError(error)) {
+      this.fail(error);
+      return;
+    }
+    this.retried = true;
+    this.listener.onRetry(error);
+    if (this.active) this.attempt();
   }
 
   private complete(): void {
@@ -244,6 +299,8 @@ class FastClient implements HttpClient {
   readonly port: number;
   readonly requestBytes: Buffer;
   readonly noResponseBody: boolean;
+  /** Whether a request on a stale connection may be sent again (RETRY_METHODS). */
+  readonly retryable: boolean;
   readonly connectTimeoutMs: number;
   state = OPEN;
   destroyed = false;
@@ -261,6 +318,7 @@ class FastClient implements HttpClient {
     this.port = url.port === "" ? 80 : Number(url.port);
     this.requestBytes = serializeRequest(request);
     this.noResponseBody = request.method === "HEAD";
+    this.retryable = RETRY_METHODS.has(request.method);
     this.connectTimeoutMs = Math.min(options.requestTimeoutMs, MAX_CONNECT_TIMEOUT_MS);
   }
 

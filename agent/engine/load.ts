@@ -95,6 +95,11 @@ export abstract class LoadBase implements SlotOwner, SeriesLoadRunner {
     this.sweepTimer.unref();
   }
 
+  /** A counted request is sent again on a fresh connection: counted as a retry, not an error. */
+  retried(slot: Slot, reason: Error): void {
+    if (slot.counted && !this.abandoned) this.options.recorder.retry(reason);
+  }
+
   /** Records a finished counted request (closed model latency: from the actual send). */
   protected record(slot: Slot, statusCode: number, bodyBytes: number, error: Error | null, fromIntended: boolean): void {
     if (!slot.counted || this.abandoned) return;

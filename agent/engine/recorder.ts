@@ -11,7 +11,7 @@
  */
 import { createHistogram, encodeHistogram, recordMicros } from "../../core/index.js";
 import type { Histogram, SeriesStatsInit } from "../../core/index.js";
-import { errorKey, isTimeoutError } from "./client.js";
+import { RETRIED_KEY_PREFIX, errorKey, isTimeoutError } from "./client.js";
 
 /** Distinct error messages kept per interval (and in the totals); the rest count under "other". */
 export const MAX_ERROR_MESSAGES = 20;
@@ -152,7 +152,8 @@ export class SeriesRecorder {
     const a = this.interval;
     a.requests += 1;
     if (isError) a.errors += 1;
-    const statusClass = Math.floor(statusCode / 100) - 1;
+    // RFC 9110 §15: a code outside 100–599 is processed as a 5xx (llhttp passes 600–999 through).
+    const statusClass = statusCode >= 600 ? 4 : Math.floor(statusCode / 100) - 1;
     if (statusClass >= 0 && statusClass < 5) a.statusClasses[statusClass] = (a.statusClasses[statusClass] ?? 0) + 1;
     a.statusCodes.set(statusCode, (a.statusCodes.get(statusCode) ?? 0) + 1);
     a.bytesReceived += bodyBytes;
@@ -170,6 +171,15 @@ export class SeriesRecorder {
     a.bytesSent += bytesSent;
     addBounded(a.errorMessages, errorKey(error), 1);
     this.recordLatency(latencyUs);
+  }
+
+  /**
+   * A request was sent a second time because its reused connection turned out closed (see
+   * RETRY_METHODS). Not a request and not an error: counted under `retried, not an error: <why>`
+   * in errorMessages, so the result shows how often a target closes keep-alive connections early.
+   */
+  retry(reason: Error): void {
+    addBounded(this.interval.errorMessages, RETRIED_KEY_PREFIX + errorKey(reason), 1);
   }
 
   /** Open model: service time (from the actual send) and schedule lag of a counted request. */

@@ -9,6 +9,8 @@ import type { Exchange, ExchangeListener, HttpClient } from "./client.js";
 export interface SlotOwner {
   /** The slot's request ended (status 0 and an error when it failed). Called asynchronously. */
   completed(slot: Slot, statusCode: number, bodyBytes: number, error: Error | null): void;
+  /** The slot's request is being sent again on a fresh connection (not an outcome). */
+  retried(slot: Slot, reason: Error): void;
 }
 
 export class Slot implements ExchangeListener {
@@ -63,6 +65,11 @@ export class Slot implements ExchangeListener {
 
   onFailure(error: Error): void {
     this.finish(0, 0, error);
+  }
+
+  /** The send times stay those of the first attempt: latency includes the lost attempt. */
+  onRetry(reason: Error): void {
+    if (this.busy) this.owner.retried(this, reason);
   }
 
   private finish(statusCode: number, bodyBytes: number, error: Error | null): void {

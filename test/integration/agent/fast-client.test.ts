@@ -177,6 +177,17 @@ test("bytes nobody asked for drop the connection; the next request reconnects", 
   assert.equal(target.connections(), 10);
 });
 
+test("a stray CRLF after a body, in the same packet or a later one, costs no reconnect", async (t) => {
+  const target = await startRawTarget(t, (socket, n) => {
+    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok\r\n");
+    if (n % 2 === 0) setImmediate(() => socket.write("\r\n"));
+  });
+  const { done } = await fastAgent().run({ series: [series(target.url, { numRequests: 50, connections: 1 })] });
+  assert.equal(totalOf(done).requests, 50);
+  assert.equal(totalOf(done).errors, 0);
+  assert.equal(target.connections(), 1, "one keep-alive connection for every request");
+});
+
 test("connection refused: every request is one connection error, accounted like undici", async () => {
   const port = await freePort();
   const spec = (): ShardSpecInit => ({ series: [series(`http://127.0.0.1:${port}/`, { numRequests: 40, connections: 4 })] });
@@ -295,6 +306,7 @@ function driver(client: HttpClient): { send(): Promise<{ status: number; bytes: 
   const exchange = client.createExchange({
     onResponse: (status, bytes) => settle?.({ status, bytes }),
     onFailure: (error) => settle?.(error),
+    onRetry: () => undefined,
   });
   return {
     exchange,

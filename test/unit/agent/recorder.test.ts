@@ -59,3 +59,18 @@ test("error messages are bounded: past 20 distinct keys they count under 'other'
   assert.equal(Object.values(messages).reduce((a, b) => a + b, 0), 30);
   recorder.destroy();
 });
+
+test("a retry is counted under its own key, never as a request or an error; codes of 600 and up count as 5xx", () => {
+  const recorder = new SeriesRecorder("v1", "", false);
+  recorder.retry(Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }));
+  recorder.retry(Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }));
+  recorder.response(200, 2, 0, false, 100);
+  recorder.response(600, 2, 0, true, 100);
+  const stats = recorder.takeInterval();
+  assert.equal(stats.requests, 2);
+  assert.equal(stats.errors, 1);
+  assert.equal(stats.connectionErrors, 0);
+  assert.deepEqual(stats.errorMessages, { "retried, not an error: UND_ERR_SOCKET: other side closed": 2 });
+  assert.deepEqual(stats.statusClasses, [0, 1, 0, 0, 1]);
+  assert.deepEqual(stats.statusCodes, { 200: 1, 600: 1 });
+});
