@@ -151,6 +151,10 @@ export const ErrorCode = {
   TargetUnreachable: "TARGET_UNREACHABLE",
   BackendFailed: "BACKEND_FAILED",
   ActionFailed: "ACTION_FAILED",
+  /** A URL the experiment names (payloadURL, payloadTemplateURL, templates, ...) could not be fetched when its task ran. */
+  FetchFailed: "RUNTIME_FETCH_FAILED",
+  /** What a run-time fetch returned is larger than its size limit. */
+  FetchTooLarge: "RUNTIME_FETCH_TOO_LARGE",
   // internal
   Invariant: "INVARIANT",
   ConservationMismatch: "CONSERVATION_MISMATCH",

@@ -1,10 +1,9 @@
 /**
- * HTTP for metrics backends (undici): one JSON query, one template download. Failures are
+ * HTTP for metrics backends (undici): one JSON query (templates come through coordinator/fetch). Failures are
  * returned as messages (a backend down is a per-metric error, not a crash); secret values never
  * appear in them.
  */
 import { request } from "undici";
-import { ErrorCode, TargetError } from "../../core/index.js";
 import type { Outcome } from "../assessment/index.js";
 
 /** Largest response read from a backend. */
@@ -107,14 +106,4 @@ export async function queryJson(req: BackendRequest, signal: AbortSignal, timeou
     return { ok: false, error: `${where}: the backend answered an error: ${scrub(typeof reason === "string" ? reason : JSON.stringify(reason ?? "unknown"), req.secrets)}` };
   }
   return { ok: true, value: json };
-}
-
-/** Downloads a provider template (http/https); throws TargetError naming the URL. */
-export async function downloadText(url: string, signal: AbortSignal, timeoutMs: number): Promise<string> {
-  const sent = await send({ method: "GET", url, headers: {}, body: undefined, secrets: [] }, signal, timeoutMs);
-  if (!sent.ok) throw new TargetError(ErrorCode.BackendFailed, `provider template: ${sent.error}`);
-  if (sent.value.status < 200 || sent.value.status >= 300) {
-    throw new TargetError(ErrorCode.BackendFailed, `provider template: GET ${describeUrl(url, [])}: HTTP ${sent.value.status}`);
-  }
-  return sent.value.text;
 }

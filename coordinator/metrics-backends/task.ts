@@ -10,7 +10,8 @@ import { ErrorCode, ValidationError, compileTemplate, isTemplate, parseDurationM
 import type { CustomMetricsTaskSpec, MetricInfo, MetricSample } from "../../core/index.js";
 import type { Outcome } from "../assessment/index.js";
 import type { TaskContext, TaskOutcome, TaskRunner } from "../tasks/types.js";
-import { describeUrl, downloadText, queryJson } from "./http.js";
+import { fetchRunTimeText } from "../fetch/index.js";
+import { describeUrl, queryJson } from "./http.js";
 import type { BackendRequest } from "./http.js";
 import { parseProvider } from "./spec.js";
 import type { AuthSpec, MetricSpec, PartSpec, ProviderSpec, SecretSource } from "./spec.js";
@@ -88,7 +89,7 @@ interface Settings {
 }
 
 async function loadTemplate(location: string, context: TaskContext, timeoutMs: number, field: string): Promise<string> {
-  if (/^https?:\/\//i.test(location)) return downloadText(location, context.signal, timeoutMs);
+  if (/^https?:\/\//i.test(location)) return fetchRunTimeText(location, { ...context.fetch, signal: context.signal, timeoutMs, field: `spec[${context.entry.index}].${field}` });
   const base = context.experiment.source.startsWith("<") ? process.cwd() : dirname(context.experiment.source);
   const path = isAbsolute(location) ? location : resolve(base, location);
   try {

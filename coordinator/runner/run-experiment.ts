@@ -11,7 +11,6 @@ import {
   RESULT_SCHEMA_VERSION,
   endpointNames,
   evaluateCondition,
-  runTimeFetches,
   toAssayError,
 } from "../../core/index.js";
 import type {
@@ -22,12 +21,13 @@ import type {
   MetricInfo,
   MetricSample,
   ResultDocument,
-  RunTimeFetch,
   TaskEntry,
   TaskResult,
   TaskSpec,
 } from "../../core/index.js";
 import { createSecretResolver } from "../actions/index.js";
+import { resolveRunTimeFetches } from "../fetch/index.js";
+import type { FetchSettings } from "../fetch/index.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
@@ -59,6 +59,11 @@ export interface RunExperimentOptions {
   readonly bayesian?: BayesianAssessor;
   /** Agents' report interval (default 1000 ms). */
   readonly reportIntervalMs?: number;
+  /**
+   * How URLs named by tasks (payloadURL, payloadTemplateURL) are fetched when the task runs:
+   * timeout, size limit, and an undici dispatcher (the service's allow-list). Defaults: fetch.ts.
+   */
+  readonly fetch?: Omit<FetchSettings, "signal">;
 }
 
 /** Returns a ConfigurationError for tasks this build cannot run, before anything starts. */
@@ -75,27 +80,11 @@ export function checkRunnable(experiment: Experiment, runners: TaskRunners): voi
   checkPendingFeatures(experiment);
 }
 
-const FETCH_INSTEAD: Readonly<Record<RunTimeFetch["purpose"], string>> = {
-  "http-body": "payloadFile",
-  template: "payloadTemplateFile",
-  "grpc-data": "data",
-  "grpc-proto": "protoFile",
-};
-
 /**
- * What the parser accepts but this runner does not do yet: URLs fetched at run time, and load
- * fields set per endpoint. Refused before anything starts, naming the field.
+ * What the parser accepts but this runner does not do yet: load fields set per endpoint. Refused
+ * before anything starts, naming the field. (URLs fetched at run time are fetched: coordinator/fetch.)
  */
 function checkPendingFeatures(experiment: Experiment): void {
-  const fetch = runTimeFetches(experiment)[0];
-  if (fetch !== undefined) {
-    const location = experiment.tasks.find((entry) => entry.index === fetch.taskIndex)?.location;
-    throw new ConfigurationError(
-      ErrorCode.Unsupported,
-      `${fetch.field}: ${fetch.url} would be fetched when the task runs, which this build does not do yet; download it and use ${FETCH_INSTEAD[fetch.purpose]}`,
-      { field: fetch.field, ...(location ? { location } : {}) },
-    );
-  }
   for (const entry of experiment.tasks) {
     if (entry.spec.task !== "http") continue;
     const spec = entry.spec;
@@ -176,13 +165,15 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
       logger: options.logger.child({ task: entry.index, taskName: entry.spec.task }),
       secrets,
       policy,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
       emit: (event) => {
         if (event.type === "snapshot") recordTimelinePoint(result, entry.index, event.data);
         emit({ type: "task-event", index: entry.index, task: entry.spec.task, event });
       },
     });
     try {
-      const outcome = await invokeRunner(runners, { name: entry.spec.task, spec: entry.spec }, context);
+      const spec = await resolveRunTimeFetches(entry.spec, entry.index, { ...options.fetch, signal });
+      const outcome = await invokeRunner(runners, { name: spec.task, spec }, context);
       taskResult.status = "completed";
       if (outcome.detail) taskResult.detail = scrub(outcome.detail, secrets);
       if (outcome.attempts !== undefined) taskResult.attempts = outcome.attempts;
@@ -259,6 +250,7 @@ interface ContextParts {
   logger: Logger;
   secrets: SecretResolver;
   policy: RunnerPolicy;
+  fetch?: Omit<FetchSettings, "signal">;
   emit: (event: TaskEvent) => void;
 }
 
@@ -276,6 +268,7 @@ function taskContext(entry: TaskEntry, result: ResultDocument, parts: ContextPar
     logger: parts.logger,
     secrets: parts.secrets,
     policy: parts.policy,
+    ...(parts.fetch ? { fetch: parts.fetch } : {}),
     addVersion,
     setMetric(version: string, name: string, value: number, info: MetricInfo): void {
       addVersion(version);

@@ -2,6 +2,7 @@
  * The contract every task implementation follows. The experiment runner (coordinator/runner)
  * evaluates a task's `if`, builds a TaskContext, calls the task's runner and records its outcome.
  */
+import type { FetchSettings } from "../fetch/index.js";
 import type {
   api,
   Experiment,
@@ -75,6 +76,8 @@ export interface TaskContext {
   readonly logger: Logger;
   readonly secrets: SecretResolver;
   readonly policy: RunnerPolicy;
+  /** How tasks fetch URLs at run time (custommetrics `templates:`): the experiment's settings. */
+  readonly fetch?: Omit<FetchSettings, "signal">;
   /** Declares a version (load tasks do; metrics tasks may for versions they query). */
   addVersion(version: string): void;
   setMetric(version: string, name: string, value: number, info: MetricInfo): void;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { checkRunnable, runExperiment } from "../../../coordinator/index.js";
 import type { TaskRunner } from "../../../coordinator/index.js";
-import { ConfigurationError, ErrorCode, parseExperimentFile, parseExperimentText, runTimeFetches, silentLogger } from "../../../core/index.js";
+import { parseExperimentFile, parseExperimentText, runTimeFetches, silentLogger } from "../../../core/index.js";
 import type { Experiment, ResultDocument } from "../../../core/index.js";
 import { fakeAgents, httpTarget } from "../load-accuracy/support.js";
 import { FIXTURES, http, taskOf } from "./helpers.js";
@@ -141,17 +141,13 @@ describe("Iter8 v0.14 chart render (warm-up task, per-endpoint load, payloadTemp
     );
   });
 
-  it("until run-time fetching exists, the runner refuses it before anything starts, naming the field", async () => {
+  it("URLs fetched at run time no longer stop the runner before it starts (coordinator/fetch fetches them)", async () => {
     const experiment = await parseExperimentFile(join(FIXTURES, "iter8-v014-chart.yaml"));
-    assert.throws(
-      () => checkRunnable(experiment, { http: noop, assess: noop, notify: noop }),
-      (error: unknown) =>
-        error instanceof ConfigurationError && error.code === ErrorCode.Unsupported && error.field === "spec[3].with.payloadTemplateURL" && /download it and use payloadTemplateFile/.test(error.message),
-    );
+    assert.ok(runTimeFetches(experiment).length > 0);
     const payloadURL = parseExperimentText("spec:\n  - task: http\n    with: {url: http://a.test/, payloadURL: https://example.test/body.json, contentType: application/json}\n", "exp.yaml");
     const request = http(payloadURL).versions[0]?.request;
     assert.deepEqual([request?.payloadURL, request?.body, request?.method], ["https://example.test/body.json", undefined, "POST"]);
-    assert.throws(() => checkRunnable(payloadURL, { http: noop }), /spec\[0\]\.with\.payloadURL: .* use payloadFile/);
+    checkRunnable(payloadURL, { http: noop });
   });
 
   it("per-endpoint load fields are refused by this build's runner, naming the endpoint", () => {
