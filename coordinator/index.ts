@@ -3,6 +3,8 @@
  * long-running service import only this entry.
  */
 export { runExperiment, checkRunnable, conditionContext } from "./runner/run-experiment.js";
+export { fetchRunTimeResource, fetchRunTimeText, resolveRunTimeFetches, RunTimeFetchError, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_FETCH_MAX_BYTES } from "./fetch/index.js";
+export type { RunTimeFetchOptions, FetchSettings } from "./fetch/index.js";
 export type { RunEvent, RunExperimentOptions } from "./runner/run-experiment.js";
 export { evaluateSlos, createAssessRunner } from "./tasks/assess.js";
 export type { BayesianAssessor } from "./tasks/assess.js";
