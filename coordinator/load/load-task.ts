@@ -4,6 +4,7 @@
  */
 import type { HttpTaskSpec, TaskSpec } from "../../core/index.js";
 import type { TaskRunner } from "../tasks/types.js";
+import { runEndpointLoads, separateEndpointLoads } from "./endpoint-runs.js";
 import { httpSeriesSpec } from "./http-series.js";
 import { runLoad } from "./load-run.js";
 import type { LoadRunnerOptions } from "./options.js";
@@ -14,6 +15,11 @@ export function createLoadRunner<S extends LoadShape & TaskSpec>(seriesSpec: Ser
   return (spec, context) => runLoad(seriesSpec, spec, context, options);
 }
 
+/** The http task: one LoadRun, or one per endpoint when endpoints run separately (endpoint-runs.ts). */
 export function createHttpLoadRunner(options: LoadRunnerOptions): TaskRunner<HttpTaskSpec> {
-  return createLoadRunner(httpSeriesSpec, options);
+  const single = createLoadRunner(httpSeriesSpec, options);
+  return (spec, context) => {
+    const names = separateEndpointLoads(spec);
+    return names.length === 0 ? single(spec, context) : runEndpointLoads(spec, names, context, options);
+  };
 }

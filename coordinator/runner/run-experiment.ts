@@ -9,7 +9,6 @@ import {
   ErrorCode,
   ErrorKind,
   RESULT_SCHEMA_VERSION,
-  endpointNames,
   evaluateCondition,
   toAssayError,
 } from "../../core/index.js";
@@ -74,28 +73,6 @@ export function checkRunnable(experiment: Experiment, runners: TaskRunners): voi
         ErrorCode.UnknownTask,
         `task ${entry.index} (${entry.writtenName}) cannot run: the ${entry.spec.task} task is not available in this build`,
         { location: entry.location, field: `spec[${entry.index}].task` },
-      );
-    }
-  }
-  checkPendingFeatures(experiment);
-}
-
-/**
- * What the parser accepts but this runner does not do yet: load fields set per endpoint. Refused
- * before anything starts, naming the field. (URLs fetched at run time are fetched: coordinator/fetch.)
- */
-function checkPendingFeatures(experiment: Experiment): void {
-  for (const entry of experiment.tasks) {
-    if (entry.spec.task !== "http") continue;
-    const spec = entry.spec;
-    for (const name of endpointNames(spec)) {
-      const overrides = spec.versions[0]?.endpoints[name]?.loadOverrides ?? [];
-      if (overrides.length === 0) continue;
-      const field = `spec[${entry.index}].with.endpoints.${name}`;
-      throw new ConfigurationError(
-        ErrorCode.Unsupported,
-        `${field}: per-endpoint ${overrides.join(", ")} is parsed, but the load runner of this build applies the task's load to every endpoint; set it on the task`,
-        { field, location: entry.location },
       );
     }
   }

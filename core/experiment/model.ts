@@ -169,6 +169,11 @@ export interface HttpTaskSpec extends HttpLoadSpec {
   readonly warmupNumRequests: number | undefined;
   readonly warmupDurationMs: number | undefined;
   /**
+   * Assay's `concurrentEndpoints: true`: every endpoint's load runs at the same time. Absent/false:
+   * endpoints run one after another in file order, each with its own load (Iter8's http task).
+   */
+  readonly concurrentEndpoints?: boolean;
+  /**
    * Iter8's `warmup: true` (its chart writes it for a separate warm-up task): the load runs and its
    * results are discarded; the task records no metrics. Always set by the parser; absent = false.
    */

@@ -47,6 +47,7 @@ const HTTP_FIELDS = [
   "allowInitialErrors",
   "loadOnly",
   "warmup",
+  "concurrentEndpoints",
 ] as const;
 
 const VERSION_FIELDS = ["name", "url", "headers"] as const;
@@ -93,6 +94,7 @@ export function parseHttpTask(ctx: ParseContext, withNode: TreeNode, path: strin
     if (f.has(key) && f.has(alias)) f.contradiction(key, alias, `write either {first} or ${alias} (its Iter8 v0.8 name), not both`);
   }
   const warmup = f.boolean("warmup") ?? false;
+  const concurrentEndpoints = f.boolean("concurrentEndpoints") ?? false;
   f.boolean("allowInitialErrors");
   f.boolean("loadOnly");
 
@@ -164,6 +166,7 @@ export function parseHttpTask(ctx: ParseContext, withNode: TreeNode, path: strin
     agents,
     insecureSkipVerify,
     followRedirects,
+    ...(concurrentEndpoints ? { concurrentEndpoints } : {}),
   };
 }
 

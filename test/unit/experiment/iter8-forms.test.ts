@@ -150,11 +150,49 @@ describe("Iter8 v0.14 chart render (warm-up task, per-endpoint load, payloadTemp
     checkRunnable(payloadURL, { http: noop });
   });
 
-  it("per-endpoint load fields are refused by this build's runner, naming the endpoint", () => {
-    const experiment = parseExperimentText("spec:\n  - task: http\n    with: {url: http://a.test/, endpoints: {a: {url: /a}, b: {url: /b, qps: 3}}}\n", "exp.yaml");
-    assert.throws(() => checkRunnable(experiment, { http: noop }), /spec\[0\]\.with\.endpoints\.b: per-endpoint qps is parsed, but the load runner/);
-    const plain = parseExperimentText("spec:\n  - task: http\n    with: {url: http://a.test/, endpoints: {a: {url: /a}}}\n", "exp.yaml");
-    checkRunnable(plain, { http: noop });
+  it("endpoints run one after another in file order, each with its own load fields (Iter8's http task)", async (t) => {
+    const arrivals: string[] = [];
+    const target = await httpTarget(t, {
+      handler: (req, res) => {
+        arrivals.push(req.url ?? "");
+        res.writeHead(200).end("ok");
+      },
+    });
+    const yaml = [
+      "spec:",
+      "  - task: http",
+      `    with: {url: ${target.url}, numRequests: 6, qps: 0, connections: 3, endpoints: {b: {url: /b, numRequests: 9, connections: 2}, a: {url: /a}, c: {url: /c, numRequests: 4, qps: 40}}}`,
+    ].join("\n");
+    const link = fakeAgents(t, [{ id: "a1" }, { id: "a2" }]);
+    const result = await runExperiment(parseExperimentText(yaml, "exp.yaml"), { link, logger: silentLogger(), reportIntervalMs: 200 });
+    assert.equal(result.failure, null);
+    const runs = arrivals.map((path, k) => (k === 0 || arrivals[k - 1] !== path ? path : "")).filter((path) => path !== "");
+    assert.deepEqual(runs, ["/b", "/a", "/c"], "one endpoint at a time, in file order");
+    assert.deepEqual(["/b", "/a", "/c"].map((path) => arrivals.filter((p) => p === path).length), [9, 6, 4], "each endpoint's own numRequests, else the task's");
+    const metrics = result.metrics["default"] ?? {};
+    assert.deepEqual([metrics["http-b/request-count"], metrics["http-a/request-count"], metrics["http-c/request-count"]], [9, 6, 4]);
+    assert.equal(result.load?.conservation.ok, true);
+    const detail = result.tasks[0]?.detail as { requests?: number; endpointsRun?: string; endpoints?: unknown[] } | undefined;
+    assert.deepEqual([detail?.requests, detail?.endpointsRun, detail?.endpoints?.length], [19, "sequential", 3]);
+  });
+
+  it("concurrentEndpoints: true loads every endpoint at the same time, counts still each endpoint's own", async (t) => {
+    const arrivals: string[] = [];
+    const target = await httpTarget(t, {
+      delayMs: 5,
+      handler: (req, res) => {
+        arrivals.push(req.url ?? "");
+        setTimeout(() => res.writeHead(200).end("ok"), 5);
+      },
+    });
+    const yaml = `spec:\n  - task: http\n    with: {url: ${target.url}, numRequests: 30, qps: 0, concurrentEndpoints: true, endpoints: {a: {url: /a}, b: {url: /b, numRequests: 20}}}\n`;
+    const link = fakeAgents(t, [{ id: "a1" }]);
+    const result = await runExperiment(parseExperimentText(yaml, "exp.yaml"), { link, logger: silentLogger(), reportIntervalMs: 200 });
+    assert.equal(result.failure, null);
+    assert.deepEqual([arrivals.filter((p) => p === "/a").length, arrivals.filter((p) => p === "/b").length], [30, 20]);
+    const firstA = arrivals.indexOf("/a");
+    const firstB = arrivals.indexOf("/b");
+    assert.ok(firstB < arrivals.lastIndexOf("/a") && firstA < arrivals.lastIndexOf("/b"), "the two endpoints' requests interleave");
   });
 
   it("a warm-up task runs its load and records nothing; the next task's metrics are the result's", async (t) => {
