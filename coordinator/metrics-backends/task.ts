@@ -12,6 +12,7 @@ import type { Outcome } from "../assessment/index.js";
 import type { TaskContext, TaskOutcome, TaskRunner } from "../tasks/types.js";
 import { fetchRunTimeText } from "../fetch/index.js";
 import { describeUrl, queryJson } from "./http.js";
+import { mergeValuesDeep } from "./merge.js";
 import type { BackendRequest } from "./http.js";
 import { parseProvider } from "./spec.js";
 import type { AuthSpec, MetricSpec, PartSpec, ProviderSpec, SecretSource } from "./spec.js";
@@ -150,9 +151,9 @@ function versionNames(context: TaskContext, versionValues: readonly Raw[]): stri
   });
 }
 
-/** The template data of one version: values, then its versionValues, then the reserved variables. */
+/** The template data of one version: values with its versionValues merged deeply (mergo), then the reserved variables. */
 function versionData(settings: Settings, version: string, index: number, experimentStartMs: number): Raw {
-  const merged: Raw = { version, ...settings.values, ...(settings.versionValues[index] ?? {}) };
+  const merged: Raw = { version, ...mergeValuesDeep(settings.values, settings.versionValues[index] ?? {}) };
   const declared = merged["startingTime"];
   let startMs = experimentStartMs;
   if (declared !== undefined) {

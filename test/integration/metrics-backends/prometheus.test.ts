@@ -127,6 +127,26 @@ void test("Iter8 provider template fetched over HTTP, rendered per version with 
   assert.equal(rec.infos["istio/request-count"]?.description, "Number of requests");
 });
 
+void test("values and versionValues merge deeply (Iter8's mergo): both label maps reach the query", async () => {
+  const spec = customMetricsSpec({
+    values: { labels: { job: "assay-test" }, scale: 1 },
+    versionValues: [{ labels: { version: "v1" } }, { labels: { version: "v2" }, scale: 0 }],
+    providers: [
+      {
+        name: "prom",
+        type: "prometheus",
+        url: prometheus.url,
+        metrics: [{ name: "requests", type: "counter", query: 'sum(requests_total{version="{{ .labels.version }}", job="{{ .labels.job }}"}) * {{ .scale }}' }],
+      },
+    ],
+  });
+  const rec = recordingContext(spec);
+  await customMetricsRunner(spec, rec.context);
+  assert.deepEqual(rec.result.metricErrors, {});
+  assert.equal(rec.result.metrics["v1"]?.["prom/requests"], EXPOSED.v1.requests);
+  assert.equal(rec.result.metrics["v2"]?.["prom/requests"], EXPOSED.v2.requests, "an empty value (0) does not overwrite the shared one, as in mergo");
+});
+
 void test("Prometheus bad inputs: no series, NaN, zero trials, a PromQL error, Prometheus down", async () => {
   const downPort = await freePort();
   const spec = customMetricsSpec({
