@@ -38,7 +38,7 @@ export const runCommand = defineCommand({
       description: "override a field of the experiment, e.g. --set http.qps=50 --set spec[0].with.url=http://127.0.0.1:8080/",
     },
     "no-progress": { type: "boolean", description: "no progress line on the terminal" },
-    "allow-run": { type: "boolean", description: "allow `run` tasks to execute shell commands" },
+    "allow-run": { type: "boolean", description: "accepted for compatibility: a local run always runs `run` tasks (as Iter8 does)" },
     "report-interval": { type: "string", value: "MS", description: "agents' report interval in ms (default 1000)" },
     nats: { type: "string", value: "URL", group: "distributed runs", description: "use the agents registered on this NATS server (comma-separated URLs)" },
     "agent-selector": { type: "string", value: "k=v", repeatable: true, group: "distributed runs", description: "use only agents with these labels (or k=v,k2=v2)" },
@@ -74,7 +74,8 @@ export const runCommand = defineCommand({
         ...(reportIntervalMs ? { reportIntervalMs } : {}),
         ...(ui ? { ui } : {}),
         progress: !flags["no-progress"],
-        allowRunTask: flags["allow-run"],
+        // A local run is the user's own shell: `run:` tasks run as Iter8 runs them (issue 11).
+        allowRunTask: true,
       });
     } catch (error) {
       ui?.finish(undefined, error instanceof Error ? error.message : String(error));

@@ -108,8 +108,24 @@ function tasksSection(result: ResultDocument, paint: Painter, width: number): st
     if (task.error) {
       lines.push(paint.bad(truncate(`  task ${task.index + 1} (${task.task}) ${task.status}: ${task.error.message} [${task.error.code}]`, width)));
     }
+    if (task.task === "run") lines.push(...runOutputLines(task, width));
   }
   return lines;
+}
+
+/** Lines of a `run` task's output shown under the table: the last few of stdout, then of stderr. */
+const RUN_OUTPUT_LINES = 3;
+
+function runOutputLines(task: ResultDocument["tasks"][number], width: number): string[] {
+  const detail = task.detail ?? {};
+  const out: string[] = [];
+  for (const stream of ["stdout", "stderr"] as const) {
+    const text = detail[stream];
+    if (typeof text !== "string" || text.trim() === "") continue;
+    const last = text.replace(/\s+$/, "").split("\n").slice(-RUN_OUTPUT_LINES);
+    for (const line of last) out.push(truncate(`  task ${task.index + 1} ${stream}: ${line}`, width));
+  }
+  return out;
 }
 
 function metricsSection(result: ResultDocument, width: number): string[] {

@@ -1,10 +1,13 @@
 /**
- * `run`: a shell command through /bin/sh -c, refused unless the operator enabled it
- * (policy.allowRunTask). stdout and stderr are captured (the last 4 KiB of each) into the detail;
+ * `run`: a shell script run as Iter8 runs it (/bin/bash -c, with TEMP_DIR set to the system's temp
+ * directory; /bin/sh -c where there is no bash), refused unless enabled (policy.allowRunTask: a
+ * local `assay run` enables it, the coordinator service only with --allow-run). stdout and stderr are captured (the last 4 KiB of each) into the detail;
  * a non-zero exit, a signal or the timeout is a failure. Not retried unless `retries` says so
  * (commands are not assumed idempotent). Default timeout 5 minutes.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { ConfigurationError, ErrorCode } from "../../core/index.js";
 import type { RunTaskSpec } from "../../core/index.js";
 import type { TaskContext, TaskOutcome } from "../tasks/types.js";
@@ -14,6 +17,9 @@ import type { ResolvedActionOptions } from "./common.js";
 /** Bytes of stdout and of stderr kept (the end of the output). */
 export const RUN_OUTPUT_LIMIT_BYTES = 4096;
 export const RUN_DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+/** Iter8 runs `run:` scripts with bash (its files use arrays and [[ ]]). */
+const SHELL = existsSync("/bin/bash") ? "/bin/bash" : "/bin/sh";
 
 interface Finished {
   code: number | null;
@@ -46,7 +52,8 @@ class Tail {
 
 function runOnce(command: string, signal: AbortSignal): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"], signal, killSignal: "SIGKILL" });
+    const env = { ...process.env, TEMP_DIR: tmpdir() };
+    const child = spawn(SHELL, ["-c", command], { stdio: ["ignore", "pipe", "pipe"], signal, killSignal: "SIGKILL", env });
     const stdout = new Tail();
     const stderr = new Tail();
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));

@@ -138,6 +138,25 @@ describe("assay run (the CLI as a user runs it)", () => {
   });
 });
 
+describe("assay run: Iter8's run tasks", () => {
+  it("runs `run:` tasks with no flag, through bash with TEMP_DIR, and shows their last output lines", async () => {
+    const file = await experimentFile(`spec:
+  - run: |
+      arr=(a b c)
+      [[ -n "$TEMP_DIR" ]] && echo "temp ok \${#arr[@]}"
+  - run: printf 'one\\ntwo\\nthree\\nfour\\n'
+`);
+    const run = await assay(["run", file, "--no-progress", "--no-color"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /task 1 stdout: temp ok 3/);
+    assert.doesNotMatch(run.stdout, /task 2 stdout: one/, "only the last lines");
+    assert.match(run.stdout, /task 2 stdout: two\n\s*task 2 stdout: three\n\s*task 2 stdout: four/);
+    const flagged = await assay(["run", file, "--allow-run", "-o", "json"]);
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.deepEqual((JSON.parse(flagged.stdout) as Result).tasks.map((t) => t.status), ["completed", "completed"], "--allow-run stays accepted");
+  });
+});
+
 describe("assay run: bad targets, bad files, overrides, Ctrl-C", () => {
   it("counts connection errors against an unreachable target instead of crashing", async () => {
     const port = await freePort();

@@ -26,11 +26,11 @@ void describe("run", () => {
     });
   });
 
-  void it("runs through /bin/sh when allowed, capturing stdout and stderr", async () => {
-    const spec = runSpec('echo "hello $((40 + 2))"; echo oops >&2');
+  void it("runs through bash (as Iter8) with TEMP_DIR set when allowed, capturing stdout and stderr", async () => {
+    const spec = runSpec('a=(x y); [[ -n "$TEMP_DIR" ]] && echo "hello $((40 + 2)) ${#a[@]}"; echo oops >&2');
     const outcome = await fastRunners.run(spec, makeContext(spec, { policy: { allowRunTask: true } }).context);
     assert.equal(outcome.detail?.["exitCode"], 0);
-    assert.equal(outcome.detail?.["stdout"], "hello 42\n");
+    assert.equal(outcome.detail?.["stdout"], "hello 42 2\n");
     assert.equal(outcome.detail?.["stderr"], "oops\n");
   });
 
