@@ -154,6 +154,9 @@ export function renderChart(chart: Chart, userValues: ChartValues, options: Rend
 /** A template error from a chart: `fail` messages and budget errors keep their text, prefixed with the chart. */
 function chartError(chart: Chart, error: unknown): unknown {
   if (!(error instanceof ValidationError)) return error;
+  const failed = /error calling fail: ([\s\S]*)$/.exec(error.message);
+  // The built-in chart's own checks (`fail`) are messages about values, not about its template files.
+  if (chart.dir === undefined && failed?.[1] !== undefined) return new ValidationError(ErrorCode.BadValues, `chart ${chart.name}: ${failed[1]}`, { cause: error });
   return new ValidationError(error.code === ErrorCode.TemplateBudgetExceeded ? error.code : ErrorCode.BadChart, `chart ${chart.name}: ${error.message}`, {
     cause: error,
     ...(error.location ? { location: error.location } : {}),

@@ -106,32 +106,33 @@ class SetParser {
   }
 
   parseInto(data: ChartValues): void {
-    while (!this.scanner.done) this.key(data, 0);
+    while (!this.scanner.done) this.key(data, 0, "");
   }
 
-  private key(data: ChartValues, nesting: number): void {
+  private key(data: ChartValues, nesting: number, parent: string): void {
     const { chars: key, stopped } = this.scanner.until("=[,.");
+    const path = parent === "" ? key : `${parent}.${key}`;
     switch (stopped) {
       case undefined:
-        throw new SetSyntaxError(key === "" ? "nothing to set" : `key "${key}" has no value (write ${key}=VALUE)`);
+        throw new SetSyntaxError(key === "" ? "nothing to set" : `key "${path}" has no value (write ${path}=VALUE)`);
       case ",":
-        throw new SetSyntaxError(`key "${key}" has no value (cannot end with ,)`);
+        throw new SetSyntaxError(`key "${path}" has no value (cannot end with ,)`);
       case "=":
         setKey(data, key, this.value());
         return;
       case "[": {
         const existing = data[key];
-        if (existing !== undefined && existing !== null && !Array.isArray(existing)) throw new SetSyntaxError(`key "${key}" is not a list, it cannot take an index`);
-        setKey(data, key, this.listItem(Array.isArray(existing) ? existing : [], this.index(), nesting));
+        if (existing !== undefined && existing !== null && !Array.isArray(existing)) throw new SetSyntaxError(`key "${path}" is not a list, it cannot take an index`);
+        setKey(data, key, this.listItem(Array.isArray(existing) ? existing : [], this.index(), nesting, path));
         return;
       }
       case ".": {
         if (nesting + 1 > MAX_SET_NESTING) throw new SetSyntaxError(`names are nested deeper than ${MAX_SET_NESTING} levels`);
         const existing = data[key];
-        if (existing !== undefined && existing !== null && !isMap(existing)) throw new SetSyntaxError(`key "${key}" is not a map, it cannot take a .KEY`);
+        if (existing !== undefined && existing !== null && !isMap(existing)) throw new SetSyntaxError(`key "${path}" is not a map, it cannot take a .KEY`);
         const inner: ChartValues = isMap(existing) ? existing : {};
-        this.key(inner, nesting + 1);
-        if (Object.keys(inner).length === 0) throw new SetSyntaxError(`key map "${key}" has no value`);
+        this.key(inner, nesting + 1, path);
+        if (Object.keys(inner).length === 0) throw new SetSyntaxError(`key map "${path}" has no value`);
         setKey(data, key, inner);
         return;
       }
@@ -147,25 +148,26 @@ class SetParser {
     return Number(chars.trim());
   }
 
-  private listItem(list: ChartValue[], index: number, nesting: number): ChartValue[] {
+  private listItem(list: ChartValue[], index: number, nesting: number, parent: string): ChartValue[] {
+    const path = `${parent}[${index}]`;
     if (index < 0) throw new SetSyntaxError(`negative index ${index} is not allowed`);
     const { chars, stopped } = this.scanner.until("[.=");
-    if (chars.length > 0) throw new SetSyntaxError(`unexpected "${chars}" after the index [${index}]`);
+    if (chars.length > 0) throw new SetSyntaxError(`unexpected "${chars}" after ${path}`);
     switch (stopped) {
       case undefined:
-        throw new SetSyntaxError(`index [${index}] has no value`);
+        throw new SetSyntaxError(`${path} has no value`);
       case "=":
         return setIndex(list, index, this.value());
       case "[": {
         const existing = list[index];
-        if (existing !== undefined && existing !== null && !Array.isArray(existing)) throw new SetSyntaxError(`element [${index}] is not a list, it cannot take an index`);
-        const inner = this.listItem(Array.isArray(existing) ? existing : [], this.index(), nesting);
+        if (existing !== undefined && existing !== null && !Array.isArray(existing)) throw new SetSyntaxError(`${path} is not a list, it cannot take an index`);
+        const inner = this.listItem(Array.isArray(existing) ? existing : [], this.index(), nesting, path);
         return setIndex(list, index, inner);
       }
       default: {
         const existing = list[index];
         const inner: ChartValues = isMap(existing) ? existing : {};
-        this.key(inner, nesting);
+        this.key(inner, nesting, path);
         return setIndex(list, index, inner);
       }
     }
