@@ -17,6 +17,7 @@ import { listCommand } from "./commands/list.js";
 import { cancelCommand } from "./commands/cancel.js";
 import { agentsCommand } from "./commands/agents.js";
 import { runCommand } from "./commands/run.js";
+import { launchCommand } from "./commands/launch.js";
 import { defineCommand } from "./command.js";
 import type { Command } from "./command.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
@@ -54,7 +55,7 @@ const helpCommand = defineCommand({
 
 /** The commands, in the groups `assay help` lists them in. */
 const GROUPS: readonly (readonly Command[])[] = [
-  [runCommand, agentCommand, demoCommand, reportCommand, assertCommand, analyzeCommand],
+  [runCommand, launchCommand, agentCommand, demoCommand, reportCommand, assertCommand, analyzeCommand],
   [coordinatorCommand, submitCommand, watchCommand, getCommand, listCommand, cancelCommand, agentsCommand],
   [versionCommand, helpCommand],
 ];

@@ -119,6 +119,10 @@ export const ErrorCode = {
   UnknownMetric: "EXPERIMENT_UNKNOWN_METRIC",
   BadDuration: "BAD_DURATION",
   BadFlag: "CLI_BAD_FLAG",
+  /** `assay launch`: a values file, `--set` item or value the chart cannot take. */
+  BadValues: "LAUNCH_BAD_VALUES",
+  /** `assay launch -c`: a chart that cannot be found, read or rendered. */
+  BadChart: "LAUNCH_BAD_CHART",
   FileNotFound: "FILE_NOT_FOUND",
   BadResultFile: "RESULT_FILE_INVALID",
   // configuration

@@ -66,6 +66,7 @@ export {
   rfc3339,
 } from "./template/index.js";
 export type { CompiledTemplate, CompileOptions, RenderOptions, TemplateSet, TemplateLimits, TemplateSource, TemplateStats, TemplateStructOptions } from "./template/index.js";
+export * from "./chart/index.js";
 export * from "./result.js";
 export { DASHBOARD_SESSION_COOKIE, DASHBOARD_CSRF_HEADER } from "./dashboard.js";
 export type { DashboardSession, DashboardExperiment, DashboardExperimentList, DashboardAgents, DashboardStaticData } from "./dashboard.js";

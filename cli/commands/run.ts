@@ -11,20 +11,15 @@ import type { AgentInfo, AgentLink, Experiment, NatsAuth, ResultDocument } from 
 import { createProgress, renderJson, renderReport } from "../render/index.js";
 import { parseLabels, positiveInteger } from "../args.js";
 import { defineCommand } from "../command.js";
+import type { FlagDefs, FlagValues } from "../command.js";
 import { ExitCode } from "../exit-codes.js";
 import { NATS_AUTH_FLAGS, natsAuthFromFlags } from "../nats-flags.js";
 import { OutputFormat, write } from "../output.js";
 import type { CliIo } from "../output.js";
 import { RunDashboard, UI_FLAG, uiListenAddress } from "../ui.js";
 
-export const runCommand = defineCommand({
-  name: "run",
-  summary: "run an experiment with local agents (worker threads), or remote ones (--nats URL)",
-  description: `Runs an experiment (Iter8 format) with local agents in worker threads, or with remote agents
-(\`assay agent\`) over NATS when --nats is given.`,
-  positionals: [{ name: "FILE", description: "the experiment (YAML)" }],
-  output: { formats: [OutputFormat.Text, OutputFormat.Json], description: "what to print on stdout: the report (text) or the result document (json)" },
-  flags: {
+/** The flags of `assay run` (shared with `assay launch`, which defines its own `--set`). */
+export const RUN_FLAGS = {
     out: { type: "string", value: "FILE", description: "also store the result document (JSON) in FILE" },
     agents: {
       type: "string",
@@ -51,11 +46,28 @@ export const runCommand = defineCommand({
     },
     ui: { ...UI_FLAG, description: `${UI_FLAG.description}; it stays open after the run until Ctrl-C` },
     ...NATS_AUTH_FLAGS,
-  },
+} as const satisfies FlagDefs;
+
+export const RUN_OUTPUT = { formats: [OutputFormat.Text, OutputFormat.Json], description: "what to print on stdout: the report (text) or the result document (json)" } as const;
+
+export const runCommand = defineCommand({
+  name: "run",
+  summary: "run an experiment with local agents (worker threads), or remote ones (--nats URL)",
+  description: `Runs an experiment (Iter8 format) with local agents in worker threads, or with remote agents
+(\`assay agent\`) over NATS when --nats is given.`,
+  positionals: [{ name: "FILE", description: "the experiment (YAML)" }],
+  output: RUN_OUTPUT,
+  flags: RUN_FLAGS,
   async run({ flags, args, io, format, color }) {
+    const experiment = await parseExperimentFile(args.FILE, { overrides: flags.set });
+    return runWithFlags(experiment, flags, { io, format, color });
+  },
+});
+
+/** Runs a parsed experiment as `assay run` does with these flags (every RUN_FLAGS flag but --set). */
+export async function runWithFlags(experiment: Experiment, flags: FlagValues<Omit<typeof RUN_FLAGS, "set">>, { io, format, color }: { io: CliIo; format: OutputFormat; color: boolean }): Promise<number> {
     const agentCount = positiveInteger(flags.agents, "--agents");
     const reportIntervalMs = positiveInteger(flags["report-interval"], "--report-interval");
-    const experiment = await parseExperimentFile(args.FILE, { overrides: flags.set });
     const nats: NatsRunOptions | undefined = flags.nats
       ? {
           url: flags.nats,
@@ -85,8 +97,7 @@ export const runCommand = defineCommand({
     const code = await finish(result, io, { format, color, ...(flags.out ? { out: flags.out } : {}) });
     await ui?.linger();
     return code;
-  },
-});
+}
 
 /** `--nats`: remote agents instead of worker threads. */
 export interface NatsRunOptions {

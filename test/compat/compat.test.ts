@@ -10,12 +10,11 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { cleanupAll } from "../harness/index.js";
-import { loadCases, loadLaunchCases, runCase, runLaunchRender, runLaunchRun } from "./corpus.js";
+import { loadCases, runCase } from "./corpus.js";
 
 after(cleanupAll);
 
 const cases = await loadCases();
-const launchCases = await loadLaunchCases();
 
 /** Fixtures that need the gRPC engine (issue 12); listed so the report can group them. */
 export const PENDING_GRPC_ENGINE: readonly string[] = cases.filter((c) => c.pending === "grpc-engine").map((c) => c.id);
@@ -31,11 +30,4 @@ void describe("Iter8 experiment files run unchanged (test/compat/fixtures)", () 
   }
 });
 
-void describe("assay launch renders Iter8 v0.14's chart (test/compat/launch)", () => {
-  for (const c of launchCases) {
-    void it(`render ${c.id} — ${c.source}`, { timeout: 120_000 }, async () => fail(await runLaunchRender(c)));
-    if (c.run !== undefined) {
-      void it(`launch ${c.id} against local services`, { timeout: 180_000 }, async () => fail(await runLaunchRun(c)));
-    }
-  }
-});
+// The launch cases (test/compat/launch) run in launch.test.ts.
