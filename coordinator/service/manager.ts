@@ -13,6 +13,8 @@ import {
   withDeadline,
 } from "../../core/index.js";
 import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument } from "../../core/index.js";
+import { IsolatedParser } from "../isolation/index.js";
+import type { IsolatedParseLimits } from "../isolation/index.js";
 import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
@@ -57,6 +59,8 @@ export interface ExperimentManagerOptions {
   readonly runState?: RunStateStore;
   /** Operator metrics: merged reports and experiments finished, by outcome. */
   readonly telemetry?: ManagerTelemetry;
+  /** Budget of parsing a submitted (or restored) experiment in its worker thread (coordinator/isolation). */
+  readonly parseLimits?: Partial<IsolatedParseLimits>;
 }
 
 export interface ManagerTelemetry extends LoadTelemetry {
@@ -92,9 +96,11 @@ export class ExperimentManager {
   private unsubscribe: (() => void) | undefined;
   private readonly runners: TaskRunners;
   private readonly log: Logger;
+  private readonly parser: IsolatedParser;
 
   private constructor(private readonly options: ExperimentManagerOptions) {
     this.log = options.logger.child({ component: "experiments" });
+    this.parser = new IsolatedParser(options.parseLimits);
     this.runners = {
       http: createHttpLoadRunner({
         link: options.link,
@@ -151,7 +157,7 @@ export class ExperimentManager {
       if (resume) {
         // Runs again from its first task; its load task finds the stored plan and re-attaches.
         try {
-          entry.experiment = this.parse(record.experimentYaml, record.source, record.overrides);
+          entry.experiment = await this.parseOffLoop(record.experimentYaml, record.source, record.overrides);
           this.queue.unshift(entry);
           this.log.info({ id: record.id }, "resuming an experiment that was running when the coordinator stopped");
         } catch (error) {
@@ -159,7 +165,7 @@ export class ExperimentManager {
         }
       } else if (record.state === State.EXPERIMENT_STATE_QUEUED) {
         try {
-          entry.experiment = this.parse(record.experimentYaml, record.source, record.overrides);
+          entry.experiment = await this.parseOffLoop(record.experimentYaml, record.source, record.overrides);
           this.queue.push(entry);
         } catch (error) {
           await this.finishWithoutRun(entry, State.EXPERIMENT_STATE_FAILED, `cannot parse after restart: ${toAssayError(error).message}`);
@@ -175,10 +181,15 @@ export class ExperimentManager {
     return parseExperimentText(text, source || "<submitted>", { overrides, baseDir: process.cwd() });
   }
 
+  /** What anyone submitted is parsed in a worker thread within a budget: it never blocks the service. */
+  private parseOffLoop(text: string, source: string, overrides: readonly string[]): Promise<Experiment> {
+    return this.parser.parse(text, source || "<submitted>", { overrides, baseDir: process.cwd() });
+  }
+
   /** Parses and checks an experiment, stores it and queues it. */
   async submit(input: SubmitInput): Promise<api.ExperimentSummary> {
     if (this.stopping) throw new ValidationError(ErrorCode.LinkClosed, "the coordinator is shutting down; submit again after it restarted");
-    const experiment = this.parse(input.experimentYaml, input.sourceName, input.overrides);
+    const experiment = await this.parseOffLoop(input.experimentYaml, input.sourceName, input.overrides);
     checkRunnable(experiment, this.runners);
     checkExperimentSafety(experiment, this.options.config.allowList, this.options.config.limits);
     const record: ExperimentRecord = {
@@ -259,6 +270,7 @@ export class ExperimentManager {
     for (const entry of this.running) entry.controller?.abort(new Error("coordinator shutting down"));
     await withDeadline(Promise.all([...this.running].map((entry) => entry.done ?? Promise.resolve())), graceMs);
     for (const entry of this.entries.values()) entry.channel.close();
+    await this.parser.close();
   }
 
   // ------------------------------------------------------------------------------- running
