@@ -26,6 +26,7 @@ import type { CoordinatorConfig } from "./config.js";
 import { EventChannel } from "./events.js";
 import type { EventBody, WatchSink, Watcher } from "./events.js";
 import { completedTasks, watchEventOf, withAssessmentEvent } from "./feed.js";
+import { countRestart } from "./poison.js";
 import { checkExperimentSafety } from "./safety.js";
 import type { ExperimentRecord, ExperimentStore } from "./store.js";
 
@@ -59,6 +60,8 @@ export interface ExperimentManagerOptions {
   readonly runState?: RunStateStore;
   /** Operator metrics: merged reports and experiments finished, by outcome. */
   readonly telemetry?: ManagerTelemetry;
+  /** Restarts of the coordinator during one experiment after which it is failed, not resumed (default 3). */
+  readonly maxRestarts?: number;
   /** Budget of parsing a submitted (or restored) experiment in its worker thread (coordinator/isolation). */
   readonly parseLimits?: Partial<IsolatedParseLimits>;
 }
@@ -145,13 +148,16 @@ export class ExperimentManager {
     const records = (await this.options.store.list()).sort((a, b) => a.order - b.order);
     for (const record of records) {
       this.nextOrder = Math.max(this.nextOrder, record.order + 1);
-      const resume = record.state === State.EXPERIMENT_STATE_RUNNING && this.options.runState !== undefined;
-      if (record.state === State.EXPERIMENT_STATE_RUNNING && !resume) {
+      const running = record.state === State.EXPERIMENT_STATE_RUNNING;
+      const verdict = running && this.options.runState !== undefined ? countRestart(record, this.options.maxRestarts) : undefined;
+      const resume = verdict?.resume === true;
+      if (running && !resume) {
         record.state = State.EXPERIMENT_STATE_FAILED;
-        record.failure = "coordinator restarted while the experiment ran";
+        record.failure = verdict?.resume === false ? verdict.failure : "coordinator restarted while the experiment ran";
         record.finishedAtMs = Date.now();
-        await this.options.store.put(record);
+        this.log.warn({ id: record.id, restarts: record.restarts }, record.failure);
       }
+      if (running) await this.options.store.put(record);
       const entry = this.newEntry(record, undefined);
       this.entries.set(record.id, entry);
       if (resume) {
