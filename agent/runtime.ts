@@ -39,7 +39,7 @@ export class AgentRuntime {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly clientFactory: HttpClientFactory;
-  private readonly shards = new Map<string, { runId: string; run: ShardRun }>();
+  private readonly shards = new Map<string, { runId: string; ownerId: string; run: ShardRun }>();
   private clockOffsetMs = 0;
 
   constructor(options: AgentRuntimeOptions) {
@@ -60,6 +60,20 @@ export class AgentRuntime {
     const ids = new Set<string>();
     for (const { runId, run } of this.shards.values()) if (!run.finished) ids.add(runId);
     return [...ids];
+  }
+
+  /**
+   * The coordinator that owns a run (the owner id of its Assign; "" when the transport has none),
+   * or undefined when no shard of the run is on this agent.
+   */
+  ownerOf(runId: string): string | undefined {
+    for (const entry of this.shards.values()) if (entry.runId === runId) return entry.ownerId;
+    return undefined;
+  }
+
+  /** Cancels every shard of one run and waits for their ShardDone. */
+  async stopRun(runId: string, reason: string): Promise<void> {
+    await Promise.all([...this.shards.values()].filter((entry) => entry.runId === runId).map(({ run }) => run.cancel(reason)));
   }
 
   /** Handles an encoded Control; always resolves with an encoded ControlReply (errors as ok=false). */
@@ -126,7 +140,7 @@ export class AgentRuntime {
       clientFactory: this.clientFactory,
       clockOffsetMs: () => this.clockOffsetMs,
     });
-    this.shards.set(key, { runId, run });
+    this.shards.set(key, { runId, ownerId: assign.ownerId ?? "", run });
     void run.done.then(() => {
       if (this.shards.get(key)?.run === run) this.shards.delete(key);
     });

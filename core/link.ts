@@ -48,6 +48,16 @@ export interface AgentLink {
   subscribe(handler: AgentEventHandler): () => void;
   /** Stops the transport (local links also stop their agents); subscribers get `link-down`. */
   close(): Promise<void>;
+  /**
+   * Who owns the runs started through this link (NATS: stable across a restart with the same
+   * state), sent in every Assign. Transports without a dead-man switch leave it out.
+   */
+  readonly ownerId?: string;
+  /**
+   * Declares a run in progress on this link until the returned function is called: the link's
+   * heartbeat replies name it, which is what keeps its shards alive on the agents (dead-man switch).
+   */
+  claimRun?(runId: string): () => void;
 }
 
 /** The agent's side of the link: how an agent runtime talks to its coordinator. */

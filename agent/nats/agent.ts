@@ -38,7 +38,7 @@ export interface NatsAgentOptions {
   readonly labels?: Readonly<Record<string, string>>;
   /** Relative share of load (default 1). */
   readonly capacity?: number;
-  /** Stop all load when the coordinator has not answered a heartbeat for this long (default 10000). */
+  /** Stop a run's load when its coordinator (its owner) has not spoken for this long (default 10000). */
   readonly deadManMs?: number;
   /** Default 1000. */
   readonly heartbeatIntervalMs?: number;
@@ -56,7 +56,7 @@ export interface NatsAgentHandle {
   readonly connection: NatsConnection;
   /** Times the dead-man switch stopped the load. */
   deadManTrips(): number;
-  /** Milliseconds since the coordinator last answered (a heartbeat or a control message). */
+  /** Milliseconds since a coordinator that owns a run here (any, while idle) last spoke. */
   coordinatorSilentMs(): number;
   /** Current clock offset estimate (coordinator clock minus agent clock, ms). */
   clockOffsetMs(): number;
@@ -101,7 +101,7 @@ export async function startNatsAgent(options: NatsAgentOptions): Promise<NatsAge
   const subscriptions = [
     nc.subscribe(controlSubject(agentId), {
       callback: (_err, msg) => {
-        watch.heard();
+        watch.heardControl(msg.data);
         void runtime.handleControl(msg.data).then((reply) => {
           if (msg.reply) msg.respond(reply);
         });

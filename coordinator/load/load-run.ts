@@ -86,7 +86,13 @@ export class LoadRun<S extends LoadShape> {
 
   /** Runs the load to its end and records the results; see loadOutcome for how it fails. */
   async execute(): Promise<TaskOutcome> {
-    const unsubscribe = this.link.subscribe(this.onEvent);
+    // While the run is claimed, the link's heartbeat replies keep its shards alive on the agents.
+    const unclaim = this.link.claimRun?.(this.runId) ?? ((): void => undefined);
+    const unsubscribeEvents = this.link.subscribe(this.onEvent);
+    const unsubscribe = (): void => {
+      unclaim();
+      unsubscribeEvents();
+    };
     const progress = new RunProgress(this.books.merger, this.context, this.spec, this.seriesCount);
     let stopReplay: (() => void) | undefined;
     let resumeTimer: NodeJS.Timeout | undefined;

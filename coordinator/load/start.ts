@@ -16,7 +16,7 @@ export class ShardControl {
   ) {}
 
   assign(shard: PlannedShard): Promise<void> {
-    return control(this.link, shard.agent.id, { assign: { runId: this.runId, shardId: shard.shardId, shard: shard.spec } }, this.timing.controlTimeoutMs);
+    return control(this.link, shard.agent.id, { assign: { runId: this.runId, shardId: shard.shardId, shard: shard.spec, ownerId: this.link.ownerId ?? "" } }, this.timing.controlTimeoutMs);
   }
 
   start(shard: PlannedShard, startAtMs: number): Promise<void> {

@@ -3,8 +3,9 @@
  *
  * - `assay.agent.hello` registers an agent (→ `joined`); `assay.agent.discover` asks every agent to
  *   re-send its Hello (on connect, on reconnect, and when a heartbeat comes from an unknown agent).
- * - Heartbeats are answered with the coordinator's clock. An agent whose last heartbeat is older
- *   than `lostAfterMs` (default 2500) is `lost`; the check runs every 250 ms, and is suspended while
+ * - Heartbeats are answered with the coordinator's clock, its owner id and the agent's runs it owns
+ *   (claimRun): only the owner's replies keep a run's shards alive on the agent (the dead-man
+ *   switch, agent/nats/heartbeat.ts). An agent whose last heartbeat is older than `lostAfterMs` (default 2500) is `lost`; the check runs every 250 ms, and is suspended while
  *   the coordinator's own connection is down (after a reconnect every agent gets a fresh window).
  * - A connection that stays down for `linkDownAfterMs` (default 5000), or closes, is `link-down`:
  *   runs in progress end with what they merged, and control messages fail at once until NATS is
@@ -55,6 +56,12 @@ export interface NatsLinkOptions {
   readonly streamMaxAgeMs?: number;
   /** How long JetStream waits for an ack before redelivering (default 10000 ms). */
   readonly ackWaitMs?: number;
+  /**
+   * Who owns the runs started through this link, sent in every Assign and heartbeat reply; only
+   * its replies keep those runs' shards alive. Default: the durable name (stable across a restart
+   * with the same state, so a resumed run is kept alive by its new process).
+   */
+  readonly ownerId?: string;
 }
 
 interface TrackedAgent {
@@ -79,6 +86,9 @@ export class NatsAgentLink implements AgentLink {
   private lastDiscoverMs = 0;
   private closed = false;
   private malformed = 0;
+  /** Runs in progress on this link (claimRun), with how many claims each has. */
+  private readonly claimed = new Map<string, number>();
+  readonly ownerId: string;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -88,6 +98,7 @@ export class NatsAgentLink implements AgentLink {
     private readonly options: NatsLinkOptions,
   ) {
     this.lostAfterMs = options.lostAfterMs ?? 2500;
+    this.ownerId = options.ownerId ?? durableName;
     this.log = options.logger.child({ component: "nats-link" });
   }
 
@@ -132,6 +143,15 @@ export class NatsAgentLink implements AgentLink {
       const why = /503|no responders/i.test(text) ? "is not listening" : `did not answer within ${timeoutMs} ms`;
       throw new TransportError(ErrorCode.ControlTimeout, `agent ${agentId} ${why}`, { cause });
     }
+  }
+
+  claimRun(runId: string): () => void {
+    this.claimed.set(runId, (this.claimed.get(runId) ?? 0) + 1);
+    return once(() => {
+      const left = (this.claimed.get(runId) ?? 1) - 1;
+      if (left > 0) this.claimed.set(runId, left);
+      else this.claimed.delete(runId);
+    });
   }
 
   subscribe(handler: AgentEventHandler): () => void {
@@ -275,7 +295,12 @@ export class NatsAgentLink implements AgentLink {
       this.dropMalformed(msg.subject, error);
       return;
     }
-    if (msg.reply) msg.respond(pb.HeartbeatReply.encode({ coordinatorTimeMs: Date.now() }).finish());
+    if (msg.reply) {
+      // Every coordinator answers (the clock); only the runs it owns are named, so only its own
+      // runs are kept alive by its replies.
+      const runIds = heartbeat.runIds.filter((runId) => this.claimed.has(runId));
+      msg.respond(pb.HeartbeatReply.encode({ coordinatorTimeMs: Date.now(), ownerId: this.ownerId, runIds, agentSentAtMs: heartbeat.sentAtMs }).finish());
+    }
     const tracked = this.tracked.get(heartbeat.agentId);
     if (tracked) tracked.lastSeenMs = Date.now();
     else this.discover(false);

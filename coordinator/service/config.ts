@@ -8,6 +8,8 @@
  * concurrency: 1
  * tokensFile: tokens.yaml
  * tls: { cert: server.pem, key: server-key.pem, clientCa: ca.pem }
+ * parseTimeout: 5s   # reading one submitted experiment, in its worker thread
+ * maxRestarts: 3     # coordinator restarts during one experiment before it is failed, not resumed
  * ```
  */
 import { readFile } from "node:fs/promises";
@@ -45,11 +47,15 @@ export interface CoordinatorConfig {
   /** A tokens file (token → role); undefined = no auth (loopback-only unless told otherwise). */
   readonly tokensFile: string | undefined;
   readonly tls: TlsFiles | undefined;
+  /** Wall-time budget of parsing one submitted experiment (coordinator/isolation); default 5000. */
+  readonly parseTimeoutMs?: number;
+  /** Coordinator restarts during one experiment before it is failed, not resumed (service/poison.ts); default 3. */
+  readonly maxRestarts?: number;
 }
 
 export const DEFAULT_ALLOWED_TARGETS: readonly string[] = ["127.0.0.0/8", "::1", "localhost"];
 
-const TOP_KEYS = ["allowedTargets", "limits", "concurrency", "tokensFile", "tls"] as const;
+const TOP_KEYS = ["allowedTargets", "limits", "concurrency", "tokensFile", "tls", "parseTimeout", "maxRestarts"] as const;
 const LIMIT_KEYS = ["maxQps", "maxConnections", "maxDuration", "maxRequests"] as const;
 const TLS_KEYS = ["cert", "key", "clientCa"] as const;
 
@@ -108,7 +114,14 @@ export function compileConfig(raw: unknown, source: string, baseDir: string): Co
     if (!certFile || !keyFile) throw bad(source, "tls", "needs both cert and key");
     tls = { certFile, keyFile, clientCaFile: file("clientCa") };
   }
+  const parseTimeout = top["parseTimeout"];
+  if (parseTimeout !== undefined && typeof parseTimeout !== "string" && typeof parseTimeout !== "number") throw bad(source, "parseTimeout", "must be a duration like 5s");
+  const parseTimeoutMs = parseTimeout === undefined ? undefined : parseDurationMs(parseTimeout, "parseTimeout");
+  const maxRestarts = optionalPositive(top["maxRestarts"], source, "maxRestarts");
+  if (maxRestarts !== undefined && !Number.isInteger(maxRestarts)) throw bad(source, "maxRestarts", "must be a whole number");
   return {
+    ...(parseTimeoutMs === undefined ? {} : { parseTimeoutMs }),
+    ...(maxRestarts === undefined ? {} : { maxRestarts }),
     allowList: compileAllowList((allowed) ?? DEFAULT_ALLOWED_TARGETS, source),
     limits: {
       maxQps: optionalPositive(limitsRaw["maxQps"], source, "limits.maxQps"),

@@ -13,6 +13,8 @@ import {
   withDeadline,
 } from "../../core/index.js";
 import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument } from "../../core/index.js";
+import { IsolatedParser } from "../isolation/index.js";
+import type { IsolatedParseLimits } from "../isolation/index.js";
 import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
@@ -24,6 +26,7 @@ import type { CoordinatorConfig } from "./config.js";
 import { EventChannel } from "./events.js";
 import type { EventBody, WatchSink, Watcher } from "./events.js";
 import { completedTasks, watchEventOf, withAssessmentEvent } from "./feed.js";
+import { countRestart } from "./poison.js";
 import { checkExperimentSafety } from "./safety.js";
 import type { ExperimentRecord, ExperimentStore } from "./store.js";
 
@@ -57,6 +60,10 @@ export interface ExperimentManagerOptions {
   readonly runState?: RunStateStore;
   /** Operator metrics: merged reports and experiments finished, by outcome. */
   readonly telemetry?: ManagerTelemetry;
+  /** Restarts of the coordinator during one experiment after which it is failed, not resumed (default 3). */
+  readonly maxRestarts?: number;
+  /** Budget of parsing a submitted (or restored) experiment in its worker thread (coordinator/isolation). */
+  readonly parseLimits?: Partial<IsolatedParseLimits>;
 }
 
 export interface ManagerTelemetry extends LoadTelemetry {
@@ -92,9 +99,11 @@ export class ExperimentManager {
   private unsubscribe: (() => void) | undefined;
   private readonly runners: TaskRunners;
   private readonly log: Logger;
+  private readonly parser: IsolatedParser;
 
   private constructor(private readonly options: ExperimentManagerOptions) {
     this.log = options.logger.child({ component: "experiments" });
+    this.parser = new IsolatedParser(options.parseLimits);
     this.runners = {
       http: createHttpLoadRunner({
         link: options.link,
@@ -139,19 +148,22 @@ export class ExperimentManager {
     const records = (await this.options.store.list()).sort((a, b) => a.order - b.order);
     for (const record of records) {
       this.nextOrder = Math.max(this.nextOrder, record.order + 1);
-      const resume = record.state === State.EXPERIMENT_STATE_RUNNING && this.options.runState !== undefined;
-      if (record.state === State.EXPERIMENT_STATE_RUNNING && !resume) {
+      const running = record.state === State.EXPERIMENT_STATE_RUNNING;
+      const verdict = running && this.options.runState !== undefined ? countRestart(record, this.options.maxRestarts) : undefined;
+      const resume = verdict?.resume === true;
+      if (running && !resume) {
         record.state = State.EXPERIMENT_STATE_FAILED;
-        record.failure = "coordinator restarted while the experiment ran";
+        record.failure = verdict?.resume === false ? verdict.failure : "coordinator restarted while the experiment ran";
         record.finishedAtMs = Date.now();
-        await this.options.store.put(record);
+        this.log.warn({ id: record.id, restarts: record.restarts }, record.failure);
       }
+      if (running) await this.options.store.put(record);
       const entry = this.newEntry(record, undefined);
       this.entries.set(record.id, entry);
       if (resume) {
         // Runs again from its first task; its load task finds the stored plan and re-attaches.
         try {
-          entry.experiment = this.parse(record.experimentYaml, record.source, record.overrides);
+          entry.experiment = await this.parseOffLoop(record.experimentYaml, record.source, record.overrides);
           this.queue.unshift(entry);
           this.log.info({ id: record.id }, "resuming an experiment that was running when the coordinator stopped");
         } catch (error) {
@@ -159,7 +171,7 @@ export class ExperimentManager {
         }
       } else if (record.state === State.EXPERIMENT_STATE_QUEUED) {
         try {
-          entry.experiment = this.parse(record.experimentYaml, record.source, record.overrides);
+          entry.experiment = await this.parseOffLoop(record.experimentYaml, record.source, record.overrides);
           this.queue.push(entry);
         } catch (error) {
           await this.finishWithoutRun(entry, State.EXPERIMENT_STATE_FAILED, `cannot parse after restart: ${toAssayError(error).message}`);
@@ -175,10 +187,15 @@ export class ExperimentManager {
     return parseExperimentText(text, source || "<submitted>", { overrides, baseDir: process.cwd() });
   }
 
+  /** What anyone submitted is parsed in a worker thread within a budget: it never blocks the service. */
+  private parseOffLoop(text: string, source: string, overrides: readonly string[]): Promise<Experiment> {
+    return this.parser.parse(text, source || "<submitted>", { overrides, baseDir: process.cwd() });
+  }
+
   /** Parses and checks an experiment, stores it and queues it. */
   async submit(input: SubmitInput): Promise<api.ExperimentSummary> {
     if (this.stopping) throw new ValidationError(ErrorCode.LinkClosed, "the coordinator is shutting down; submit again after it restarted");
-    const experiment = this.parse(input.experimentYaml, input.sourceName, input.overrides);
+    const experiment = await this.parseOffLoop(input.experimentYaml, input.sourceName, input.overrides);
     checkRunnable(experiment, this.runners);
     checkExperimentSafety(experiment, this.options.config.allowList, this.options.config.limits);
     const record: ExperimentRecord = {
@@ -259,6 +276,7 @@ export class ExperimentManager {
     for (const entry of this.running) entry.controller?.abort(new Error("coordinator shutting down"));
     await withDeadline(Promise.all([...this.running].map((entry) => entry.done ?? Promise.resolve())), graceMs);
     for (const entry of this.entries.values()) entry.channel.close();
+    await this.parser.close();
   }
 
   // ------------------------------------------------------------------------------- running

@@ -31,7 +31,7 @@ export interface ServerTls {
 export interface CoordinatorServiceOptions {
   readonly link: AgentLink;
   readonly store: ExperimentStore;
-  readonly config: Pick<CoordinatorConfig, "allowList" | "limits" | "concurrency">;
+  readonly config: Pick<CoordinatorConfig, "allowList" | "limits" | "concurrency" | "parseTimeoutMs" | "maxRestarts">;
   readonly logger: Logger;
   /** `host:port` (port 0 picks a free one). Default 127.0.0.1:7233. */
   readonly listen?: string;
@@ -100,6 +100,8 @@ export async function startCoordinatorService(options: CoordinatorServiceOptions
     ...(options.bayesian ? { bayesian: options.bayesian } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
+    ...(options.config.parseTimeoutMs ? { parseLimits: { timeoutMs: options.config.parseTimeoutMs } } : {}),
+    ...(options.config.maxRestarts ? { maxRestarts: options.config.maxRestarts } : {}),
     ...(options.ringSize ? { ringSize: options.ringSize } : {}),
     ...(options.watcherBuffer ? { watcherBuffer: options.watcherBuffer } : {}),
     ...(options.runState ? { runState: options.runState } : {}),

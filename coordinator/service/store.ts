@@ -27,6 +27,8 @@ export interface ExperimentRecord {
   submittedBy: string;
   numTasks: number;
   numCompletedTasks: number;
+  /** Restarts of the coordinator while it ran (poison.ts); absent = none. */
+  restarts?: number;
 }
 
 export interface ExperimentStore {
