@@ -8,7 +8,7 @@ import { checkStateId, connectNatsLink, createHttpLoadRunner, defaultBayesian, d
 import type { RunEvent, TaskRunners } from "../../coordinator/index.js";
 import { createLogger, parseDurationMs, parseExperimentFile } from "../../core/index.js";
 import type { AgentInfo, AgentLink, Experiment, NatsAuth, ResultDocument } from "../../core/index.js";
-import { createProgress, renderJson, renderReport } from "../render/index.js";
+import { createProgress, progressUpdateOf, renderJson, renderReport } from "../render/index.js";
 import { parseLabels, positiveInteger } from "../args.js";
 import { defineCommand } from "../command.js";
 import { ExitCode } from "../exit-codes.js";
@@ -146,7 +146,8 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
       ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
       onEvent: (event: RunEvent) => {
         ui?.onEvent(event);
-        if (progress) onProgressEvent(event, progress);
+        const update = progress ? progressUpdateOf(event) : undefined;
+        if (update) progress?.update(update);
       },
     });
     // NATS may be what failed: the result is still printed and written to --out.
@@ -203,22 +204,6 @@ function narrowLink(link: AgentLink, selector: Record<string, string>, count: nu
     subscribe: (handler) => link.subscribe(handler),
     close: () => link.close(),
   };
-}
-
-type Progress = ReturnType<typeof createProgress>;
-
-function onProgressEvent(event: RunEvent, progress: Progress): void {
-  if (event.type === "task-event" && event.event.type === "progress") {
-    const { elapsedMs, requests, errors, totalRequests, totalMs } = event.event.data;
-    progress.update({
-      task: event.task,
-      elapsedMs,
-      requests,
-      errors,
-      ...(totalRequests !== undefined ? { totalRequests } : {}),
-      ...(totalMs !== undefined ? { totalMs } : {}),
-    });
-  }
 }
 
 /** Prints the report or JSON, stores --out, and returns the exit code for the result. */
