@@ -11,7 +11,7 @@ import type { AgentInfo, AgentLink, Experiment, NatsAuth, ResultDocument } from 
 import { createProgress, progressUpdateOf, renderJson, renderReport } from "../render/index.js";
 import { parseLabels, positiveInteger } from "../args.js";
 import { defineCommand } from "../command.js";
-import { ExitCode } from "../exit-codes.js";
+import { ExitCode, exitCodeForResult } from "../exit-codes.js";
 import { NATS_AUTH_FLAGS, natsAuthFromFlags } from "../nats-flags.js";
 import { OutputFormat, write } from "../output.js";
 import type { CliIo } from "../output.js";
@@ -211,7 +211,5 @@ export async function finish(result: ResultDocument, io: CliIo, options: { forma
   if (options.out) await writeFile(options.out, renderJson(result));
   if (options.format === OutputFormat.Json) await write(io.stdout, renderJson(result));
   else await write(io.stdout, renderReport(result, { color: options.color, ...(io.stdout.columns ? { width: io.stdout.columns } : {}) }));
-  // Incomplete because a task failed (e.g. the link to the agents went down) is a failure, not an interrupt.
-  if (result.incomplete && !result.tasks.some((t) => t.status === "failed")) return ExitCode.Interrupted;
-  return result.failure === null ? ExitCode.Ok : ExitCode.Failed;
+  return exitCodeForResult(result);
 }

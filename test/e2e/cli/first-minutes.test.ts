@@ -6,12 +6,16 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cleanupAll, makeTempDir, startHttpTarget } from "../../harness/index.js";
-import { assay } from "./cli.js";
+import { cleanupAll, freePort, makeTempDir, startHttpTarget, startProcess, teardown, waitUntil } from "../../harness/index.js";
+import { ASSAY_BIN, assay } from "./cli.js";
 
 after(() => cleanupAll());
 
 interface Result {
+  completed: boolean;
+  tasks: { task: string; status: string }[];
+  slos: { satisfied: Record<string, boolean> }[];
+  load?: { unreachable?: string[] };
   versions: string[];
   metrics: Record<string, Record<string, number>>;
 }
@@ -52,5 +56,67 @@ describe("the progress line", () => {
     assert.ok(finished, `no finish line in:\n${run.stderr}`);
     assert.equal(Number(finished[1]), sum("http/request-count"));
     assert.equal(Number(finished[2]), sum("http/error-count"));
+  });
+});
+
+describe("a target that is down", () => {
+  it("completes the tasks (SLOs decide), prints the whole warning even when piped, and exits 5", async () => {
+    const port = await freePort();
+    const file = await tempFile(
+      "down.yaml",
+      `spec:
+  - task: http
+    with:
+      url: http://127.0.0.1:${port}/api
+      numRequests: 20
+      qps: 100
+  - task: assess
+    with:
+      SLOs:
+        upper:
+          - metric: http/error-rate
+            limit: 0.01
+`,
+    );
+    const out = join(await makeTempDir("assay-first-out-"), "result.json");
+    const run = await assay(["run", file, "--agents", "1", "--out", out], { env: { COLUMNS: "40" } });
+    assert.equal(run.code, 5, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, new RegExp(`⚠ no request to default got a response: connect ECONNREFUSED 127\\.0\\.0\\.1:${port} ×20 — is the target running and reachable at the url the experiment gives\\? \\(exit code 5\\)\n`));
+    assert.doesNotMatch(run.stdout, /…/);
+    const result = JSON.parse(await readFile(out, "utf8")) as Result;
+    assert.equal(result.completed, true);
+    assert.deepEqual(result.tasks.map((t) => t.status), ["completed", "completed"]);
+    assert.deepEqual(result.load?.unreachable, ["default"]);
+    assert.equal(result.slos[0]?.satisfied["default"], false);
+  });
+});
+
+describe("assay demo --serve", () => {
+  it("keeps the demo service up, prints its urls, and stops on Ctrl-C", async (t) => {
+    const port = await freePort();
+    const serving = await startProcess(process.execPath, [ASSAY_BIN, "demo", "--serve", "--port", String(port)], {
+      name: "assay demo --serve",
+      ready: () => fetch(`http://127.0.0.1:${port}/v1`).then((r) => r.ok, () => false),
+    });
+    teardown(t).defer(() => serving.stop());
+    await waitUntil(() => serving.stdout().includes("Ctrl-C to stop"), { timeoutMs: 5000 });
+    const v1 = /v1 {2}(http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(serving.stdout())?.[1];
+    const v2 = /v2 {2}(http:\/\/127\.0\.0\.1:\d+\/v2)/.exec(serving.stdout())?.[1];
+    assert.equal(v1, `http://127.0.0.1:${port}/v1`, serving.stdout());
+    assert.equal(v2, `http://127.0.0.1:${port}/v2`, serving.stdout());
+    const answer = await fetch(v1);
+    assert.equal(answer.status, 200);
+    assert.match(await answer.text(), /hello from v1/);
+    assert.equal(await serving.stop("SIGINT"), 0);
+  });
+
+  it("names the flag that picks another port when its port is taken", async (t) => {
+    const taken = await startHttpTarget();
+    teardown(t).defer(() => taken.close());
+    const port = new URL(taken.url).port;
+    const run = await assay(["demo", "--serve", "--port", port]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
+    assert.match(run.stderr, /--port 0 for a free one/);
   });
 });
