@@ -47,7 +47,7 @@ the urls of examples/quickstart.yaml and of README's first experiment point ther
     serve: { type: "boolean", group: "serving", description: "only start the demo service, print its urls and keep it up until Ctrl-C" },
     port: { type: "string", value: "PORT", default: String(DEMO_SERVE_PORT), group: "serving", description: "with --serve: the port on 127.0.0.1 (0: a free one)" },
   },
-  async run({ flags, io, format, color }) {
+  async run({ flags, io, format, color, log }) {
     if (flags.serve) return serve(port(flags.port), io);
     const agentCount = positiveInteger(flags.agents, "--agents");
     const service = await startDemoService();
@@ -63,6 +63,7 @@ the urls of examples/quickstart.yaml and of README's first experiment point ther
         ...(agentCount ? { agentCount } : {}),
         progress: !flags["no-progress"],
         allowRunTask: false,
+        log,
       });
       return await finish(result, io, { format, color, ...(flags.out ? { out: flags.out } : {}) });
     } finally {

@@ -7,7 +7,7 @@ import { startLocalAgents } from "../../agent/index.js";
 import { checkStateId, connectNatsLink, createHttpLoadRunner, defaultBayesian, defaultRunners, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
 import type { RunEvent, TaskRunners } from "../../coordinator/index.js";
 import { createLogger, parseDurationMs, parseExperimentFile } from "../../core/index.js";
-import type { AgentInfo, AgentLink, Experiment, NatsAuth, ResultDocument } from "../../core/index.js";
+import type { AgentInfo, AgentLink, Experiment, LogFormat, NatsAuth, ResultDocument } from "../../core/index.js";
 import { createProgress, progressUpdateOf, renderJson, renderReport } from "../render/index.js";
 import { parseLabels, positiveInteger } from "../args.js";
 import { defineCommand } from "../command.js";
@@ -52,7 +52,7 @@ export const runCommand = defineCommand({
     ui: { ...UI_FLAG, description: `${UI_FLAG.description}; it stays open after the run until Ctrl-C` },
     ...NATS_AUTH_FLAGS,
   },
-  async run({ flags, args, io, format, color }) {
+  async run({ flags, args, io, format, color, log }) {
     const agentCount = positiveInteger(flags.agents, "--agents");
     const reportIntervalMs = positiveInteger(flags["report-interval"], "--report-interval");
     const experiment = await parseExperimentFile(args.FILE, { overrides: flags.set });
@@ -75,6 +75,7 @@ export const runCommand = defineCommand({
         ...(ui ? { ui } : {}),
         progress: !flags["no-progress"],
         allowRunTask: flags["allow-run"],
+        log,
       });
     } catch (error) {
       ui?.finish(undefined, error instanceof Error ? error.message : String(error));
@@ -108,6 +109,8 @@ export interface LocalRunOptions {
   allowRunTask: boolean;
   /** `--ui`: the run's dashboard. */
   ui?: RunDashboard;
+  /** `--log-format` (default JSON lines) and whether human lines are coloured. */
+  log?: { readonly format: LogFormat; readonly color: boolean };
 }
 
 /**
@@ -115,7 +118,7 @@ export interface LocalRunOptions {
  * measured (the result is marked incomplete); a second Ctrl-C exits at once.
  */
 export async function runLocally(experiment: Experiment, io: CliIo, options: LocalRunOptions): Promise<ResultDocument> {
-  const logger = createLogger({ name: "assay" });
+  const logger = createLogger({ name: "assay", ...(options.log ? { format: options.log.format, color: options.log.color } : {}) });
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (): void => {
@@ -130,7 +133,7 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const remote = options.nats ? await connectRemote(options.nats, options.agentCount, logger) : undefined;
-  const link = remote?.link ?? (await startLocalAgents({ count: options.agentCount ?? availableParallelism(), logger }));
+  const link = remote?.link ?? (await startLocalAgents({ count: options.agentCount ?? availableParallelism(), logger, ...(options.log ? { log: options.log } : {}) }));
   const progress = options.progress ? createProgress(io.stderr, {}) : undefined;
   const bayesian = defaultBayesian();
   try {

@@ -120,3 +120,30 @@ describe("assay demo --serve", () => {
     assert.match(run.stderr, /--port 0 for a free one/);
   });
 });
+
+describe("log lines on stderr", () => {
+  it("are human lines for run, JSON lines with --log-format json", async () => {
+    const port = await freePort();
+    const file = await tempFile(
+      "soft.yaml",
+      `spec:
+  - task: notify
+    with:
+      url: http://127.0.0.1:${port}/hook
+      softFailure: true
+`,
+    );
+    const human = await assay(["run", file, "--agents", "1"]);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stderr, /^\[\d\d:\d\d:\d\d\] WARN \(assay\): notify GET http:\/\/127\.0\.0\.1:\d+\/hook: attempt 1 of 3 failed/m);
+    assert.doesNotMatch(human.stderr, /^\{/m, "no JSON line");
+    const json = await assay(["run", file, "--agents", "1", "--log-format", "json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const lines = json.stderr.split("\n").filter((line) => line.startsWith("{"));
+    assert.ok(lines.length >= 3, json.stderr);
+    assert.equal((JSON.parse(lines[0] ?? "") as { level: number }).level, 40);
+    const bad = await assay(["run", file, "--log-format", "yaml"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--log-format: "yaml" is not one of human, json/);
+  });
+});
