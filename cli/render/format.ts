@@ -165,7 +165,9 @@ export function statusLine(result: Pick<ResultDocument, "completed" | "incomplet
   text: string;
 } {
   if (result.incomplete) {
-    return { state: "incomplete", text: `incomplete${result.failure ? ` (${result.failure})` : " (interrupted)"}: measurements so far are kept` };
+    const kept = "measurements so far are kept";
+    const why = result.failure ?? "interrupted";
+    return { state: "incomplete", text: `incomplete (${why})${why.includes("so far are kept") ? "" : `: ${kept}`}` };
   }
   if (!result.completed) return { state: "failed", text: `failed${result.failure ? `: ${result.failure}` : ""}` };
   if (result.failure) return { state: "failed", text: `completed with a failure: ${result.failure}` };

@@ -20,6 +20,7 @@ import {
 } from "./format.js";
 import type { Cell, CellInput } from "./table.js";
 import { renderTable } from "./table.js";
+import { runOutputLines } from "./task-output.js";
 
 export interface RenderOptions {
   /** ANSI green/red for ✓/✗ and the status. Default false. */
@@ -111,6 +112,7 @@ function tasksSection(result: ResultDocument, paint: Painter): string[] {
     if (task.error) {
       lines.push(paint.bad(`  task ${task.index + 1} (${task.task}) ${task.status}: ${task.error.message} [${task.error.code}]`));
     }
+    lines.push(...runOutputLines(task));
   }
   return lines;
 }

@@ -166,6 +166,24 @@ describe("renderReport", () => {
     assert.match(renderReport(result), /winner: none found/);
   });
 
+  it("shows the last lines a run task's command printed", () => {
+    const result = sampleResult();
+    const stdout = Array.from({ length: 8 }, (_, i) => `line ${i + 1}`).join("\n");
+    result.tasks.push({ index: 6, task: "run", status: "completed", detail: { exitCode: 0, stdout: `${stdout}\n`, stderr: "warning: cache cold\n" } });
+    const text = renderReport(result);
+    assert.match(text, /\n {2}task 7 \(run\) output, last lines:\n {4}stdout \| line 4\n(?: {4}stdout \| line \d\n){4} {4}stderr \| warning: cache cold\n/);
+    assert.doesNotMatch(text, /stdout \| line 3/);
+  });
+
+  it("says once that the measurements are kept", () => {
+    const result = sampleResult();
+    result.failure = "interrupted: the experiment was stopped before all tasks ran; measurements so far are kept";
+    const status = lineStarting(renderReport(result), "status:");
+    assert.equal(status.split("so far are kept").length, 2, status);
+    result.failure = "interrupted by Ctrl-C";
+    assert.match(lineStarting(renderReport(result), "status:"), /incomplete \(interrupted by Ctrl-C\): measurements so far are kept$/);
+  });
+
   it("never cuts an error message, even on a narrow terminal", () => {
     const result = sampleResult();
     const task = result.tasks[4];
