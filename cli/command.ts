@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import type { ParseArgsConfig } from "node:util";
-import { ErrorCode, InternalError, ValidationError } from "../core/index.js";
+import { ErrorCode, InternalError, LOG_FORMATS, LogFormat, ValidationError } from "../core/index.js";
 import { CLIENT_FLAGS, connectCoordinator } from "./client/index.js";
 import type { ClientFlagValues, CoordinatorApi } from "./client/index.js";
 import { ExitCode } from "./exit-codes.js";
@@ -63,6 +63,13 @@ type PositionalValues<P extends readonly PositionalDef[]> = {
   readonly [D in P[number] as D["name"]]: D["required"] extends false ? string | undefined : string;
 };
 
+/** How a command logs on stderr. */
+export interface LogSettings {
+  readonly format: LogFormat;
+  /** Human lines: ANSI colours (resolveColor on stderr). */
+  readonly color: boolean;
+}
+
 export interface CommandContext<F extends FlagDefs, P extends readonly PositionalDef[]> {
   readonly flags: FlagValues<F>;
   /** Positionals by name (`args.FILE`). */
@@ -72,6 +79,8 @@ export interface CommandContext<F extends FlagDefs, P extends readonly Positiona
   readonly format: OutputFormat;
   /** Whether stdout gets ANSI colours (resolveColor: --no-color, FORCE_COLOR, NO_COLOR, a terminal). */
   readonly color: boolean;
+  /** How to log on stderr: `--log-format`, else human (services: human on a terminal, else JSON). */
+  readonly log: LogSettings;
   /** Client commands: the connection flags as given. */
   readonly clientFlags: ClientFlagValues;
   /** Client commands: the coordinator's client, connected on the first call, closed when `run` returns. */
@@ -90,6 +99,8 @@ export interface CommandDef<F extends FlagDefs, P extends readonly PositionalDef
   readonly output?: { readonly formats: readonly OutputFormat[]; readonly description?: string };
   /** Adds the coordinator connection flags and `context.client()`. */
   readonly client?: boolean;
+  /** A long-running service (coordinator, agent): logs JSON by default when stderr is not a terminal. */
+  readonly service?: boolean;
   /** Printed at the end of the help. */
   readonly footer?: string;
   run(context: CommandContext<F, P>): Promise<number>;
@@ -111,6 +122,7 @@ export interface Command {
 export const GLOBAL_FLAGS = {
   help: { type: "boolean", short: "h", description: "print this help" },
   "no-color": { type: "boolean", description: "no colours in the output (also NO_COLOR=1; FORCE_COLOR=1 forces them)" },
+  "log-format": { type: "string", value: LOG_FORMATS.join("|"), description: "log lines on stderr as human lines or JSON (default human; coordinator and agent: JSON when stderr is not a terminal)" },
 } as const satisfies FlagDefs;
 
 const OUTPUT_FLAG = "output";
@@ -142,6 +154,10 @@ export function defineCommand<const F extends FlagDefs, const P extends readonly
         io,
         format: def.output ? outputFormat(values[OUTPUT_FLAG], def.output.formats) : OutputFormat.Text,
         color: resolveColor({ noColorFlag: values["no-color"] === true, env: io.env, stream: io.stdout }),
+        log: {
+          format: logFormat(values["log-format"], def.service === true && io.stderr.isTTY !== true),
+          color: resolveColor({ noColorFlag: values["no-color"] === true, env: io.env, stream: io.stderr }),
+        },
         clientFlags,
         client: () => {
           if (!def.client) throw new InternalError(ErrorCode.Invariant, `assay ${def.name} is not a client command`);
@@ -279,6 +295,15 @@ function outputFormat(value: unknown, allowed: readonly OutputFormat[]): OutputF
   const format = allowed.find((f) => f === value);
   if (format === undefined) {
     throw new ValidationError(ErrorCode.BadFlag, `--output: "${String(value)}" is not one of ${allowed.join(", ")}`, { field: "--output" });
+  }
+  return format;
+}
+
+function logFormat(value: string | boolean | string[] | undefined, jsonByDefault: boolean): LogFormat {
+  if (value === undefined) return jsonByDefault ? LogFormat.Json : LogFormat.Human;
+  const format = LOG_FORMATS.find((f) => f === value);
+  if (format === undefined) {
+    throw new ValidationError(ErrorCode.BadFlag, `--log-format: "${typeof value === "string" ? value : JSON.stringify(value)}" is not one of ${LOG_FORMATS.join(", ")}`, { field: "--log-format" });
   }
   return format;
 }

@@ -2,6 +2,7 @@
  * The one place errors become exit codes. Scripts can rely on these.
  */
 import { ErrorKind, isAssayError } from "../core/index.js";
+import type { ResultDocument } from "../core/index.js";
 
 export const ExitCode = {
   Ok: 0,
@@ -38,4 +39,16 @@ export function exitCodeFor(error: unknown): ExitCode {
     case ErrorKind.Internal:
       return ExitCode.Internal;
   }
+}
+
+/**
+ * The exit code of a run that produced a result: interrupted (130) when it was stopped (and no task
+ * failed); target (5) when every request of a version failed to connect, whatever the SLOs said;
+ * failed (1) when a task failed; else 0.
+ */
+export function exitCodeForResult(result: Pick<ResultDocument, "incomplete" | "failure" | "tasks" | "load">): ExitCode {
+  // Incomplete because a task failed (e.g. the link to the agents went down) is a failure, not an interrupt.
+  if (result.incomplete && !result.tasks.some((t) => t.status === "failed")) return ExitCode.Interrupted;
+  if ((result.load?.unreachable ?? []).length > 0) return ExitCode.Target;
+  return result.failure === null ? ExitCode.Ok : ExitCode.Failed;
 }

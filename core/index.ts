@@ -41,7 +41,7 @@ export { retry, backoffMs } from "./retry.js";
 export { withDeadline } from "./deadline.js";
 export type { RetryOptions } from "./retry.js";
 export type { CloseNatsOptions } from "./nats-close.js";
-export { createLogger, silentLogger, REDACTED_PATHS } from "./logger.js";
+export { createLogger, silentLogger, REDACTED_PATHS, LogFormat, LOG_FORMATS } from "./logger.js";
 export { VERSION } from "./version.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export * from "./experiment/model.js";

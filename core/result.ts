@@ -75,6 +75,12 @@ export interface LoadSummary {
   events: LoadEvent[];
   /** How many interval reports were merged. */
   reportsMerged: number;
+  /**
+   * Versions none of whose requests got a response (each failed to connect, or was reset or closed
+   * before answering; timeouts excluded), over every load task of the run: the target was not
+   * reachable. Absent when there is none (schemaVersion 2).
+   */
+  unreachable?: string[];
 }
 
 export interface ResultDocument {

@@ -5,7 +5,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { ErrorCode, TransportError, ValidationError, pb, silentLogger } from "../../core/index.js";
-import type { AgentEnvelope, AgentEvent, AgentEventHandler, AgentInfo, AgentLink, Control, Logger } from "../../core/index.js";
+import type { AgentEnvelope, AgentEvent, AgentEventHandler, AgentInfo, AgentLink, Control, LogFormat, Logger } from "../../core/index.js";
 import type { LocalWorkerData } from "./worker.js";
 
 export interface LocalAgentsOptions {
@@ -16,6 +16,8 @@ export interface LocalAgentsOptions {
   readonly capacity?: number;
   /** How long the agents get to say hello; default 30000. */
   readonly startTimeoutMs?: number;
+  /** How the workers write their log lines (they log to stderr themselves); default JSON. */
+  readonly log?: { readonly format: LogFormat; readonly color: boolean };
 }
 
 const DEFAULT_START_TIMEOUT_MS = 30_000;
@@ -71,6 +73,7 @@ class LocalAgentLinkImpl implements AgentLink {
   constructor(
     private readonly logger: Logger,
     private readonly capacity: number,
+    private readonly log: LocalAgentsOptions["log"],
   ) {}
 
   spawn(agentId: string): LocalAgent {
@@ -81,7 +84,7 @@ class LocalAgentLinkImpl implements AgentLink {
       rejectJoined = reject;
     });
     joined.catch(noop);
-    const worker = spawnWorker({ agentId, capacity: this.capacity, logLevel: this.logger.level });
+    const worker = spawnWorker({ agentId, capacity: this.capacity, logLevel: this.logger.level, ...(this.log ? { logFormat: this.log.format, logColor: this.log.color } : {}) });
     const agent: LocalAgent = { id: agentId, worker, info: null, alive: true, shards: new Map(), joined, resolveJoined, rejectJoined };
     this.members.set(agentId, agent);
     worker.on("message", (message: unknown) => this.onMessage(agent, message));
@@ -250,7 +253,7 @@ export async function startLocalAgents(options: LocalAgentsOptions): Promise<Age
     throw new ValidationError(ErrorCode.OutOfRange, `local agents: count must be a positive integer, got ${count}`, { field: "count" });
   }
   const logger = options.logger ?? silentLogger();
-  const link = new LocalAgentLinkImpl(logger, options.capacity ?? 1);
+  const link = new LocalAgentLinkImpl(logger, options.capacity ?? 1, options.log);
   const agents: LocalAgent[] = [];
   for (let i = 1; i <= count; i++) agents.push(link.spawn(`local-${i}`));
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;

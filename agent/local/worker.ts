@@ -5,7 +5,7 @@
 import { hostname } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger, pb } from "../../core/index.js";
-import type { AgentEnvelope, CoordinatorEnvelope } from "../../core/index.js";
+import type { AgentEnvelope, CoordinatorEnvelope, LogFormat } from "../../core/index.js";
 import { AgentRuntime } from "../runtime.js";
 import { AGENT_VERSION } from "../version.js";
 
@@ -15,6 +15,9 @@ export interface LocalWorkerData {
   readonly capacity: number;
   /** pino level of the worker's logger. */
   readonly logLevel: string;
+  /** Its log lines' format (default JSON) and, for human lines, colour. */
+  readonly logFormat?: LogFormat;
+  readonly logColor?: boolean;
 }
 
 type AgentEnvelopeInit = ConstructorParameters<typeof pb.AgentEnvelope>[0] & object;
@@ -23,7 +26,12 @@ function main(): void {
   const port = parentPort;
   if (port === null) throw new Error("agent/local/worker must run in a worker thread");
   const data = workerData as LocalWorkerData;
-  const logger = createLogger({ level: data.logLevel, name: "agent" }).child({ agentId: data.agentId });
+  const logger = createLogger({
+    level: data.logLevel,
+    name: "agent",
+    ...(data.logFormat ? { format: data.logFormat } : {}),
+    ...(data.logColor !== undefined ? { color: data.logColor } : {}),
+  }).child({ agentId: data.agentId });
   const post = (envelope: AgentEnvelopeInit): void => {
     port.postMessage(pb.AgentEnvelope.encode(envelope).finish());
   };

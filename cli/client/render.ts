@@ -79,10 +79,10 @@ function progressBar(metrics: api.MetricsSnapshot__Output, width = 30): string {
   if (metrics.totalRequests > 0) fraction = requests / metrics.totalRequests;
   else if (metrics.totalMs > 0) fraction = metrics.elapsedMs / metrics.totalMs;
   const elapsed = formatDurationMs(metrics.elapsedMs);
-  if (fraction === undefined) return `task ${metrics.taskIndex}  ${requests} requests  ${elapsed}`;
+  if (fraction === undefined) return `task ${metrics.taskIndex + 1}  ${requests} requests  ${elapsed}`;
   const clamped = Math.min(1, Math.max(0, fraction));
   const filled = Math.round(clamped * width);
-  return `task ${metrics.taskIndex}  [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(clamped * 100).toFixed(0)}%  ${requests} requests  ${elapsed}`;
+  return `task ${metrics.taskIndex + 1}  [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${(clamped * 100).toFixed(0)}%  ${requests} requests  ${elapsed}`;
 }
 
 /** One line for a non-metrics event (and for metrics on a non-terminal). */
@@ -93,10 +93,10 @@ export function eventLine(event: api.WatchEvent__Output): string {
     return `${at} ${s.experiment?.name ?? ""} ${s.experiment?.id ?? ""}: ${stateName(s.experiment?.state ?? "")}${s.skipped ? " (events skipped: this is the latest state)" : ""}`;
   }
   if (event.stateChanged) return `${at} state: ${stateName(event.stateChanged.state)}`;
-  if (event.taskStarted) return `${at} task ${event.taskStarted.index} (${event.taskStarted.task}) started`;
+  if (event.taskStarted) return `${at} task ${event.taskStarted.index + 1} (${event.taskStarted.task}) started`;
   if (event.taskFinished) {
     const t = event.taskFinished;
-    return `${at} task ${t.index} (${t.task}) ${t.status}${t.error ? `: ${t.error}` : ""}`;
+    return `${at} task ${t.index + 1} (${t.task}) ${t.status}${t.error ? `: ${t.error}` : ""}`;
   }
   if (event.agentJoined) return `${at} agent ${event.agentJoined.agent?.id ?? "?"} joined`;
   if (event.agentLost) return `${at} agent ${event.agentLost.agentId} lost: ${event.agentLost.reason}`;

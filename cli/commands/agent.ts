@@ -11,7 +11,7 @@ import { startAgentOps } from "../../ops/index.js";
 import type { AgentMetrics } from "../../ops/index.js";
 import { parseLabels, positiveInteger } from "../args.js";
 import { defineCommand } from "../command.js";
-import type { FlagDefs, FlagValues } from "../command.js";
+import type { FlagDefs, FlagValues, LogSettings } from "../command.js";
 import { ExitCode } from "../exit-codes.js";
 import { NATS_AUTH_FLAGS, natsAuthFromFlags } from "../nats-flags.js";
 import { write } from "../output.js";
@@ -34,10 +34,11 @@ export const agentCommand = defineCommand({
   description: `Runs a load agent: registers with the coordinator over NATS, runs the shards it is given, and
 stops its load by itself when the coordinator has been silent for the dead-man time.`,
   flags: AGENT_FLAGS,
-  run: ({ flags, io }) => serveAgent(flags, io),
+  service: true,
+  run: ({ flags, io, log }) => serveAgent(flags, io, log),
 });
 
-async function serveAgent(values: FlagValues<typeof AGENT_FLAGS>, io: CliIo): Promise<number> {
+async function serveAgent(values: FlagValues<typeof AGENT_FLAGS>, io: CliIo, log: LogSettings): Promise<number> {
   if (!values.nats) {
     throw new ValidationError(ErrorCode.BadFlag, "assay agent: --nats URL is required", { suggestion: "e.g. assay agent --nats nats://127.0.0.1:4222" });
   }
@@ -46,7 +47,7 @@ async function serveAgent(values: FlagValues<typeof AGENT_FLAGS>, io: CliIo): Pr
   const deadManMs = values["dead-man"] === undefined ? undefined : parseDurationMs(values["dead-man"], "--dead-man");
   const simulate = positiveInteger(values.simulate, "--simulate");
   const auth = await natsAuthFromFlags(values, io.env);
-  const logger = createLogger({ name: "agent", level: io.env["ASSAY_LOG_LEVEL"] ?? "info" });
+  const logger = createLogger({ name: "agent", level: io.env["ASSAY_LOG_LEVEL"] ?? "info", format: log.format, color: log.color });
 
   let stop: () => Promise<void>;
   let closed: Promise<void>;

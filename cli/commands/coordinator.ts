@@ -28,7 +28,7 @@ import { startCoordinatorOps } from "../../ops/index.js";
 import type { AgentLink } from "../../core/index.js";
 import { positiveInteger } from "../args.js";
 import { defineCommand } from "../command.js";
-import type { FlagDefs, FlagValues } from "../command.js";
+import type { FlagDefs, FlagValues, LogSettings } from "../command.js";
 import { ExitCode } from "../exit-codes.js";
 import { NATS_AUTH_FLAGS, natsAuthFromFlags } from "../nats-flags.js";
 import { write } from "../output.js";
@@ -60,11 +60,12 @@ export const coordinatorCommand = defineCommand({
   description: `Runs the coordinator service: the gRPC API (submit, watch, get, list, cancel, agents), a queue of
 experiments, and the agents (remote over NATS, or local worker threads).`,
   flags: COORDINATOR_FLAGS,
+  service: true,
   footer: `Prints "coordinator listening on HOST:PORT" once it serves (and "dashboard at URL" with --ui).`,
-  run: ({ flags, io }) => serveCoordinator(flags, io),
+  run: ({ flags, io, log }) => serveCoordinator(flags, io, log),
 });
 
-async function serveCoordinator(values: FlagValues<typeof COORDINATOR_FLAGS>, io: CliIo): Promise<number> {
+async function serveCoordinator(values: FlagValues<typeof COORDINATOR_FLAGS>, io: CliIo, log: LogSettings): Promise<number> {
   if (values.nats !== undefined && values["local-agents"] !== undefined) {
     throw new ValidationError(ErrorCode.BadFlag, "give either --nats or --local-agents, not both", { field: "--nats" });
   }
@@ -81,7 +82,7 @@ async function serveCoordinator(values: FlagValues<typeof COORDINATOR_FLAGS>, io
   const tokensFile = values.tokens ?? config.tokensFile;
   const tls = await serverTls(values, config);
 
-  const logger = createLogger({ name: "coordinator", level: io.env["ASSAY_LOG_LEVEL"] ?? "info" });
+  const logger = createLogger({ name: "coordinator", level: io.env["ASSAY_LOG_LEVEL"] ?? "info", format: log.format, color: log.color });
   let link: AgentLink;
   let store: ExperimentStore;
   let runState: RunStateStore | undefined;
@@ -91,7 +92,7 @@ async function serveCoordinator(values: FlagValues<typeof COORDINATOR_FLAGS>, io
     store = kvStore(await nats.stateBucket());
     runState = natsRunStateStore(nats);
   } else {
-    link = await startLocalAgents({ count: localAgents ?? 1, logger });
+    link = await startLocalAgents({ count: localAgents ?? 1, logger, log });
     store = await openFileStore(values["state-dir"] ?? join(io.cwd, ".assay", "coordinator"));
   }
 

@@ -50,7 +50,7 @@ details and the differences from Iter8.`,
     "dry-run": { type: "boolean", group: CHART_GROUP, description: "print the rendered experiment and exit; nothing runs" },
     ...runFlags,
   },
-  async run({ flags, io, format, color }) {
+  async run({ flags, io, format, color, log }) {
     const chart = await loadChart(flags.chart);
     const values = await loadUserValues({ files: flags.values, set: flags.set, setString: flags["set-string"], setFile: flags["set-file"] });
     const rendered = renderChart(chart, values, { namespace: flags.namespace, releaseName: flags.group });
@@ -66,7 +66,7 @@ details and the differences from Iter8.`,
     if (listForm !== undefined) throw new ValidationError(ErrorCode.BadValues, listFormMessage(listForm), { field: listForm, suggestion: "--set assess.SLOs.upper.http/latency-mean=50, or in a values file: assess: {SLOs: {upper: {http/latency-mean: 50}}}" });
     await warnAboutRunner(io, rendered.values);
     const experiment = parseRendered(rendered, flags.set);
-    return runWithFlags(experiment, flags, { io, format, color });
+    return runWithFlags(experiment, flags, { io, format, color, log });
   },
 });
 

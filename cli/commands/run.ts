@@ -7,12 +7,12 @@ import { startLocalAgents } from "../../agent/index.js";
 import { checkStateId, connectNatsLink, createHttpLoadRunner, defaultBayesian, defaultRunners, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
 import type { RunEvent, TaskRunners } from "../../coordinator/index.js";
 import { createLogger, parseDurationMs, parseExperimentFile } from "../../core/index.js";
-import type { AgentInfo, AgentLink, Experiment, NatsAuth, ResultDocument } from "../../core/index.js";
-import { createProgress, renderJson, renderReport } from "../render/index.js";
+import type { AgentInfo, AgentLink, Experiment, LogFormat, NatsAuth, ResultDocument } from "../../core/index.js";
+import { createProgress, progressUpdateOf, renderJson, renderReport } from "../render/index.js";
 import { parseLabels, positiveInteger } from "../args.js";
 import { defineCommand } from "../command.js";
 import type { FlagDefs, FlagValues } from "../command.js";
-import { ExitCode } from "../exit-codes.js";
+import { ExitCode, exitCodeForResult } from "../exit-codes.js";
 import { NATS_AUTH_FLAGS, natsAuthFromFlags } from "../nats-flags.js";
 import { OutputFormat, write } from "../output.js";
 import type { CliIo } from "../output.js";
@@ -58,14 +58,14 @@ export const runCommand = defineCommand({
   positionals: [{ name: "FILE", description: "the experiment (YAML)" }],
   output: RUN_OUTPUT,
   flags: RUN_FLAGS,
-  async run({ flags, args, io, format, color }) {
+  async run({ flags, args, io, format, color, log }) {
     const experiment = await parseExperimentFile(args.FILE, { overrides: flags.set });
-    return runWithFlags(experiment, flags, { io, format, color });
+    return runWithFlags(experiment, flags, { io, format, color, log });
   },
 });
 
 /** Runs a parsed experiment as `assay run` does with these flags (every RUN_FLAGS flag but --set). */
-export async function runWithFlags(experiment: Experiment, flags: FlagValues<Omit<typeof RUN_FLAGS, "set">>, { io, format, color }: { io: CliIo; format: OutputFormat; color: boolean }): Promise<number> {
+export async function runWithFlags(experiment: Experiment, flags: FlagValues<Omit<typeof RUN_FLAGS, "set">>, { io, format, color, log }: { io: CliIo; format: OutputFormat; color: boolean; log?: LocalRunOptions["log"] }): Promise<number> {
     const agentCount = positiveInteger(flags.agents, "--agents");
     const reportIntervalMs = positiveInteger(flags["report-interval"], "--report-interval");
     const nats: NatsRunOptions | undefined = flags.nats
@@ -88,6 +88,7 @@ export async function runWithFlags(experiment: Experiment, flags: FlagValues<Omi
         progress: !flags["no-progress"],
         // A local run is the user's own shell: `run:` tasks run as Iter8 runs them (issue 11).
         allowRunTask: true,
+        ...(log ? { log } : {}),
       });
     } catch (error) {
       ui?.finish(undefined, error instanceof Error ? error.message : String(error));
@@ -120,6 +121,8 @@ export interface LocalRunOptions {
   allowRunTask: boolean;
   /** `--ui`: the run's dashboard. */
   ui?: RunDashboard;
+  /** `--log-format` (default JSON lines) and whether human lines are coloured. */
+  log?: { readonly format: LogFormat; readonly color: boolean };
 }
 
 /**
@@ -127,7 +130,7 @@ export interface LocalRunOptions {
  * measured (the result is marked incomplete); a second Ctrl-C exits at once.
  */
 export async function runLocally(experiment: Experiment, io: CliIo, options: LocalRunOptions): Promise<ResultDocument> {
-  const logger = createLogger({ name: "assay" });
+  const logger = createLogger({ name: "assay", ...(options.log ? { format: options.log.format, color: options.log.color } : {}) });
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (): void => {
@@ -142,7 +145,7 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const remote = options.nats ? await connectRemote(options.nats, options.agentCount, logger) : undefined;
-  const link = remote?.link ?? (await startLocalAgents({ count: options.agentCount ?? availableParallelism(), logger }));
+  const link = remote?.link ?? (await startLocalAgents({ count: options.agentCount ?? availableParallelism(), logger, ...(options.log ? { log: options.log } : {}) }));
   const progress = options.progress ? createProgress(io.stderr, {}) : undefined;
   const bayesian = defaultBayesian();
   try {
@@ -158,7 +161,8 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
       ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
       onEvent: (event: RunEvent) => {
         ui?.onEvent(event);
-        if (progress) onProgressEvent(event, progress);
+        const update = progress ? progressUpdateOf(event) : undefined;
+        if (update) progress?.update(update);
       },
     });
     // NATS may be what failed: the result is still printed and written to --out.
@@ -217,28 +221,10 @@ function narrowLink(link: AgentLink, selector: Record<string, string>, count: nu
   };
 }
 
-type Progress = ReturnType<typeof createProgress>;
-
-function onProgressEvent(event: RunEvent, progress: Progress): void {
-  if (event.type === "task-event" && event.event.type === "progress") {
-    const { elapsedMs, requests, errors, totalRequests, totalMs } = event.event.data;
-    progress.update({
-      task: event.task,
-      elapsedMs,
-      requests,
-      errors,
-      ...(totalRequests !== undefined ? { totalRequests } : {}),
-      ...(totalMs !== undefined ? { totalMs } : {}),
-    });
-  }
-}
-
 /** Prints the report or JSON, stores --out, and returns the exit code for the result. */
 export async function finish(result: ResultDocument, io: CliIo, options: { format: OutputFormat; color: boolean; out?: string }): Promise<number> {
   if (options.out) await writeFile(options.out, renderJson(result));
   if (options.format === OutputFormat.Json) await write(io.stdout, renderJson(result));
   else await write(io.stdout, renderReport(result, { color: options.color, ...(io.stdout.columns ? { width: io.stdout.columns } : {}) }));
-  // Incomplete because a task failed (e.g. the link to the agents went down) is a failure, not an interrupt.
-  if (result.incomplete && !result.tasks.some((t) => t.status === "failed")) return ExitCode.Interrupted;
-  return result.failure === null ? ExitCode.Ok : ExitCode.Failed;
+  return exitCodeForResult(result);
 }

@@ -106,7 +106,7 @@ export async function startDemoService(options: DemoServiceOptions = {}): Promis
       reject(
         new ValidationError(ErrorCode.BadFlag, `demo service: cannot listen on 127.0.0.1:${port}: ${error.message}`, {
           cause: error,
-          suggestion: "choose another port, or 0 for a free one",
+          suggestion: "another `assay demo --serve` may be running; choose another port with --port PORT, or --port 0 for a free one",
         }),
       );
     server.once("error", onError);

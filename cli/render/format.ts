@@ -165,7 +165,9 @@ export function statusLine(result: Pick<ResultDocument, "completed" | "incomplet
   text: string;
 } {
   if (result.incomplete) {
-    return { state: "incomplete", text: `incomplete${result.failure ? ` (${result.failure})` : " (interrupted)"}: measurements so far are kept` };
+    const kept = "measurements so far are kept";
+    const why = result.failure ?? "interrupted";
+    return { state: "incomplete", text: `incomplete (${why})${why.includes("so far are kept") ? "" : `: ${kept}`}` };
   }
   if (!result.completed) return { state: "failed", text: `failed${result.failure ? `: ${result.failure}` : ""}` };
   if (result.failure) return { state: "failed", text: `completed with a failure: ${result.failure}` };
@@ -182,25 +184,27 @@ export function topErrors(errors: Record<string, number> | undefined, limit = 5)
 }
 
 /**
- * Versions whose every request failed (the target is probably unreachable), with a sentence
- * explaining it. Looks at every `<prefix>/request-count` with a matching error count.
+ * Versions whose every request failed, with a sentence explaining it: a version in
+ * `load.unreachable` got no response at all (the run exits 5), the others answered every request
+ * with an error. Looks at every `<prefix>/request-count` with a matching error count.
  */
 export function unreachableWarnings(result: Pick<ResultDocument, "versions" | "metrics" | "load">): string[] {
   const warnings: string[] = [];
+  const unreachable = new Set(result.load?.unreachable ?? []);
   for (const version of result.versions) {
+    const causes = topErrors(result.load?.errors[version], 3);
+    const because = causes.length > 0 ? `: ${causes.join(", ")}` : "";
+    if (unreachable.has(version)) {
+      warnings.push(`no request to ${version} got a response${because} — is the target running and reachable at the url the experiment gives? (exit code 5)`);
+      continue;
+    }
     const metrics = result.metrics[version] ?? {};
     for (const [name, requests] of Object.entries(metrics)) {
       if (!name.endsWith("/request-count") || requests <= 0) continue;
       const prefix = name.slice(0, -"/request-count".length);
-      const errors = metrics[`${prefix}/error-count`];
-      if (errors !== requests) continue;
-      const causes = topErrors(result.load?.errors[version], 3);
+      if (metrics[`${prefix}/error-count`] !== requests) continue;
       const series = prefix === "http" || prefix === "grpc" ? "" : ` (${prefix})`;
-      warnings.push(
-        `all ${groupThousands(requests)} requests to ${version}${series} failed` +
-          (causes.length > 0 ? `: ${causes.join(", ")}` : "") +
-          " — is the target reachable?",
-      );
+      warnings.push(`all ${groupThousands(requests)} requests to ${version}${series} failed${because}`);
     }
   }
   return warnings;

@@ -12,6 +12,7 @@ export { checkAssertions, ASSERT_CONDITIONS } from "./assert.js";
 export type { AssertionOutcome } from "./assert.js";
 export { createProgress, formatProgressLine } from "./progress.js";
 export type { Progress, ProgressOptions, ProgressStream, ProgressUpdate } from "./progress.js";
+export { progressUpdateOf } from "./run-progress.js";
 export { readResultFile, resultProblem } from "./read.js";
 export { latencyCurves, latencyChartSvg } from "./chart.js";
 export type { LatencyCurve, PercentilePoint } from "./chart.js";

@@ -49,7 +49,7 @@ const DOCUMENT: Shape = {
     },
     histograms: { values: { values: { order: ["latency", "serviceTime", "scheduleLag"] } } },
     load: {
-      order: ["agents", "startSkewMs", "durationMs", "conservation", "errors", "events", "reportsMerged"],
+      order: ["agents", "startSkewMs", "durationMs", "conservation", "errors", "events", "reportsMerged", "unreachable"],
       fields: {
         conservation: { order: ["ok", "mismatches"] },
         events: { items: { order: ["time", "type", "agentId", "message"] } },

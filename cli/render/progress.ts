@@ -22,8 +22,12 @@ export interface ProgressUpdate {
   /** Planned request count (numRequests × versions), when known. Wins over totalMs for the bar. */
   totalRequests?: number;
   errors: number;
-  /** Current task, e.g. "http" or "task 1: http". */
+  /** Current task, e.g. "task 1 (http)": numbered as in the report's table. */
   task: string;
+  /** The task's last update, sent once every report is merged: drawn at once, whatever the redraw interval. */
+  final?: boolean;
+  /** With `final`: the load ran to its planned end, so the bar shows 100%. */
+  complete?: boolean;
 }
 
 export interface ProgressOptions {
@@ -59,6 +63,7 @@ function currentRate(samples: Sample[], latest: Sample): number {
 }
 
 function fractionOf(state: ProgressUpdate): number | undefined {
+  if (state.final === true && state.complete === true && (state.totalRequests !== undefined || state.totalMs !== undefined)) return 1;
   let fraction: number | undefined;
   if (state.totalRequests !== undefined && state.totalRequests > 0) fraction = state.requests / state.totalRequests;
   else if (state.totalMs !== undefined && state.totalMs > 0) fraction = state.elapsedMs / state.totalMs;
@@ -140,7 +145,7 @@ export function createProgress(stream: ProgressStream, opts: ProgressOptions = {
       }
       latest = { ...state };
       remember(state);
-      if (tty && now() - lastDrawAt >= minIntervalMs) draw();
+      if (tty && (state.final === true || now() - lastDrawAt >= minIntervalMs)) draw();
     },
     done() {
       if (finished) return;

@@ -20,11 +20,15 @@ import {
 } from "./format.js";
 import type { Cell, CellInput } from "./table.js";
 import { renderTable } from "./table.js";
+import { runOutputLines } from "./task-output.js";
 
 export interface RenderOptions {
   /** ANSI green/red for ✓/✗ and the status. Default false. */
   color?: boolean;
-  /** Line width long messages are cut to. Default 100. */
+  /**
+   * The terminal's width: long list lines (agents, the generic assessment) are cut to it. Error
+   * messages and warnings are never cut. Absent (stdout is not a terminal): nothing is cut.
+   */
   width?: number;
   /**
    * Renders `result.assessment` (coordinator/assessment's `renderAssessmentText`). Without it the
@@ -49,14 +53,14 @@ function painter(color: boolean): Painter {
 
 /** The full text report of a result document. */
 export function renderReport(result: ResultDocument, options: RenderOptions = {}): string {
-  const width = options.width ?? 100;
+  const width = options.width ?? Number.POSITIVE_INFINITY;
   const paint = painter(options.color ?? false);
   const sections = [
     headerSection(result, paint, width),
-    tasksSection(result, paint, width),
-    metricsSection(result, width),
+    tasksSection(result, paint),
+    metricsSection(result),
     slosSection(result, paint),
-    loadSection(result, paint, width),
+    loadSection(result, paint),
     assessmentSection(result, options, width),
   ].filter((lines) => lines.length > 0);
   return `${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`;
@@ -77,7 +81,7 @@ function headerSection(result: ResultDocument, paint: Painter, width: number): s
   if (result.versions.length > 0) lines.push(`  versions:  ${result.versions.join(", ")}`);
   if (agents.length > 0) lines.push(`  agents:    ${truncate(`${agents.length} (${agents.join(", ")})`, width - 13)}`);
   if (result.source) lines.push(`  source:    ${result.source}`);
-  for (const warning of unreachableWarnings(result)) lines.push(paint.bad(`  ⚠ ${truncate(warning, width - 4)}`));
+  for (const warning of unreachableWarnings(result)) lines.push(paint.bad(`  ⚠ ${warning}`));
   return lines;
 }
 
@@ -85,7 +89,7 @@ function taskName(task: TaskResult): string {
   return task.writtenName && task.writtenName !== task.task ? `${task.writtenName} (${task.task})` : task.task;
 }
 
-function tasksSection(result: ResultDocument, paint: Painter, width: number): string[] {
+function tasksSection(result: ResultDocument, paint: Painter): string[] {
   if (result.tasks.length === 0) return [];
   const rows: CellInput[][] = result.tasks.map((task) => {
     const status: Cell = { text: task.status };
@@ -106,29 +110,14 @@ function tasksSection(result: ResultDocument, paint: Painter, width: number): st
   const lines = ["TASKS", ...renderTable(["#", "task", "status", "time", ""], rows, { align: ["right", "left", "left", "right", "left"] }).slice(2)];
   for (const task of result.tasks) {
     if (task.error) {
-      lines.push(paint.bad(truncate(`  task ${task.index + 1} (${task.task}) ${task.status}: ${task.error.message} [${task.error.code}]`, width)));
+      lines.push(paint.bad(`  task ${task.index + 1} (${task.task}) ${task.status}: ${task.error.message} [${task.error.code}]`));
     }
-    if (task.task === "run") lines.push(...runOutputLines(task, width));
+    lines.push(...runOutputLines(task));
   }
   return lines;
 }
 
-/** Lines of a `run` task's output shown under the table: the last few of stdout, then of stderr. */
-const RUN_OUTPUT_LINES = 3;
-
-function runOutputLines(task: ResultDocument["tasks"][number], width: number): string[] {
-  const detail = task.detail ?? {};
-  const out: string[] = [];
-  for (const stream of ["stdout", "stderr"] as const) {
-    const text = detail[stream];
-    if (typeof text !== "string" || text.trim() === "") continue;
-    const last = text.replace(/\s+$/, "").split("\n").slice(-RUN_OUTPUT_LINES);
-    for (const line of last) out.push(truncate(`  task ${task.index + 1} ${stream}: ${line}`, width));
-  }
-  return out;
-}
-
-function metricsSection(result: ResultDocument, width: number): string[] {
+function metricsSection(result: ResultDocument): string[] {
   const groups = metricGroups(result);
   if (groups.length === 0) return result.versions.length > 0 ? ["METRICS", "  (no metrics were collected)"] : [];
   const rows: CellInput[][] = [];
@@ -146,7 +135,7 @@ function metricsSection(result: ResultDocument, width: number): string[] {
   const lines = ["METRICS", ...renderTable(["metric", ...result.versions], rows)];
   for (const version of result.versions) {
     for (const [metric, message] of Object.entries(result.metricErrors?.[version] ?? {})) {
-      lines.push(truncate(`  ${metric} missing for ${version}: ${message}`, width));
+      lines.push(`  ${metric} missing for ${version}: ${message}`);
     }
   }
   return lines;
@@ -173,7 +162,7 @@ function slosSection(result: ResultDocument, paint: Painter): string[] {
   return lines;
 }
 
-function loadSection(result: ResultDocument, paint: Painter, width: number): string[] {
+function loadSection(result: ResultDocument, paint: Painter): string[] {
   const load = result.load;
   if (!load) return [];
   const lines = [
@@ -183,18 +172,18 @@ function loadSection(result: ResultDocument, paint: Painter, width: number): str
       ? `  conservation: ${paint.ok("ok")} (every agent's intervals add up to its shard totals)`
       : `  conservation: ${paint.bad(`${load.conservation.mismatches.length} mismatch(es)`)}`,
   ];
-  for (const mismatch of load.conservation.mismatches) lines.push(paint.bad(truncate(`    ${mismatch}`, width)));
+  for (const mismatch of load.conservation.mismatches) lines.push(paint.bad(`    ${mismatch}`));
   const versions = [...new Set([...result.versions, ...Object.keys(load.errors)])];
   const errorLines = versions.flatMap((version) => {
     const top = topErrors(load.errors[version]);
-    return top.length === 0 ? [] : [truncate(`    ${version}: ${top.join(", ")}`, width)];
+    return top.length === 0 ? [] : [`    ${version}: ${top.join(", ")}`];
   });
   if (errorLines.length > 0) lines.push("  errors:", ...errorLines);
   const notable = load.events.filter((event) => event.type !== "info");
   if (notable.length > 0) {
     lines.push("  events:");
     for (const event of notable) {
-      lines.push(truncate(`    ${event.time} ${event.type}${event.agentId ? ` ${event.agentId}` : ""}: ${event.message}`, width));
+      lines.push(`    ${event.time} ${event.type}${event.agentId ? ` ${event.agentId}` : ""}: ${event.message}`);
     }
   }
   return lines;

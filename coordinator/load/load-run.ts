@@ -122,6 +122,7 @@ export class LoadRun<S extends LoadShape> {
     }
     clearTimeout(resumeTimer);
     await this.redistribution.settled();
+    progress.final(!interrupted && this.linkDown === undefined);
     stopReplay?.();
     unsubscribe();
     // A plan left "running" when the link went down can still be resumed by a coordinator that

@@ -36,6 +36,15 @@ export class RunProgress {
     for (const ticker of this.tickers) ticker.unref();
   }
 
+  /**
+   * The last progress event, sent once every report is merged: the same counts as the result
+   * document's (all versions, all agents, final reports included). `complete` is false when the
+   * run was interrupted or lost its link, so a display does not claim 100%.
+   */
+  final(complete: boolean): void {
+    this.emitProgress({ final: true, complete });
+  }
+
   /** Stops the tickers and sends the final snapshot. */
   stop(): void {
     for (const ticker of this.tickers) clearInterval(ticker);
@@ -44,12 +53,12 @@ export class RunProgress {
     this.snapshots.close();
   }
 
-  private emitProgress(): void {
+  private emitProgress(end?: { final: true; complete: boolean }): void {
     const progress = this.merger.progress();
     this.context.emit({
       type: "progress",
       message: `${progress.requests} requests`,
-      data: { ...progress, elapsedMs: Date.now() - this.startedMs, totalRequests: this.expectedRequests, totalMs: this.expectedDurationMs },
+      data: { ...progress, elapsedMs: Date.now() - this.startedMs, totalRequests: this.expectedRequests, totalMs: this.expectedDurationMs, ...end },
     });
   }
 

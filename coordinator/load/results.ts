@@ -8,6 +8,7 @@ import { CancelledError, ErrorCode, TransportError } from "../../core/index.js";
 import type { Logger, LoadSummary, SeriesHistograms } from "../../core/index.js";
 import type { TaskContext, TaskOutcome } from "../tasks/types.js";
 import type { RunBooks } from "./books.js";
+import type { SeriesAggregate } from "./merger.js";
 import type { LoadShape, SeriesSpec } from "./series.js";
 
 /** Writes the run's metrics, histograms and `result.load` into the result; returns the measured duration (ms). */
@@ -58,8 +59,27 @@ export function recordResults<S extends LoadShape>(
     events: books.events,
     reportsMerged: merger.progress().reportsMerged,
   };
+  const unreachable = unreachableVersions(merger.series.values(), context.result.load?.unreachable ?? []);
+  if (unreachable.length > 0) summary.unreachable = unreachable;
   context.setResultField("load", summary);
   return durationMs;
+}
+
+/**
+ * Versions whose every request failed without a response (refused, unresolvable, reset or closed
+ * before answering; timeouts excluded): the target was not reachable. The task still completes,
+ * so SLOs decide, as in Iter8; `assay run` exits 5 (target). `earlier`: from previous load tasks.
+ */
+function unreachableVersions(series: Iterable<SeriesAggregate>, earlier: readonly string[]): string[] {
+  const byVersion = new Map<string, { requests: number; connectionErrors: number }>();
+  for (const aggregate of series) {
+    const totals = byVersion.get(aggregate.version) ?? { requests: 0, connectionErrors: 0 };
+    totals.requests += aggregate.counts.requests;
+    totals.connectionErrors += aggregate.counts.connectionErrors;
+    byVersion.set(aggregate.version, totals);
+  }
+  const now = [...byVersion].filter(([, t]) => t.requests > 0 && t.connectionErrors === t.requests).map(([version]) => version);
+  return [...new Set([...earlier, ...now])];
 }
 
 /**

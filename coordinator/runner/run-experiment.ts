@@ -71,7 +71,7 @@ export function checkRunnable(experiment: Experiment, runners: TaskRunners): voi
     if (!runners[entry.spec.task]) {
       throw new ConfigurationError(
         ErrorCode.UnknownTask,
-        `task ${entry.index} (${entry.writtenName}) cannot run: the ${entry.spec.task} task is not available in this build`,
+        `task ${entry.index + 1} (${entry.writtenName}) cannot run: the ${entry.spec.task} task is not available in this build`,
         { location: entry.location, field: `spec[${entry.index}].task` },
       );
     }
@@ -170,9 +170,9 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
       } else {
         taskResult.status = "failed";
         if (isSoftFailure(entry.spec)) {
-          options.logger.warn({ task: entry.index, code: error.code }, `task ${entry.index} (${entry.spec.task}) failed softly: ${message}`);
+          options.logger.warn({ task: entry.index, code: error.code }, `task ${entry.index + 1} (${entry.spec.task}) failed softly: ${message}`);
         } else {
-          result.failure = `task ${entry.index} (${entry.writtenName}) failed: ${message}`;
+          result.failure = `task ${entry.index + 1} (${entry.writtenName}) failed: ${message}`;
           stopped = true;
         }
       }

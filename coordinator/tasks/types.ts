@@ -42,6 +42,10 @@ export interface LoadProgressData {
   /** Expected totals, when the task's spec determines them. */
   readonly totalRequests: number | undefined;
   readonly totalMs: number | undefined;
+  /** Set on the task's last progress event, sent after every report was merged. */
+  readonly final?: true;
+  /** With `final`: the load ran to its planned end (not interrupted, link not lost). */
+  readonly complete?: boolean;
 }
 
 /**

@@ -239,7 +239,8 @@ function parseStages(ctx: ParseContext, f: Fields): StageSpec[] {
   list.items.forEach((item, i) => {
     const stage = Fields.of(ctx, item, childPath(f.pathOf("stages"), i), ["duration", "qps"], "a stage");
     if (stage === undefined) return;
-    const durationMs = stage.durationMs("duration");
+    // 0s is a step: the rate jumps to the stage's qps (docs/load-models.md).
+    const durationMs = stage.durationMs("duration", { positive: false });
     const qps = stage.number("qps", RATE, { required: true });
     if (!stage.has("duration")) stage.missing("duration");
     if (durationMs !== undefined && qps !== undefined) stages.push({ durationMs, qps });
@@ -248,6 +249,9 @@ function parseStages(ctx: ParseContext, f: Fields): StageSpec[] {
     ctx.problems.report(ErrorCode.OutOfRange, list, f.pathOf("stages"), "no stage rises above 0 qps, so the load would send nothing; give at least one stage a qps > 0");
   }
   const total = stages.reduce((sum, stage) => sum + stage.durationMs, 0);
+  if (ctx.problems.count === before && total === 0 && f.present("numRequests") === undefined) {
+    ctx.problems.report(ErrorCode.OutOfRange, list, f.pathOf("stages"), "the stages last 0s in total, so the load would end before it starts; give a stage a duration, or set numRequests");
+  }
   if (ctx.problems.count === before && total > VALUE_LIMITS.maxDurationMs) {
     ctx.problems.report(ErrorCode.OutOfRange, list, f.pathOf("stages"), "the stages last more than 7 days (the limit of any duration)");
   }

@@ -53,3 +53,16 @@ test("a zero-length stage is a step", () => {
   assert.equal(rate.countBefore(1000), 100);
   assert.ok(Math.abs(rate.offsetMs(10) - 100) < 1e-6);
 });
+
+test("a zero-length stage is a step: {0s, 100} then {2s, 100} sends at 100 qps from the start", () => {
+  const rate = new StagedRate([
+    { durationMs: 0, qps: 100 },
+    { durationMs: 2000, qps: 100 },
+  ]);
+  assert.equal(rate.durationMs, 2000);
+  for (const i of [0, 1, 50, 199]) assert.ok(Math.abs(rate.offsetMs(i) - i * 10) < 1e-6, `request ${i} at ${rate.offsetMs(i)}ms`);
+  assert.equal(rate.countBefore(1000), 100);
+  assert.equal(rate.countBefore(2000), 200);
+  const only = new StagedRate([{ durationMs: 0, qps: 100 }]);
+  assert.ok(Math.abs(only.offsetMs(10) - 100) < 1e-6, "after the stages the step's rate holds");
+});

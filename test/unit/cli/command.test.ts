@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { ErrorCode, isAssayError } from "../../../core/index.js";
 import { defineCommand } from "../../../cli/command.js";
-import type { Command } from "../../../cli/command.js";
+import type { Command, LogSettings } from "../../../cli/command.js";
 import { COMMANDS, main } from "../../../cli/main.js";
 import { OutputFormat, resolveColor } from "../../../cli/output.js";
 import type { CliIo } from "../../../cli/output.js";
@@ -37,7 +37,7 @@ function fakeIo(env: NodeJS.ProcessEnv = {}, isTTY = false): FakeIo {
 }
 
 /** What a sample command saw, for the assertions. */
-let seen: { flags: Record<string, unknown>; args: Record<string, unknown>; format: string; color: boolean } | undefined;
+let seen: { flags: Record<string, unknown>; args: Record<string, unknown>; format: string; color: boolean; log: LogSettings } | undefined;
 
 const sample = defineCommand({
   name: "sample",
@@ -55,8 +55,8 @@ const sample = defineCommand({
     quiet: { type: "boolean", short: "q", description: "say less" },
     nats: { type: "string", value: "URL", group: "remote", description: "a NATS server" },
   },
-  run({ flags, args, format, color }) {
-    seen = { flags: { ...flags }, args: { ...args }, format, color };
+  run({ flags, args, format, color, log }) {
+    seen = { flags: { ...flags }, args: { ...args }, format, color, log };
     return Promise.resolve(0);
   },
 });
@@ -86,7 +86,7 @@ describe("defineCommand", () => {
     assert.match(help, /^ {2}-h, --help +print this help$/m);
     assert.match(help, /^ {6}--no-color /m);
     assert.match(help, /\n\nremote:\n {6}--nats URL +a NATS server\n$/, "grouped flags come after the others, under their heading");
-    assert.deepEqual(sample.flagNames, ["--output", "--agents", "--wait", "--set", "--quiet", "--nats", "--help", "--no-color"]);
+    assert.deepEqual(sample.flagNames, ["--output", "--agents", "--wait", "--set", "--quiet", "--nats", "--help", "--no-color", "--log-format"]);
   });
 
   it("prints help even when the rest of the line is wrong", async () => {
@@ -191,6 +191,40 @@ describe("colour", () => {
     assert.equal(seen?.color, false);
     await sample.run(["x"], fakeIo({ FORCE_COLOR: "1" }, false));
     assert.equal(seen?.color, true);
+  });
+});
+
+describe("log format", () => {
+  let serviceLog: LogSettings | undefined;
+  const service = defineCommand({
+    name: "service",
+    summary: "a long-running service for the tests",
+    flags: {},
+    service: true,
+    run({ log }) {
+      serviceLog = log;
+      return Promise.resolve(0);
+    },
+  });
+
+  it("is human for commands, whatever stderr is, unless --log-format json", async () => {
+    await sample.run(["x"], fakeIo({}, false));
+    assert.equal(seen?.log.format, "human");
+    await sample.run(["x", "--log-format", "json"], fakeIo({}, true));
+    assert.equal(seen?.log.format, "json");
+  });
+
+  it("is JSON for services when stderr is not a terminal, human lines on one", async () => {
+    await service.run([], fakeIo({}, false));
+    assert.equal(serviceLog?.format, "json");
+    await service.run([], fakeIo({}, true));
+    assert.deepEqual(serviceLog, { format: "human", color: true });
+    await service.run(["--log-format", "json", "--no-color"], fakeIo({}, true));
+    assert.deepEqual(serviceLog, { format: "json", color: false });
+  });
+
+  it("refuses an unknown format, naming the ones there are", async () => {
+    await rejectsWith(sample.run(["x", "--log-format", "yaml"], fakeIo()), /--log-format: "yaml" is not one of human, json/);
   });
 });
 

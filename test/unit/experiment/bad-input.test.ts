@@ -42,6 +42,8 @@ const cases: Case[] = [
   { name: "duration: 9999h", text: http2("duration: 9999h"), field: "spec[0].with.duration", line: 5, code: ErrorCode.OutOfRange, message: /at most 7 days/ },
   { name: "timeout: .nan", text: http2("timeout: .nan"), field: "spec[0].with.timeout", line: 5, code: ErrorCode.BadDuration, message: /expected a duration/ },
   { name: "a stage's qps: .inf", text: http2("stages: [{duration: 1s, qps: .inf}]"), field: "spec[0].with.stages[0].qps", line: 5, code: ErrorCode.OutOfRange, message: /got Infinity/ },
+  { name: "stages that last 0s in total, without numRequests", text: http2("stages: [{duration: 0s, qps: 100}]"), field: "spec[0].with.stages", line: 5, code: ErrorCode.OutOfRange, message: /the stages last 0s in total.*set numRequests/ },
+  { name: "a negative stage duration", text: http2("stages: [{duration: -1s, qps: 100}]"), field: "spec[0].with.stages[0].duration", line: 5, code: ErrorCode.BadDuration, message: /expected a duration/ },
   { name: "stages that never rise above 0 qps", text: http2("stages:", "  - {duration: 5s, qps: 0}", "  - {duration: 5s, qps: 0}"), field: "spec[0].with.stages", line: 6, code: ErrorCode.OutOfRange, message: /no stage rises above 0 qps/ },
   { name: "SLO limit .inf", text: `${http2()}  - task: assess\n    with: {SLOs: {upper: [{metric: http/error-rate, limit: .inf}]}}\n`, field: "spec[1].with.SLOs.upper[0].limit", line: 6, code: ErrorCode.OutOfRange, message: /expected a number, got Infinity/ },
   { name: "SLO limit .nan (map form)", text: `${http2()}  - task: assess\n    with: {SLOs: {upper: {http/error-rate: .nan}}}\n`, field: 'spec[1].with.SLOs.upper["http/error-rate"]', line: 6, code: ErrorCode.OutOfRange, message: /got NaN/ },
@@ -78,6 +80,15 @@ describe("bad values are validation errors naming the field and the line", () =>
 
   it("a tab in a header value is allowed (RFC 9110 field content)", () => {
     assert.deepEqual(http(parseExperimentText(http2('headers: {X-Id: "a\\tb"}'), "exp.yaml")).versions[0]?.request.headers, { "X-Id": "a\tb" });
+  });
+
+  it("a zero-length stage is a step, as docs/load-models.md says: {duration: 0s, qps: 100} starts at full rate", () => {
+    const spec = http(parseExperimentText(http2("stages: [{duration: 0s, qps: 100}, {duration: 10s, qps: 100}]"), "exp.yaml"));
+    assert.deepEqual(spec.stages, [
+      { durationMs: 0, qps: 100 },
+      { durationMs: 10_000, qps: 100 },
+    ]);
+    assert.equal(http(parseExperimentText(http2("numRequests: 50", "stages: [{duration: 0s, qps: 100}]"), "exp.yaml")).stages.length, 1);
   });
 
   it("stages with one stage above 0 qps are fine", () => {

@@ -135,3 +135,22 @@ describe("createProgress when not a terminal", () => {
     assert.ok(stream.text().startsWith("\r"));
   });
 });
+
+describe("the final update", () => {
+  it("is drawn at once in a terminal and ends at 100% when the load ran to its end", () => {
+    const stream = fakeStream(true);
+    const clock = fakeClock();
+    const progress = createProgress(stream, { now: clock.now });
+    progress.update({ task: "task 1 (http)", elapsedMs: 1000, totalMs: 3000, requests: 196, totalRequests: 300, errors: 0 });
+    clock.advance(1);
+    progress.update({ task: "task 1 (http)", elapsedMs: 1001, totalMs: 3000, requests: 290, totalRequests: 300, errors: 1, final: true, complete: true });
+    progress.done();
+    const last = stream.text().split("\r").at(-1) ?? "";
+    assert.match(last, /100% {2}1s\/3s {2}290\/300 req {2}1 err/, "drawn despite the redraw interval, at 100%");
+  });
+
+  it("keeps the measured fraction when the load was interrupted", () => {
+    const line = formatProgressLine({ task: "task 1 (http)", elapsedMs: 1000, requests: 150, totalRequests: 300, errors: 0, final: true, complete: false }, 150);
+    assert.match(line, / 50% /);
+  });
+});

@@ -83,9 +83,17 @@ describe("renderReport", () => {
     assert.match(lineStarting(report, "agents:"), /2 \(local-0, local-1\)/);
   });
 
-  it("makes an unreachable target obvious", () => {
-    assert.match(report, /⚠ all 1,000 requests to v2 failed: connection refused ×990, timeout ×10 — is the target reachable\?/);
+  it("says when every request of a version failed", () => {
+    assert.match(report, /⚠ all 1,000 requests to v2 failed: connection refused ×990, timeout ×10\n/);
     assert.match(lineStarting(report, "v2: connection refused"), /connection refused ×990, timeout ×10/);
+  });
+
+  it("makes an unreachable target obvious, in full", () => {
+    const result = sampleResult();
+    assert.ok(result.load);
+    result.load.unreachable = ["v2"];
+    const text = renderReport(result, { width: 40 });
+    assert.match(text, /⚠ no request to v2 got a response: connection refused ×990, timeout ×10 — is the target running and reachable at the url the experiment gives\? \(exit code 5\)\n/);
   });
 
   it("lists every task with its status, condition and error", () => {
@@ -158,15 +166,43 @@ describe("renderReport", () => {
     assert.match(renderReport(result), /winner: none found/);
   });
 
-  it("cuts long messages to the width", () => {
+  it("shows the last lines a run task's command printed", () => {
+    const result = sampleResult();
+    const stdout = Array.from({ length: 8 }, (_, i) => `line ${i + 1}`).join("\n");
+    result.tasks.push({ index: 6, task: "run", status: "completed", detail: { exitCode: 0, stdout: `${stdout}\n`, stderr: "warning: cache cold\n" } });
+    const text = renderReport(result);
+    assert.match(text, /\n {2}task 7 \(run\) output, last lines:\n {4}stdout \| line 4\n(?: {4}stdout \| line \d\n){4} {4}stderr \| warning: cache cold\n/);
+    assert.doesNotMatch(text, /stdout \| line 3/);
+  });
+
+  it("says once that the measurements are kept", () => {
+    const result = sampleResult();
+    result.failure = "interrupted: the experiment was stopped before all tasks ran; measurements so far are kept";
+    const status = lineStarting(renderReport(result), "status:");
+    assert.equal(status.split("so far are kept").length, 2, status);
+    result.failure = "interrupted by Ctrl-C";
+    assert.match(lineStarting(renderReport(result), "status:"), /incomplete \(interrupted by Ctrl-C\): measurements so far are kept$/);
+  });
+
+  it("never cuts an error message, even on a narrow terminal", () => {
     const result = sampleResult();
     const task = result.tasks[4];
     assert.ok(task?.error);
-    task.error.message = "x".repeat(500);
+    task.error.message = `${"x".repeat(200)} END`;
     const text = renderReport(result, { width: 60 });
     const line = lineStarting(text, "task 5 (notify)");
-    assert.ok(line.length <= 60, `line of ${line.length} characters`);
-    assert.ok(line.endsWith("…"));
+    assert.match(line, /x{200} END \[ACTION_FAILED\]$/);
+    assert.doesNotMatch(text, /…/);
+  });
+
+  it("cuts only list lines to the terminal's width, and nothing without one (a pipe)", () => {
+    const result = sampleResult();
+    assert.ok(result.load);
+    result.load.agents = Array.from({ length: 40 }, (_, i) => `agent-${i}`);
+    const narrow = lineStarting(renderReport(result, { width: 60 }), "agents:");
+    assert.ok(narrow.endsWith("…") && narrow.length <= 60, narrow);
+    const piped = lineStarting(renderReport(result), "agents:");
+    assert.match(piped, /agent-39\)$/);
   });
 });
 
