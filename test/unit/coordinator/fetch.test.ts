@@ -125,7 +125,7 @@ void describe("an experiment's URLs are fetched when its tasks run", () => {
     const yaml = `spec:\n  - task: http\n    with: {url: ${app.url}, payloadURL: ${server.url}/missing, numRequests: 5}\n`;
     const link = fakeAgents(t, [{ id: "a1" }]);
     const result = await runExperiment(parseExperimentText(yaml, "exp.yaml"), { link, logger: silentLogger(), reportIntervalMs: 200, fetch: { timeoutMs: 2_000 } });
-    assert.match(result.failure ?? "", /task 0 \(http\) failed: spec\[0\]\.with\.payloadURL: cannot fetch .*\/missing: HTTP 404/);
+    assert.match(result.failure ?? "", /task 1 \(http\) failed: spec\[0\]\.with\.payloadURL: cannot fetch .*\/missing: HTTP 404/);
     assert.equal(result.tasks[0]?.error?.code, ErrorCode.FetchFailed);
     assert.equal(app.received(), 0);
   });
