@@ -144,13 +144,13 @@ describe("assay run: Iter8's run tasks", () => {
   - run: |
       arr=(a b c)
       [[ -n "$TEMP_DIR" ]] && echo "temp ok \${#arr[@]}"
-  - run: printf 'one\\ntwo\\nthree\\nfour\\n'
+  - run: printf 'one\\ntwo\\nthree\\nfour\\nfive\\nsix\\n'
 `);
     const run = await assay(["run", file, "--no-progress", "--no-color"]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /task 1 stdout: temp ok 3/);
-    assert.doesNotMatch(run.stdout, /task 2 stdout: one/, "only the last lines");
-    assert.match(run.stdout, /task 2 stdout: two\n\s*task 2 stdout: three\n\s*task 2 stdout: four/);
+    assert.match(run.stdout, /task 1 \(run\) output, last lines:\n\s*stdout \| temp ok 3/);
+    assert.doesNotMatch(run.stdout, /stdout \| one/, "only the last lines");
+    assert.match(run.stdout, /task 2 \(run\) output, last lines:\n\s*stdout \| two\n\s*stdout \| three\n\s*stdout \| four\n\s*stdout \| five\n\s*stdout \| six/);
     const flagged = await assay(["run", file, "--allow-run", "-o", "json"]);
     assert.equal(flagged.code, 0, flagged.stderr);
     assert.deepEqual((JSON.parse(flagged.stdout) as Result).tasks.map((t) => t.status), ["completed", "completed"], "--allow-run stays accepted");
