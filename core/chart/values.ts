@@ -88,11 +88,32 @@ export async function readValuesFile(path: string, what = "values file"): Promis
 export async function loadUserValues(sources: ValueSources): Promise<ChartValues> {
   let values: ChartValues = {};
   const files = (sources.files ?? []).flatMap((entry) => entry.split(",")).filter((entry) => entry !== "");
-  for (const file of files) values = mergeValues(values, parseValuesText(await readValuesFile(file), file));
+  for (const file of files) values = mergeValues(values, parseValuesText(isUrl(file) ? await fetchValuesFile(file) : await readValuesFile(file), file));
   for (const item of sources.set ?? []) parseSetInto(values, item, { flag: "--set", read: typedSetValue });
   for (const item of sources.setString ?? []) parseSetInto(values, item, { flag: "--set-string", read: stringSetValue });
   for (const item of sources.setFile ?? []) parseSetInto(values, item, { flag: "--set-file", read: readSetFile });
   return values;
+}
+
+/** How long `-f URL` may take. */
+export const VALUES_FETCH_TIMEOUT_MS = 10_000;
+
+function isUrl(file: string): boolean {
+  return /^https?:\/\//i.test(file);
+}
+
+/** `-f https://…` (as Helm): the body of a 2xx answer, within the time and size limits. */
+async function fetchValuesFile(url: string): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(VALUES_FETCH_TIMEOUT_MS), redirect: "follow" });
+  } catch (error) {
+    throw new ValidationError(ErrorCode.FileNotFound, `cannot fetch values file ${url}: ${(error as Error).message}`, { cause: error, field: "--values" });
+  }
+  if (!response.ok) throw new ValidationError(ErrorCode.FileNotFound, `cannot fetch values file ${url}: HTTP ${response.status}`, { field: "--values" });
+  const text = await response.text();
+  if (text.length > MAX_VALUES_FILE_BYTES) throw new ValidationError(ErrorCode.TooLarge, `${url}: the values file is larger than ${MAX_VALUES_FILE_BYTES} bytes`, { field: "--values" });
+  return text;
 }
 
 /** `--set-file KEY=PATH`: the file's text. */

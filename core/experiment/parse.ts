@@ -7,6 +7,7 @@ import { Fields, checkString } from "./fields.js";
 import { DEFAULT_PARSE_LIMITS } from "./limits.js";
 import type { ParseLimits } from "./limits.js";
 import { checkMetricRefs } from "./metric-check.js";
+import { dropChartWarmupLeftovers } from "./warmup-leftovers.js";
 import { TASK_ALIASES, TaskName } from "./model.js";
 import type { Condition, Experiment, TaskEntry, TaskSpec } from "./model.js";
 import { applyOverrides, canonicalTaskName } from "./overrides.js";
@@ -169,7 +170,7 @@ function buildExperiment(ctx: ParseContext, root: MapNode, source: string, bare:
   });
   checkBaseline(ctx, spec.items, tasks);
   // Only on an otherwise valid file: a task that failed to parse would make its metrics look unknown.
-  return { name, source, tasks: ctx.problems.count === 0 ? checkMetricRefs(ctx, tasks) : tasks };
+  return { name, source, tasks: ctx.problems.count === 0 ? checkMetricRefs(ctx, dropChartWarmupLeftovers(tasks)) : tasks };
 }
 
 function defaultName(source: string): string {

@@ -113,6 +113,17 @@ void describe("a user's chart folder (-c DIR)", () => {
     assert.match(rendered.text, /numRequests: 7/);
   });
 
+  void it("stops a runaway user template at the budget and names its file", async () => {
+    const dir = await makeTempDir("assay-chart-");
+    await mkdir(join(dir, "templates"));
+    await writeFile(join(dir, "templates", "experiment.yaml"), "spec:\n{{- range until 100000000 }}\n- run: echo {{ . }}\n{{- end }}\n");
+    const chart = await loadChart(dir);
+    assert.throws(
+      () => renderChart(chart, {}, { limits: { maxSteps: 50_000 } }),
+      (error: unknown) => error instanceof ValidationError && error.code === ErrorCode.TemplateBudgetExceeded && /templates\/experiment\.yaml/.test(error.message),
+    );
+  });
+
   void it("names what is missing: no folder, no templates, no experiment template", async () => {
     await assert.rejects(loadChart("./no-such-chart"), (error: unknown) => error instanceof ValidationError && error.code === ErrorCode.BadChart && /no built-in chart of that name and no chart folder/.test(error.message));
     const empty = await makeTempDir("assay-chart-");

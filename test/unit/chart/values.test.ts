@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { ErrorCode, ValidationError, coalesceValues, loadUserValues, mergeValues, numericStrings } from "../../../core/index.js";
-import { cleanupAll, makeTempDir } from "../../harness/index.js";
+import { cleanupAll, makeTempDir, startHttpTarget } from "../../harness/index.js";
 
 after(cleanupAll);
 
@@ -51,6 +51,13 @@ void describe("chart values", () => {
     await assert.rejects(loadUserValues({ files: [list] }), /must be a map of keys to values, got a list/);
     await assert.rejects(loadUserValues({ files: [join(dir, "missing.yaml")] }), /cannot read values file .*missing\.yaml: no such file/);
     await assert.rejects(loadUserValues({ setFile: [`a=${join(dir, "missing.txt")}`] }), /--set-file: cannot read .*missing\.txt/);
+  });
+
+  void it("fetches -f URL values files, and names the URL when the answer is not 2xx", async () => {
+    const files = await startHttpTarget({ handler: (req, res) => (req.url === "/values.yaml" ? res.end("http:\n  url: http://app/\n") : ((res.statusCode = 404), res.end())) });
+    const base = files.url.replace(/\/$/, "");
+    assert.deepEqual(await loadUserValues({ files: [`${base}/values.yaml`], set: ["http.qps=5"] }), { http: { url: "http://app/", qps: 5 } });
+    await assert.rejects(loadUserValues({ files: [`${base}/missing.yaml`] }), /cannot fetch values file .*missing\.yaml: HTTP 404/);
   });
 
   void it("finds values --set made strings although they read as numbers", () => {
