@@ -9,19 +9,21 @@ const testRoot = join(root, "dist", "test");
 
 const filters = process.argv.slice(2);
 
+// Test files left out of the default run (no filter) because the feature they test has not
+// landed yet; each still runs by name (`node scripts/run-tests.mjs test/compat/launch`). The
+// `assay launch` work (issue 11 item 8) empties this list when it lands.
+const PENDING_LAUNCH_TESTS = ["dist/test/compat/launch.test.js"];
+
 function find(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    // test/compat is the Iter8 compatibility corpus: it is red until issues 11 and 12 land and is
-    // run by name (`node scripts/run-tests.mjs test/compat`) until then. TEMPORARY: removed by
-    // the compat work before this branch is submitted.
-    if (statSync(path).isDirectory()) return name === "bench" || (name === "compat" && filters.length === 0) ? [] : find(path);
+    if (statSync(path).isDirectory()) return name === "bench" ? [] : find(path);
     return name.endsWith(".test.js") ? [path] : [];
   });
 }
 
 const files = find(testRoot)
-  .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)))
+  .filter((f) => (filters.length === 0 ? !PENDING_LAUNCH_TESTS.includes(relative(root, f)) : filters.some((x) => relative(root, f).includes(x))))
   .sort();
 if (files.length === 0) {
   console.error("no test files found under dist/test (did the build run?)");
