@@ -137,18 +137,4 @@ describe("coordinator API with local agents", { timeout: 90_000 }, () => {
     assert.equal(report.code, 0, report.stderr);
     await waitForState(client, done.id, ["EXPERIMENT_STATE_COMPLETED"]);
   });
-
-  it("assert -t waits up to its timeout for a submitted experiment to end (Iter8's assert -t)", async () => {
-    const file = await writeExperiment(dir, "asserted", target.url, { duration: "2s", qps: 10 });
-    const submitted = await assay(["submit", file, "--coordinator", coordinator.address]);
-    assert.equal(submitted.code, 0, submitted.stderr);
-    const id = submitted.stdout.trim();
-    const early = await assay(["assert", id, "-c", "completed", "-t", "100ms", "--coordinator", coordinator.address]);
-    assert.notEqual(early.code, 0, "100 ms is too short for a 2 s experiment");
-    assert.match(early.stderr, /has no result yet|did not complete/);
-    const started = Date.now();
-    const waited = await assay(["assert", id, "-c", "completed", "-c", "slos", "--timeout", "60s", "--coordinator", coordinator.address]);
-    assert.equal(waited.code, 0, waited.stderr);
-    assert.ok(Date.now() - started < 60_000);
-  });
 });
