@@ -35,5 +35,6 @@ export function resolveColor(options: { noColorFlag: boolean; env: NodeJS.Proces
   return options.stream.isTTY === true && options.env["TERM"] !== "dumb";
 }
 
-export const OutputFormat = { Text: "text", Json: "json", Html: "html" } as const;
+/** `iter8`: Iter8's experiment result (`assay report -o iter8`). */
+export const OutputFormat = { Text: "text", Json: "json", Html: "html", Iter8: "iter8" } as const;
 export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];

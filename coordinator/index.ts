@@ -53,7 +53,7 @@ export { remainderShards } from "./load/redistribution.js";
 export type { RunStateStore, StoredRun, LoadRunnerOptions } from "./load/options.js";
 export { assess, assessResult, analyzeDocument, renderAssessmentText, benchAssessment } from "./assessment/index.js";
 export type { Assessment, AssessmentInput } from "./assessment/index.js";
-export { actionRunnerTable, createActionRunners, createSecretResolver } from "./actions/index.js";
+export { actionRunnerTable, createActionRunners, createSecretResolver, iter8ResultText } from "./actions/index.js";
 export type { ActionRunners, ActionOptions, SecretResolverOptions } from "./actions/index.js";
 export { customMetricsRunner } from "./metrics-backends/index.js";
 export type { ManagerTelemetry } from "./service/manager.js";

@@ -12,10 +12,7 @@ const filters = process.argv.slice(2);
 function find(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    // test/compat is the Iter8 compatibility corpus: it is red until issues 11 and 12 land and is
-    // run by name (`node scripts/run-tests.mjs test/compat`) until then. TEMPORARY: removed by
-    // the compat work before this branch is submitted.
-    if (statSync(path).isDirectory()) return name === "bench" || (name === "compat" && filters.length === 0) ? [] : find(path);
+    if (statSync(path).isDirectory()) return name === "bench" ? [] : find(path);
     return name.endsWith(".test.js") ? [path] : [];
   });
 }

@@ -3,11 +3,12 @@
  * file or (an experiment ID) from the coordinator.
  */
 import { stat } from "node:fs/promises";
-import { ErrorCode, ValidationError } from "../../core/index.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ErrorCode, ValidationError, parseDurationMs } from "../../core/index.js";
 import type { ResultDocument } from "../../core/index.js";
-import { staticReportHtml } from "../../coordinator/index.js";
+import { iter8ResultText, staticReportHtml } from "../../coordinator/index.js";
 import type { ClientFlagValues, CoordinatorApi } from "../client/index.js";
-import { stateName } from "../client/render.js";
+import { isFinalState, stateName } from "../client/render.js";
 import { checkAssertions, readResultFile, renderJson, renderReport, resultProblem } from "../render/index.js";
 import { defineCommand } from "../command.js";
 import { ExitCode } from "../exit-codes.js";
@@ -22,20 +23,34 @@ export const reportCommand = defineCommand({
   name: "report",
   summary: "render a stored result (text, json, html), from a file or the coordinator",
   description: `Renders a stored result document (from \`assay run --out\`), or the result of experiment ID
-fetched from the coordinator. -o html writes the dashboard's page as one self-contained file
-(no server, no network: open it from disk).`,
+fetched from the coordinator, or an Iter8 experiment.yaml that carries a result: section.
+-o html writes the dashboard's page as one self-contained file (no server, no network: open it
+from disk); -o iter8 writes the result as Iter8's experiment result (its insights) in JSON.`,
   positionals: [RESULT_ARGUMENT],
-  output: { formats: [OutputFormat.Text, OutputFormat.Json, OutputFormat.Html] },
+  output: { formats: [OutputFormat.Text, OutputFormat.Json, OutputFormat.Html, OutputFormat.Iter8] },
   client: true,
   flags: {},
   async run(context) {
     const { io, format, color } = context;
     const result = await readResult(context.args["FILE|ID"], context);
-    const text = format === OutputFormat.Json ? renderJson(result) : format === OutputFormat.Html ? staticReportHtml(result) : renderReport(result, { color });
+    const text = renderAs(result, format, color);
     await write(io.stdout, text);
     return ExitCode.Ok;
   },
 });
+
+function renderAs(result: ResultDocument, format: OutputFormat, color: boolean): string {
+  switch (format) {
+    case OutputFormat.Json:
+      return renderJson(result);
+    case OutputFormat.Html:
+      return staticReportHtml(result);
+    case OutputFormat.Iter8:
+      return iter8ResultText(result);
+    case OutputFormat.Text:
+      return renderReport(result, { color });
+  }
+}
 
 export const assertCommand = defineCommand({
   name: "assert",
@@ -52,13 +67,20 @@ export const assertCommand = defineCommand({
       description:
         "completed, nofailure, slos (all SLOs hold for every version), slosby=VERSION (all SLOs hold for VERSION), winnerfound, winner=VERSION",
     },
+    timeout: {
+      type: "string",
+      short: "t",
+      value: "D",
+      description: "with an experiment ID: wait up to D (e.g. 60s) for the experiment to end before checking (Iter8's assert -t); no effect on a file",
+    },
   },
   async run(context) {
     const conditions = context.flags.condition;
     if (conditions.length === 0) {
       throw new ValidationError(ErrorCode.BadFlag, "assay assert: give at least one condition with -c", { suggestion: "e.g. assay assert result.json -c completed -c slos" });
     }
-    const result = await readResult(context.args["FILE|ID"], context);
+    const waitMs = context.flags.timeout === undefined ? 0 : parseDurationMs(context.flags.timeout, "--timeout");
+    const result = await readResult(context.args["FILE|ID"], context, waitMs);
     const outcome = checkAssertions(result, conditions);
     if (outcome.ok) {
       await write(context.io.stdout, `all conditions hold: ${conditions.join(", ")}\n`);
@@ -69,6 +91,9 @@ export const assertCommand = defineCommand({
   },
 });
 
+/** How often `assay assert -t` asks the coordinator whether the experiment has ended. */
+const ASSERT_POLL_MS = 500;
+
 /** An experiment ID as the coordinator makes them (`<base36 time>-<6 hex>`). */
 const EXPERIMENT_ID = /^[a-z0-9]+-[0-9a-f]{6}$/;
 
@@ -76,14 +101,23 @@ const EXPERIMENT_ID = /^[a-z0-9]+-[0-9a-f]{6}$/;
  * A file when one exists at `reference`; otherwise, when it looks like an experiment ID or a
  * coordinator was named, the experiment's result from the coordinator.
  */
-async function readResult(reference: string, context: { readonly clientFlags: ClientFlagValues; readonly client: () => Promise<CoordinatorApi> }): Promise<ResultDocument> {
+async function readResult(
+  reference: string,
+  context: { readonly clientFlags: ClientFlagValues; readonly client: () => Promise<CoordinatorApi> },
+  waitMs = 0,
+): Promise<ResultDocument> {
   const isFile = await stat(reference).then(
     (s) => s.isFile(),
     () => false,
   );
   if (isFile || (!EXPERIMENT_ID.test(reference) && context.clientFlags.coordinator === undefined)) return readResultFile(reference);
   const client = await context.client();
-  const reply = await client.get(reference);
+  const deadlineMs = Date.now() + waitMs;
+  let reply = await client.get(reference);
+  while (!isFinalState(reply.experiment?.state ?? "") && Date.now() < deadlineMs) {
+    await sleep(Math.min(ASSERT_POLL_MS, Math.max(1, deadlineMs - Date.now())));
+    reply = await client.get(reference);
+  }
   if (!reply.resultJson) {
     throw new ValidationError(ErrorCode.BadResultFile, `experiment ${reference} has no result yet (${stateName(reply.experiment?.state ?? "")})`, {
       suggestion: `wait for it with \`assay watch ${reference}\``,

@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import type { ResultDocument } from "../../core/index.js";
+import { parse as parseYaml } from "yaml";
 import { ErrorCode, RESULT_SCHEMA_VERSION, ValidationError } from "../../core/index.js";
+import { isIter8Experiment, iter8ExperimentResult } from "./iter8-result.js";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -62,10 +64,19 @@ function withDefaults(document: Record<string, unknown>, path: string): ResultDo
   } as unknown as ResultDocument;
 }
 
+function parseYamlQuietly(text: string): unknown {
+  try {
+    return parseYaml(text, { maxAliasCount: 100 }) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reads and checks a stored result document (`--out FILE`). Throws ValidationError
  * FILE_NOT_FOUND when the file is missing, RESULT_FILE_INVALID naming the file and the problem
  * when it is not JSON or lacks the basics (schemaVersion, name, completed, versions, metrics, tasks).
+ * An Iter8 experiment.yaml with a `result:` section is read as Iter8's assert reads it (iter8-result.ts).
  */
 export async function readResultFile(path: string): Promise<ResultDocument> {
   let text: string;
@@ -85,8 +96,12 @@ export async function readResultFile(path: string): Promise<ResultDocument> {
   try {
     document = JSON.parse(text);
   } catch (error) {
+    // Iter8's experiment.yaml (with its result: section) is YAML.
+    const yaml = parseYamlQuietly(text);
+    if (isIter8Experiment(yaml)) return iter8ExperimentResult(yaml, path);
     throw new ValidationError(ErrorCode.BadResultFile, `${path}: not a result document: ${(error as Error).message}`, { cause: error });
   }
+  if (isIter8Experiment(document) && (document as Record<string, unknown>)["schemaVersion"] === undefined) return iter8ExperimentResult(document, path);
   const problem = resultProblem(document);
   if (problem !== undefined) {
     throw new ValidationError(ErrorCode.BadResultFile, `${path}: not a result document: ${problem}`);

@@ -62,3 +62,4 @@ export const actionRunners: ActionRunners = createActionRunners();
 export function actionRunnerTable(runners: ActionRunners = actionRunners): TaskRunners {
   return { ...runners };
 }
+export { iter8ResultText } from "./iter8-report.js";

@@ -93,6 +93,14 @@ export function iter8Insights(result: Readonly<ResultDocument>): TemplateStruct 
       { Description: "description", Units: "units,omitempty", Type: "type" },
     );
   }
+  // Latency histograms are in result.histograms, not among the metrics: Iter8 lists them too.
+  for (const prefix of new Set(result.versions.flatMap((version) => Object.keys(result.histograms[version] ?? {})))) {
+    metricsInfo[`${prefix}/latency`] ??= struct(
+      "base.MetricMeta",
+      { Description: "Latency Histogram", Units: "msec", Type: "Histogram" },
+      { Description: "description", Units: "units,omitempty", Type: "type" },
+    );
+  }
   const isHistogram = (metric: string): boolean => result.metricsInfo[metric]?.type === "histogram";
   const nonHist = result.versions.map((version) => {
     const values: Record<string, number[]> = {};

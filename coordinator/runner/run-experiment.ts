@@ -213,7 +213,8 @@ export function conditionContext(result: ResultDocument): ConditionContext {
   const winner = typeof assessment?.winner === "string" ? assessment.winner : null;
   const baseline = typeof assessment?.baseline === "string" ? assessment.baseline : result.versions[0];
   return {
-    slosSatisfied: () => result.slos.length > 0 && result.slos.every((slo) => result.versions.every((v) => slo.satisfied[v] === true)),
+    // Iter8: false before any task produced insights (no versions); afterwards true unless an SLO is broken.
+    slosSatisfied: () => result.versions.length > 0 && result.slos.every((slo) => result.versions.every((v) => slo.satisfied[v] === true)),
     winner: () => winner,
     candidateWon: () => winner !== null && winner !== baseline,
     result: result as unknown as Record<string, unknown>,

@@ -7,7 +7,7 @@
  */
 import { ErrorCode } from "../errors.js";
 import type { MetricRef, ParseContext } from "./fields.js";
-import { grpcSeriesMetrics, httpSeriesMetrics, isBuiltInMetric, latencyPercentile, producedBy } from "./metric-names.js";
+import { ITER8_V08_METRIC_NAMES, grpcSeriesMetrics, httpSeriesMetrics, isBuiltInMetric, latencyPercentile, producedBy } from "./metric-names.js";
 import type { SeriesMetricNames } from "./metric-names.js";
 import { TaskName, endpointNames } from "./model.js";
 import type { HttpEndpointSpec, HttpTaskSpec, HttpVersionSpec, TaskEntry } from "./model.js";
@@ -91,6 +91,13 @@ function customProviders(tasks: readonly TaskEntry[]): Set<string> {
   return names;
 }
 
+/** v0.8 built-in names sharing the written name's stem (`built-in/http-latency-average` -> the `http-latency-…` ones). */
+function builtInKin(name: string): string[] {
+  const stem = name.slice("built-in/".length).split("-").slice(0, -1).join("-");
+  if (stem === "") return [];
+  return Object.keys(ITER8_V08_METRIC_NAMES).filter((known) => known.startsWith(`built-in/${stem}-`));
+}
+
 function unknownMetricMessage(ref: MetricRef, live: readonly Series[], all: readonly Series[]): string {
   const written = ref.written === ref.metric ? JSON.stringify(shorten(ref.metric)) : `${JSON.stringify(shorten(ref.written))} (${shorten(ref.metric)})`;
   const prefix = providerOf(ref.metric);
@@ -102,7 +109,9 @@ function unknownMetricMessage(ref: MetricRef, live: readonly Series[], all: read
   const guess = moved ?? closest(ref.metric, candidates);
   const hint = guess === undefined ? "" : ` (did you mean "${guess}"?)`;
   if (ref.metric.startsWith("built-in/")) {
-    return `${written} is not one of Iter8 v0.8's built-in metrics${hint}; today's names are http/... and grpc/... (docs/experiments.md)`;
+    const kin = builtInKin(ref.metric);
+    const listed = kin.length > 0 ? ` (built-in names of the same family: ${kin.join(", ")})` : "";
+    return `${written} is not one of Iter8 v0.8's built-in metrics${guess === undefined ? listed : hint}; today's names are http/... and grpc/... (docs/experiments.md)`;
   }
   const ofPrefix = live.filter((s) => s.names.prefix === prefix);
   if (ofPrefix.some((s) => s.names.histogram !== undefined && ref.metric === `${prefix}/${s.names.histogram}`)) {
