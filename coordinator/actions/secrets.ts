@@ -151,10 +151,12 @@ export function createSecretResolver(options: SecretResolverOptions = {}): Secre
 export function nonEmptyCredential(value: string, what: { task: string; field: string; written: string }): string {
   if (value.trim() !== "") return value;
   const variable = /^\$\{env:([^}]+)\}$/.exec(what.written.trim())?.[1];
-  throw new ConfigurationError(ErrorCode.SecretUnavailable, `${what.task}: ${what.field} is empty${what.written.includes("${") ? ` (${what.written.trim()} resolved to "")` : ""}; nothing was sent`, {
+  const fix = variable
+    ? `set ${variable} before running (export ${variable}=...), or skip the task with an \`if:\``
+    : `give the task a ${what.field}: a secret reference like \${env:NAME}, \${file:/path} or \${secret:name/key}`;
+  const resolved = what.written.includes("${") ? ` (${what.written.trim()} resolved to "")` : "";
+  throw new ConfigurationError(ErrorCode.SecretUnavailable, `${what.task}: ${what.field} is empty${resolved}; nothing was sent: ${fix}`, {
     field: what.field,
-    suggestion: variable
-      ? `set ${variable} to the ${what.field} before running (export ${variable}=...), or skip the task with an \`if:\``
-      : `give the task a ${what.field}: a secret reference like \${env:NAME}, \${file:/path} or \${secret:name/key}`,
+    suggestion: fix,
   });
 }

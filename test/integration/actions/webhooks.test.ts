@@ -310,7 +310,7 @@ void describe("empty credentials", () => {
     await assert.rejects(fastRunners.github(spec, makeContext(spec, { secrets }).context), (error: unknown) => {
       assert.ok(error instanceof AssayError);
       assert.equal(error.code, ErrorCode.SecretUnavailable);
-      assert.match(error.message, /github: token is empty \(\$\{env:GITHUB_TOKEN\} resolved to ""\); nothing was sent/);
+      assert.match(error.message, /github: token is empty \(\$\{env:GITHUB_TOKEN\} resolved to ""\); nothing was sent: set GITHUB_TOKEN before running/);
       assert.match(error.suggestion ?? "", /set GITHUB_TOKEN/);
       return true;
     });
