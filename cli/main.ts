@@ -24,15 +24,16 @@ import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { processIo, write } from "./output.js";
 import type { CliIo } from "./output.js";
 import { closest } from "./suggest.js";
+import { versionText } from "./version-info.js";
 
 export { VERSION };
 
 const versionCommand = defineCommand({
   name: "version",
-  summary: "print the version",
+  summary: "print the version, with Node's, the NATS client's and the agent protocol's",
   flags: {},
   async run({ io }) {
-    await write(io.stdout, `${VERSION}\n`);
+    await write(io.stdout, versionText());
     return ExitCode.Ok;
   },
 });

@@ -6,9 +6,9 @@ import { writeFile } from "node:fs/promises";
 import { startLocalAgents } from "../../agent/index.js";
 import { checkStateId, connectNatsLink, createHttpLoadRunner, defaultBayesian, defaultRunners, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
 import type { RunEvent, TaskRunners } from "../../coordinator/index.js";
-import { createLogger, parseDurationMs, parseExperimentFile } from "../../core/index.js";
+import { ErrorCode, ValidationError, createLogger, parseDurationMs, parseExperimentFile } from "../../core/index.js";
 import type { AgentInfo, AgentLink, Experiment, LogFormat, NatsAuth, ResultDocument } from "../../core/index.js";
-import { createProgress, progressUpdateOf, renderJson, renderReport } from "../render/index.js";
+import { createProgress, progressUpdateOf, renderJson, renderReport, renderSummaryLine } from "../render/index.js";
 import { parseLabels, positiveInteger } from "../args.js";
 import { defineCommand } from "../command.js";
 import type { FlagDefs, FlagValues } from "../command.js";
@@ -33,6 +33,7 @@ export const RUN_FLAGS = {
       description: "override a field of the experiment, e.g. --set http.qps=50 --set spec[0].with.url=http://127.0.0.1:8080/",
     },
     "no-progress": { type: "boolean", description: "no progress line on the terminal" },
+    quiet: { type: "boolean", short: "q", description: "print only a one-line summary (for CI logs); no progress line" },
     "allow-run": { type: "boolean", description: "accepted for compatibility: a local run always runs `run` tasks (as Iter8 does)" },
     "report-interval": { type: "string", value: "MS", description: "agents' report interval in ms (default 1000)" },
     nats: { type: "string", value: "URL", group: "distributed runs", description: "use the agents registered on this NATS server (comma-separated URLs)" },
@@ -66,6 +67,12 @@ export const runCommand = defineCommand({
 
 /** Runs a parsed experiment as `assay run` does with these flags (every RUN_FLAGS flag but --set). */
 export async function runWithFlags(experiment: Experiment, flags: FlagValues<Omit<typeof RUN_FLAGS, "set">>, { io, format, color, log }: { io: CliIo; format: OutputFormat; color: boolean; log?: LocalRunOptions["log"] }): Promise<number> {
+    if (flags.quiet && format === OutputFormat.Json) {
+      throw new ValidationError(ErrorCode.BadFlag, "--quiet prints a one-line summary instead of the report; -o json prints the result document", {
+        field: "--quiet",
+        suggestion: "give one of them; with -o json, --out FILE also stores the document",
+      });
+    }
     const agentCount = positiveInteger(flags.agents, "--agents");
     const reportIntervalMs = positiveInteger(flags["report-interval"], "--report-interval");
     const nats: NatsRunOptions | undefined = flags.nats
@@ -85,7 +92,7 @@ export async function runWithFlags(experiment: Experiment, flags: FlagValues<Omi
         ...(agentCount ? { agentCount } : {}),
         ...(reportIntervalMs ? { reportIntervalMs } : {}),
         ...(ui ? { ui } : {}),
-        progress: !flags["no-progress"],
+        progress: !flags["no-progress"] && !flags.quiet,
         // A local run is the user's own shell: `run:` tasks run as Iter8 runs them (issue 11).
         allowRunTask: true,
         ...(log ? { log } : {}),
@@ -95,7 +102,7 @@ export async function runWithFlags(experiment: Experiment, flags: FlagValues<Omi
       await ui?.close();
       throw error;
     }
-    const code = await finish(result, io, { format, color, ...(flags.out ? { out: flags.out } : {}) });
+    const code = await finish(result, io, { format, color, quiet: flags.quiet, ...(flags.out ? { out: flags.out } : {}) });
     await ui?.linger();
     return code;
 }
@@ -222,9 +229,10 @@ function narrowLink(link: AgentLink, selector: Record<string, string>, count: nu
 }
 
 /** Prints the report or JSON, stores --out, and returns the exit code for the result. */
-export async function finish(result: ResultDocument, io: CliIo, options: { format: OutputFormat; color: boolean; out?: string }): Promise<number> {
+export async function finish(result: ResultDocument, io: CliIo, options: { format: OutputFormat; color: boolean; quiet?: boolean; out?: string }): Promise<number> {
   if (options.out) await writeFile(options.out, renderJson(result));
   if (options.format === OutputFormat.Json) await write(io.stdout, renderJson(result));
+  else if (options.quiet === true) await write(io.stdout, renderSummaryLine(result));
   else await write(io.stdout, renderReport(result, { color: options.color, ...(io.stdout.columns ? { width: io.stdout.columns } : {}) }));
   return exitCodeForResult(result);
 }

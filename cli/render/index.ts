@@ -6,6 +6,7 @@
 export { renderReport } from "./text.js";
 export type { RenderOptions } from "./text.js";
 export { renderJson } from "./json.js";
+export { renderSummaryLine } from "./summary.js";
 export { renderHtml, escapeHtml } from "./html.js";
 export type { HtmlOptions } from "./html.js";
 export { checkAssertions, ASSERT_CONDITIONS } from "./assert.js";

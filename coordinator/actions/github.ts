@@ -11,7 +11,7 @@ import { planOf, secretsOf, withRetries } from "./common.js";
 import type { ResolvedActionOptions } from "./common.js";
 import { failureOf, sendHttp } from "./http.js";
 import { parseJson, renderPayload } from "./payload.js";
-import { resolveReferences } from "./secrets.js";
+import { nonEmptyCredential, resolveReferences } from "./secrets.js";
 import { summarize, summaryText } from "./template-data.js";
 
 /** GitHub's limit on client_payload's top-level properties. */
@@ -73,7 +73,7 @@ function dispatchBody(spec: GithubTaskSpec, context: TaskContext): Record<string
 }
 
 export async function runGithub(spec: GithubTaskSpec, context: TaskContext, options: ResolvedActionOptions): Promise<TaskOutcome> {
-  const token = await resolveReferences(spec.token, context.secrets, { whole: true });
+  const token = nonEmptyCredential(await resolveReferences(spec.token, context.secrets, { whole: true }), { task: "github", field: "token", written: spec.token });
   const secrets = secretsOf(context, [token]);
   const body = JSON.stringify(dispatchBody(spec, context));
   const repoPath = `/repos/${encodeURIComponent(spec.owner)}/${encodeURIComponent(spec.repo)}`;

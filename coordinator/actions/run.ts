@@ -65,9 +65,11 @@ function runOnce(command: string, signal: AbortSignal): Promise<Finished> {
 
 export async function runRun(spec: RunTaskSpec, context: TaskContext, options: ResolvedActionOptions): Promise<TaskOutcome> {
   if (!context.policy.allowRunTask) {
-    throw new ConfigurationError(ErrorCode.RunDisabled, "run: shell commands are disabled on this coordinator", {
-      suggestion: "the operator can enable them (policy allowRunTask / --allow-run); they run with the coordinator's permissions",
-    });
+    throw new ConfigurationError(
+      ErrorCode.RunDisabled,
+      "run: shell commands are disabled; allow them with --allow-run (`assay run --allow-run`, or the service started as `assay coordinator --allow-run`)",
+      { suggestion: "commands run with the permissions of the process that runs the experiment: allow them only for experiments you trust" },
+    );
   }
   const secrets = secretsOf(context);
   let last: Finished | undefined;

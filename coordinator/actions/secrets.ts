@@ -142,3 +142,21 @@ export function createSecretResolver(options: SecretResolverOptions = {}): Secre
     knownValues: () => [...known],
   };
 }
+
+/**
+ * A credential an action is about to send, refused when empty: an unset-but-exported variable
+ * (`GITHUB_TOKEN=`) must not become `Authorization: Bearer ` sent to a public API. `written` is
+ * the field as the experiment wrote it (`${env:GITHUB_TOKEN}`), never the value.
+ */
+export function nonEmptyCredential(value: string, what: { task: string; field: string; written: string }): string {
+  if (value.trim() !== "") return value;
+  const variable = /^\$\{env:([^}]+)\}$/.exec(what.written.trim())?.[1];
+  const fix = variable
+    ? `set ${variable} before running (export ${variable}=...), or skip the task with an \`if:\``
+    : `give the task a ${what.field}: a secret reference like \${env:NAME}, \${file:/path} or \${secret:name/key}`;
+  const resolved = what.written.includes("${") ? ` (${what.written.trim()} resolved to "")` : "";
+  throw new ConfigurationError(ErrorCode.SecretUnavailable, `${what.task}: ${what.field} is empty${resolved}; nothing was sent: ${fix}`, {
+    field: what.field,
+    suggestion: fix,
+  });
+}

@@ -10,11 +10,11 @@ import { AttemptFailure, planOf, redactUrl, secretsOf, withRetries } from "./com
 import type { ResolvedActionOptions } from "./common.js";
 import { failureOf, sendHttp } from "./http.js";
 import { parseJson, renderPayload } from "./payload.js";
-import { resolveReferences } from "./secrets.js";
+import { nonEmptyCredential, resolveReferences } from "./secrets.js";
 import { slackMessage } from "./template-data.js";
 
 export async function runSlack(spec: SlackTaskSpec, context: TaskContext, options: ResolvedActionOptions): Promise<TaskOutcome> {
-  const url = await resolveReferences(spec.url, context.secrets, { whole: true });
+  const url = nonEmptyCredential(await resolveReferences(spec.url, context.secrets, { whole: true }), { task: "slack", field: "url", written: spec.url });
   const secrets = secretsOf(context, [url]);
   let payload: unknown;
   if (spec.payloadTemplate === undefined) payload = slackMessage(context.result);

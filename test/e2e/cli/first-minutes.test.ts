@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cleanupAll, freePort, makeTempDir, startHttpTarget, startProcess, teardown, waitUntil } from "../../harness/index.js";
-import { ASSAY_BIN, assay } from "./cli.js";
+import { ASSAY_BIN, REPO_ROOT, assay } from "./cli.js";
 
 after(() => cleanupAll());
 
@@ -145,5 +145,49 @@ describe("log lines on stderr", () => {
     const bad = await assay(["run", file, "--log-format", "yaml"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--log-format: "yaml" is not one of human, json/);
+  });
+});
+
+describe("assay run --quiet", () => {
+  it("prints only a one-line summary, and no progress", async () => {
+    const target = await startHttpTarget({ failEvery: 10 });
+    const file = await tempFile(
+      "quiet.yaml",
+      `name: quiet
+spec:
+  - task: http
+    with:
+      url: ${target.url}
+      numRequests: 20
+      qps: 0
+  - task: assess
+    with:
+      SLOs:
+        upper:
+          - metric: http/error-rate
+            limit: 0.5
+`,
+    );
+    const run = await assay(["run", file, "--agents", "1", "--quiet"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^quiet: completed in [\d.]+m?s; default 20 req, 2 err \(10%\), p95 [\d.]+ms, SLOs 1\/1\n$/);
+    assert.equal(run.stderr, "");
+    const both = await assay(["run", file, "-q", "-o", "json"]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--quiet prints a one-line summary.*-o json prints the result document/);
+  });
+});
+
+describe("assay version", () => {
+  it("names Node's, the NATS client's and the agent protocol's versions", async () => {
+    const run = await assay(["version"]);
+    assert.equal(run.code, 0, run.stderr);
+    const proto = await readFile(join(REPO_ROOT, "proto", "assay", "v1", "agent.proto"), "utf8");
+    const protocol = /^package ([\w.]+);/m.exec(proto)?.[1];
+    const nats = JSON.parse(await readFile(join(REPO_ROOT, "node_modules", "nats", "package.json"), "utf8")) as { version: string };
+    assert.match(run.stdout, /^assay \d+\.\d+\.\d+\n/);
+    assert.match(run.stdout, new RegExp(`\\n {2}node +${process.versions.node.replace(/\./g, "\\.")}\\n`));
+    assert.match(run.stdout, new RegExp(`\\n {2}nats client +${nats.version.replace(/\./g, "\\.")} `));
+    assert.match(run.stdout, new RegExp(`\\n {2}agent protocol +${protocol ?? "?"} `));
   });
 });

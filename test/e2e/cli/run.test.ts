@@ -165,8 +165,9 @@ describe("assay run: bad targets, bad files, overrides, Ctrl-C", () => {
     with: { url: "http://127.0.0.1:${port}/", numRequests: 30, qps: 0, connections: 2 }
 `);
     const run = await assay(["run", file, "-o", "json"]);
-    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.code, 5, `no request got a response: exit 5 (target)\n${run.stderr}`);
     const result = JSON.parse(run.stdout) as Result;
+    assert.equal(result.completed, true, "the task completes; SLOs would decide");
     assert.equal(result.metrics["default"]?.["http/request-count"], 30);
     assert.equal(result.metrics["default"]?.["http/error-count"], 30);
     const messages = Object.keys(result.load?.errors["default"] ?? {}).join(" ");

@@ -22,6 +22,7 @@ void describe("run", () => {
       assert.ok(error instanceof AssayError);
       assert.equal(error.code, ErrorCode.RunDisabled);
       assert.equal(error.kind, "configuration");
+      assert.match(error.message, /allow them with --allow-run \(`assay run --allow-run`, or the service started as `assay coordinator --allow-run`\)/, "names the flag that allows it");
       return true;
     });
   });

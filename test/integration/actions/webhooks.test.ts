@@ -301,3 +301,25 @@ void describe("cloudevent", () => {
     assert.equal((event["data"] as Record<string, unknown>)["failure"], "task 0 failed");
   });
 });
+
+void describe("empty credentials", () => {
+  void it("github refuses an empty token before sending anything, naming the variable to set", async () => {
+    const receiver = await withReceiver(() => ({ status: 204 }));
+    const spec = githubSpec(receiver.url, { token: "${env:GITHUB_TOKEN}" });
+    const secrets = createSecretResolver({ env: { GITHUB_TOKEN: "" } });
+    await assert.rejects(fastRunners.github(spec, makeContext(spec, { secrets }).context), (error: unknown) => {
+      assert.ok(error instanceof AssayError);
+      assert.equal(error.code, ErrorCode.SecretUnavailable);
+      assert.match(error.message, /github: token is empty \(\$\{env:GITHUB_TOKEN\} resolved to ""\); nothing was sent: set GITHUB_TOKEN before running/);
+      assert.match(error.suggestion ?? "", /set GITHUB_TOKEN/);
+      return true;
+    });
+    assert.equal(receiver.received.length, 0);
+  });
+
+  void it("slack refuses an empty webhook url before sending anything", async () => {
+    const spec = slackSpec("${env:SLACK_WEBHOOK}");
+    const secrets = createSecretResolver({ env: { SLACK_WEBHOOK: " " } });
+    await assert.rejects(fastRunners.slack(spec, makeContext(spec, { secrets }).context), /slack: url is empty/);
+  });
+});
