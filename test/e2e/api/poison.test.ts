@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { cleanupAll, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil } from "../../harness/index.js";
+import { cleanupAll, recordMeasurement, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil } from "../../harness/index.js";
 import { ASSAY_BIN, REPO_ROOT } from "../cli/cli.js";
 import { startCoordinator } from "./support.js";
 import type { CoordinatorProcess } from "./support.js";
@@ -81,5 +81,6 @@ void describe("poison experiments", { timeout: 240_000 }, () => {
       { timeoutMs: 40_000, intervalMs: 100, what: "the orphaned load to stop" },
     );
     assert.ok(target.served() < 20 * 120, "the load did not run to its end");
+    recordMeasurement("poison-experiment", `failed at restart 3; load stopped after ${target.served()} of ${20 * 120} requests`);
   });
 });
