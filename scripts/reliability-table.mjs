@@ -43,21 +43,25 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const chosen = SCENARIOS.filter((s) => only.size === 0 || only.has(s.id));
-const files = [...new Set(chosen.map((s) => s.test))];
+/** One run per test file and name pattern. */
+const runKey = (s) => `${s.test}${s.testName ? ` (tests matching "${s.testName}")` : ""}`;
+const runs = [...new Map(chosen.map((s) => [runKey(s), s])).values()];
 
 const dir = mkdtempSync(join(tmpdir(), "assay-reliability-"));
 const out = join(dir, "measurements.jsonl");
 const passed = new Map();
-for (const file of files) {
-  const compiled = join(root, "dist", file.replace(/\.ts$/, ".js"));
-  console.error(`running ${file} ...`);
+for (const run of runs) {
+  const compiled = join(root, "dist", run.test.replace(/\.ts$/, ".js"));
+  const key = runKey(run);
+  console.error(`running ${key} ...`);
   const started = Date.now();
-  const result = spawnSync(process.execPath, ["--test", "--test-reporter=dot", compiled], {
+  const pattern = run.testName ? [`--test-name-pattern=${run.testName}`] : [];
+  const result = spawnSync(process.execPath, ["--test", "--test-reporter=dot", ...pattern, compiled], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, ASSAY_RELIABILITY_OUT: out },
   });
-  passed.set(file, result.status === 0);
+  passed.set(key, result.status === 0);
   console.error(`  ${result.status === 0 ? "passed" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 const measured = new Map();
@@ -73,11 +77,11 @@ rmSync(dir, { recursive: true, force: true });
 const cellOf = (id) => {
   const scenario = SCENARIOS.find((s) => s.id === id);
   if (!chosen.includes(scenario)) return previous.get(id) ?? "not measured yet";
-  if (!passed.get(scenario.test)) return "FAILS";
+  if (!passed.get(runKey(scenario))) return "FAILS";
   return (measured.get(id) ?? ["passes"]).join("; ");
 };
 const table = `\n${renderReliabilityTable(cellOf)}\n`;
 writeFileSync(docPath, doc.slice(0, begin + RELIABILITY_TABLE_BEGIN.length) + table + doc.slice(end));
-const failed = files.filter((f) => !passed.get(f));
+const failed = [...passed].filter(([, ok]) => !ok).map(([key]) => key);
 console.error(failed.length === 0 ? "docs/reliability.md updated" : `docs/reliability.md updated; failing: ${failed.join(", ")}`);
 process.exit(failed.length === 0 ? 0 : 1);

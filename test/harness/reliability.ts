@@ -17,6 +17,8 @@ export interface Scenario {
   readonly must: string;
   /** The test file (from the repository root, TypeScript source) that checks it. */
   readonly test: string;
+  /** Runs only the tests of that file whose name matches (node --test-name-pattern). */
+  readonly testName?: string;
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -27,6 +29,7 @@ export const SCENARIOS: readonly Scenario[] = [
     scenario: "an agent is killed with SIGKILL mid-run",
     must: "declared lost within 3 s; its share redistributed to the others; the merged count exact",
     test: "test/integration/nats/distributed.test.ts",
+    testName: "killed with SIGKILL",
   },
   {
     id: "nats-restart",
@@ -34,6 +37,7 @@ export const SCENARIOS: readonly Scenario[] = [
     scenario: "the NATS server restarts mid-run",
     must: "everyone reconnects; no report lost or merged twice",
     test: "test/integration/nats/distributed.test.ts",
+    testName: "NATS restart",
   },
   {
     id: "coordinator-gone",
@@ -105,6 +109,7 @@ export const SCENARIOS: readonly Scenario[] = [
     scenario: "malformed messages on agent subjects during a run",
     must: "logged and dropped (MALFORMED_MESSAGE); the run completes",
     test: "test/integration/nats/distributed.test.ts",
+    testName: "malformed messages",
   },
   {
     id: "protocol-fuzz",
