@@ -3,7 +3,7 @@
  * reports through a CoordinatorPort. The worker-thread host (agent/local) and the NATS agent wrap
  * the same runtime.
  */
-import { ErrorCode, TransportError, ValidationError, isAssayError, pb, toAssayError, withDeadline } from "../core/index.js";
+import { ErrorCode, TransportError, ValidationError, decodeMessage, isAssayError, pb, toAssayError, withDeadline } from "../core/index.js";
 import type { ControlInit, ControlReplyInit, CoordinatorPort, Logger } from "../core/index.js";
 import { compileShard } from "./engine/plan.js";
 import { createHttpClient } from "./engine/choose-client.js";
@@ -95,12 +95,7 @@ export class AgentRuntime {
   }
 
   private async dispatch(payload: Uint8Array): Promise<ControlReplyInit> {
-    let control;
-    try {
-      control = pb.Control.decode(payload);
-    } catch (cause) {
-      throw new TransportError(ErrorCode.MalformedMessage, "control message could not be decoded", { cause });
-    }
+    const control = decodeMessage(pb.Control, "Control", payload);
     switch (control.kind) {
       case "assign":
         return this.assign(control.assign ?? {});

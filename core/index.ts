@@ -31,7 +31,7 @@ export {
   HISTOGRAM_MAX_US,
 } from "./histogram.js";
 export type { Histogram, LatencyBucketCount } from "./histogram.js";
-export { pb } from "./proto/index.js";
+export { pb, decodeMessage } from "./proto/index.js";
 export type * from "./proto/index.js";
 export * as api from "./proto/service.js";
 export type { AgentInfo, AgentEvent, AgentEventHandler, AgentLink, CoordinatorPort, ControlHandler } from "./link.js";

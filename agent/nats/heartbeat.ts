@@ -15,7 +15,7 @@
  */
 import { createInbox } from "nats";
 import type { NatsConnection, Subscription } from "nats";
-import { ErrorCode, heartbeatSubject, pb } from "../../core/index.js";
+import { ErrorCode, decodeMessage, heartbeatSubject, pb } from "../../core/index.js";
 import type { Logger } from "../../core/index.js";
 import type { AgentRuntime } from "../runtime.js";
 
@@ -126,7 +126,7 @@ export class CoordinatorWatch {
     const receivedMs = Date.now();
     let reply;
     try {
-      reply = pb.HeartbeatReply.decode(data);
+      reply = decodeMessage(pb.HeartbeatReply, "HeartbeatReply", data);
     } catch (error) {
       this.ignoredReplies++;
       this.log.debug({ err: error, code: ErrorCode.MalformedMessage }, "malformed heartbeat reply ignored");

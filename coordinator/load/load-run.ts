@@ -8,7 +8,7 @@
  * a TransportError; what was merged is kept in the result, marked incomplete.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { ErrorCode, pb } from "../../core/index.js";
+import { ErrorCode, decodeMessage, pb } from "../../core/index.js";
 import type { AgentEvent, AgentEventHandler, AgentLink, Logger } from "../../core/index.js";
 import type { TaskContext, TaskOutcome } from "../tasks/types.js";
 import { RunBooks } from "./books.js";
@@ -180,7 +180,7 @@ export class LoadRun<S extends LoadShape> {
       event.ack(); // another run's report: not ours to decode (acked as before)
       return;
     }
-    const report = this.decodeOrNull(() => pb.IntervalReport.decode(event.payload), event.agentId);
+    const report = this.decodeOrNull(() => decodeMessage(pb.IntervalReport, "IntervalReport", event.payload), event.agentId);
     if (report?.runId === this.runId) {
       const { merger } = this.books;
       const wasDone = merger.doneOf(report.agentId, report.shardId) !== undefined;
@@ -202,7 +202,7 @@ export class LoadRun<S extends LoadShape> {
       event.ack();
       return;
     }
-    const done = this.decodeOrNull(() => pb.ShardDone.decode(event.payload), event.agentId);
+    const done = this.decodeOrNull(() => decodeMessage(pb.ShardDone, "ShardDone", event.payload), event.agentId);
     if (done?.runId === this.runId) {
       const { books } = this;
       books.merger.recordDone(done);

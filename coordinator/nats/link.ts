@@ -26,6 +26,7 @@ import {
   TransportError,
   agentIdOfSubject,
   closeNatsConnection,
+  decodeMessage,
   runIdOfSubject,
   controlSubject,
   natsConnectionOptions,
@@ -265,7 +266,7 @@ export class NatsAgentLink implements AgentLink {
   private onHello(msg: Msg): void {
     let hello;
     try {
-      hello = pb.Hello.decode(msg.data);
+      hello = decodeMessage(pb.Hello, "Hello", msg.data);
       if (!hello.agentId) throw new Error("Hello without agent id");
     } catch (error) {
       this.dropMalformed(msg.subject, error);
@@ -289,7 +290,7 @@ export class NatsAgentLink implements AgentLink {
     const agentId = agentIdOfSubject(msg.subject);
     let heartbeat;
     try {
-      heartbeat = pb.Heartbeat.decode(msg.data);
+      heartbeat = decodeMessage(pb.Heartbeat, "Heartbeat", msg.data);
       if (heartbeat.agentId !== agentId) throw new Error(`heartbeat for ${heartbeat.agentId} on ${msg.subject}`);
     } catch (error) {
       this.dropMalformed(msg.subject, error);

@@ -27,6 +27,7 @@ import { EventChannel } from "./events.js";
 import type { EventBody, WatchSink, Watcher } from "./events.js";
 import { completedTasks, watchEventOf, withAssessmentEvent } from "./feed.js";
 import { countRestart } from "./poison.js";
+import { claimStoredRuns } from "./resume-claims.js";
 import { checkExperimentSafety } from "./safety.js";
 import type { ExperimentRecord, ExperimentStore } from "./store.js";
 
@@ -100,6 +101,8 @@ export class ExperimentManager {
   private readonly runners: TaskRunners;
   private readonly log: Logger;
   private readonly parser: IsolatedParser;
+  /** Runs of resumed experiments, claimed from the restore until the experiment ends. */
+  private readonly resumeClaims = new Map<Entry, () => void>();
 
   private constructor(private readonly options: ExperimentManagerOptions) {
     this.log = options.logger.child({ component: "experiments" });
@@ -160,13 +163,16 @@ export class ExperimentManager {
       if (running) await this.options.store.put(record);
       const entry = this.newEntry(record, undefined);
       this.entries.set(record.id, entry);
-      if (resume) {
+      if (resume && this.options.runState) {
+        this.resumeClaims.set(entry, await claimStoredRuns(this.options.link, this.options.runState, record.id, record.numTasks));
         // Runs again from its first task; its load task finds the stored plan and re-attaches.
         try {
           entry.experiment = await this.parseOffLoop(record.experimentYaml, record.source, record.overrides);
           this.queue.unshift(entry);
           this.log.info({ id: record.id }, "resuming an experiment that was running when the coordinator stopped");
         } catch (error) {
+          this.resumeClaims.get(entry)?.();
+          this.resumeClaims.delete(entry);
           await this.finishWithoutRun(entry, State.EXPERIMENT_STATE_FAILED, `cannot parse after restart: ${toAssayError(error).message}`);
         }
       } else if (record.state === State.EXPERIMENT_STATE_QUEUED) {
@@ -289,6 +295,8 @@ export class ExperimentManager {
       entry.done = this.run(entry)
         .catch((error: unknown) => this.log.error({ err: error, id: entry.record.id }, "experiment bookkeeping failed"))
         .finally(() => {
+          this.resumeClaims.get(entry)?.();
+          this.resumeClaims.delete(entry);
           this.running.delete(entry);
           this.pump();
         });

@@ -3,6 +3,7 @@
  * JavaScript numbers: counts stay far below 2^53 and numbers keep arithmetic simple.
  */
 import "./numbers-not-longs.js";
+import { ErrorCode, TransportError } from "../errors.js";
 import { assay } from "./gen/assay.js";
 
 /** Message classes: `pb.IntervalReport.encode(...)`, `pb.IntervalReport.decode(bytes)`. */
@@ -36,3 +37,15 @@ export type ShardDoneInit = assay.v1.ShardDone.$Properties;
 export type ControlInit = assay.v1.Control.$Properties;
 export type ControlReplyInit = assay.v1.ControlReply.$Properties;
 export type HelloInit = assay.v1.Hello.$Properties;
+
+/**
+ * Decodes a message that arrived from the network: what does not decode is a TransportError
+ * MALFORMED_MESSAGE naming the message kind (protobufjs throws plain errors).
+ */
+export function decodeMessage<M>(codec: { decode(bytes: Uint8Array): M }, kind: string, bytes: Uint8Array): M {
+  try {
+    return codec.decode(bytes);
+  } catch (cause) {
+    throw new TransportError(ErrorCode.MalformedMessage, `a malformed ${kind} message (${bytes.length} bytes): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}

@@ -12,6 +12,8 @@ export { startHttpTarget } from "./http-target.js";
 export type { HttpTarget, HttpTargetOptions, RecordedRequest } from "./http-target.js";
 export { startRawHttpTarget } from "./raw-http-target.js";
 export type { RawExchangeRecord, RawHttpTarget, RawHttpTargetOptions, RawReply, RawRequest } from "./raw-http-target.js";
+export { RELIABILITY_TABLE_BEGIN, RELIABILITY_TABLE_END, SCENARIOS, recordMeasurement, renderReliabilityTable, scenarioRowPrefix } from "./reliability.js";
+export type { Scenario, ScenarioKind } from "./reliability.js";
 export { FORMS_TABLE_BEGIN, FORMS_TABLE_END, RESPONSE_FORMS, renderFormsTable } from "./response-forms.js";
 export type { FormOutcome, ResponseForm } from "./response-forms.js";
 export { startProcess } from "./process.js";

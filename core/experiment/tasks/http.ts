@@ -459,9 +459,14 @@ function makeRequest(url: string, task: Payload, headers: Record<string, string>
 /** Later layers win; header names compare case-insensitively. */
 function mergeHeaders(...layers: readonly Readonly<Record<string, string>>[]): Record<string, string> {
   const out: Record<string, string> = {};
+  // Names compare case-insensitively; the map keeps this linear (thousands of headers were quadratic).
+  const written = new Map<string, string>();
   for (const layer of layers) {
     for (const [name, value] of Object.entries(layer)) {
-      for (const existing of Object.keys(out)) if (existing.toLowerCase() === name.toLowerCase()) delete out[existing];
+      const lower = name.toLowerCase();
+      const existing = written.get(lower);
+      if (existing !== undefined) delete out[existing];
+      written.set(lower, name);
       defineOwn(out, name, value);
     }
   }

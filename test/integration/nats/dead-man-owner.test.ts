@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { cleanupAll, makeTempDir, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil } from "../../harness/index.js";
+import { cleanupAll, makeTempDir, recordMeasurement, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil } from "../../harness/index.js";
 import { cliCommand, httpExperiment, startAgents } from "./support.js";
 
 after(cleanupAll);
@@ -61,6 +61,7 @@ void describe("dead-man switch with another coordinator on the same NATS", { tim
     );
     const stoppedAfterMs = stableSinceMs - killedAtMs;
     t.diagnostic(`load stopped ${stoppedAfterMs} ms after the owner was killed (dead-man ${DEAD_MAN_MS} ms)`);
+    recordMeasurement("dead-man-owner", `load stopped ${(stoppedAfterMs / 1000).toFixed(1)} s after the kill (dead-man ${DEAD_MAN_MS / 1000} s; before the fix it ran to its end)`);
     // Within the dead-man time, plus a heartbeat, the check period and a starved machine's pauses.
     assert.ok(stoppedAfterMs <= DEAD_MAN_MS + 5000, `load stopped ${stoppedAfterMs} ms after the owner was killed`);
     assert.ok(target.served() < 100 * 30, `the load did not run to its end (${target.served()} served)`);
