@@ -1,55 +1,15 @@
 /**
  * What the coordinator refuses at submit: load targets off its allow-list, and load beyond its
- * limits. Matching is on the URL's host as written: host patterns (`*.svc.cluster.local`,
- * `api.example.com`, `*`) for names, CIDRs and addresses (`10.0.0.0/8`, `127.0.0.1`, `::1`) for IP
- * literals. Names are not resolved (a name must itself be allowed).
+ * limits. The allow-list itself (patterns, protected addresses, resolution at connect time) is
+ * core/egress; here a host is checked as written, and names that only an address pattern could
+ * allow are resolved by `checkExperimentTargets`.
  */
-import { BlockList, isIP } from "node:net";
-import { ConfigurationError, ErrorCode, ValidationError, formatDurationMs } from "../../core/index.js";
-import type { Experiment, HttpTaskSpec } from "../../core/index.js";
+import { ErrorCode, ValidationError, compileAllowList, formatDurationMs } from "../../core/index.js";
+import type { AllowList, Experiment, HttpTaskSpec } from "../../core/index.js";
 import type { Limits } from "./config.js";
 
-export interface AllowList {
-  /** The patterns as configured, for messages. */
-  readonly patterns: readonly string[];
-  allows(host: string): boolean;
-}
-
-export function compileAllowList(patterns: readonly string[], source: string): AllowList {
-  const blocks = new BlockList();
-  const names: RegExp[] = [];
-  for (const raw of patterns) {
-    const pattern = raw.trim().toLowerCase();
-    const slash = pattern.indexOf("/");
-    if (/^[0-9a-f:.]+\/\d+$/.test(pattern)) {
-      const address = pattern.slice(0, slash);
-      const prefix = Number(pattern.slice(slash + 1));
-      const family = isIP(address);
-      if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) {
-        throw new ConfigurationError(ErrorCode.BadConfig, `${source}: allowedTargets: "${raw}" is not a valid CIDR`, { field: "allowedTargets" });
-      }
-      blocks.addSubnet(address, prefix, family === 4 ? "ipv4" : "ipv6");
-    } else if (isIP(pattern) !== 0) {
-      blocks.addAddress(pattern, isIP(pattern) === 4 ? "ipv4" : "ipv6");
-    } else if (/^(\*|\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$|^\*$/.test(pattern)) {
-      const escaped = pattern.replace(/[.]/g, "\\.").replace(/^\*\\\./, "(?:[a-z0-9-]+\\.)+").replace(/^\*$/, ".+");
-      names.push(new RegExp(`^${escaped}$`));
-    } else {
-      throw new ConfigurationError(ErrorCode.BadConfig, `${source}: allowedTargets: "${raw}" is neither a host pattern nor a CIDR`, { field: "allowedTargets" });
-    }
-  }
-  const matchAll = patterns.some((p) => p.trim() === "*");
-  return {
-    patterns,
-    allows(host: string): boolean {
-      const bare = host.toLowerCase().replace(/^\[|\]$/g, "");
-      if (matchAll) return true;
-      const family = isIP(bare);
-      if (family !== 0) return blocks.check(bare, family === 4 ? "ipv4" : "ipv6");
-      return names.some((name) => name.test(bare));
-    },
-  };
-}
+export { compileAllowList };
+export type { AllowList };
 
 /**
  * Throws a ValidationError (TARGET_NOT_ALLOWED or LIMIT_EXCEEDED) naming the field, e.g.
