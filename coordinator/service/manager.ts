@@ -12,7 +12,7 @@ import {
   toAssayError,
   withDeadline,
 } from "../../core/index.js";
-import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument } from "../../core/index.js";
+import type { AgentEvent, AgentLink, Experiment, Logger, ResolveAll, ResultDocument } from "../../core/index.js";
 import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
 import type { RunEvent } from "../runner/run-experiment.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
@@ -24,7 +24,8 @@ import type { CoordinatorConfig } from "./config.js";
 import { EventChannel } from "./events.js";
 import type { EventBody, WatchSink, Watcher } from "./events.js";
 import { completedTasks, watchEventOf, withAssessmentEvent } from "./feed.js";
-import { checkExperimentSafety } from "./safety.js";
+import { createServicePolicy } from "./service-policy.js";
+import type { ServiceConfig, ServicePolicy } from "./service-policy.js";
 import type { ExperimentRecord, ExperimentStore } from "./store.js";
 
 const State = api.ExperimentState;
@@ -35,8 +36,10 @@ const TERMINAL: readonly State[] = [State.EXPERIMENT_STATE_COMPLETED, State.EXPE
 export interface ExperimentManagerOptions {
   readonly link: AgentLink;
   readonly store: ExperimentStore;
-  readonly config: Pick<CoordinatorConfig, "allowList" | "limits" | "concurrency">;
+  readonly config: ServiceConfig & Pick<CoordinatorConfig, "concurrency">;
   readonly logger: Logger;
+  /** How the allow-list resolves names (tests); default dns.lookup. */
+  readonly resolve?: ResolveAll;
   /** Runners for tasks beyond http and assess (actions, custom metrics). */
   readonly runners?: TaskRunners;
   readonly bayesian?: BayesianAssessor;
@@ -92,9 +95,11 @@ export class ExperimentManager {
   private unsubscribe: (() => void) | undefined;
   private readonly runners: TaskRunners;
   private readonly log: Logger;
+  private readonly service: ServicePolicy;
 
   private constructor(private readonly options: ExperimentManagerOptions) {
     this.log = options.logger.child({ component: "experiments" });
+    this.service = createServicePolicy(options.config, options.policy, options.resolve ? { resolve: options.resolve } : {});
     this.runners = {
       http: createHttpLoadRunner({
         link: options.link,
@@ -172,7 +177,7 @@ export class ExperimentManager {
   }
 
   private parse(text: string, source: string, overrides: readonly string[]): Experiment {
-    return parseExperimentText(text, source || "<submitted>", { overrides, baseDir: process.cwd() });
+    return parseExperimentText(text, source || "<submitted>", { overrides, baseDir: process.cwd(), ...this.service.parseOptions });
   }
 
   /** Parses and checks an experiment, stores it and queues it. */
@@ -180,7 +185,7 @@ export class ExperimentManager {
     if (this.stopping) throw new ValidationError(ErrorCode.LinkClosed, "the coordinator is shutting down; submit again after it restarted");
     const experiment = this.parse(input.experimentYaml, input.sourceName, input.overrides);
     checkRunnable(experiment, this.runners);
-    checkExperimentSafety(experiment, this.options.config.allowList, this.options.config.limits);
+    await this.service.check(experiment);
     const record: ExperimentRecord = {
       id: `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`,
       order: this.nextOrder++,
@@ -259,6 +264,7 @@ export class ExperimentManager {
     for (const entry of this.running) entry.controller?.abort(new Error("coordinator shutting down"));
     await withDeadline(Promise.all([...this.running].map((entry) => entry.done ?? Promise.resolve())), graceMs);
     for (const entry of this.entries.values()) entry.channel.close();
+    await this.service.close();
   }
 
   // ------------------------------------------------------------------------------- running
@@ -297,7 +303,8 @@ export class ExperimentManager {
         signal: entry.controller.signal,
         runners: this.runnersFor(record.id),
         ...(this.options.bayesian ? { bayesian: this.options.bayesian } : {}),
-        ...(this.options.policy ? { policy: this.options.policy } : {}),
+        policy: this.service.runnerPolicy,
+        secrets: this.service.secretResolver(),
         ...(this.options.reportIntervalMs ? { reportIntervalMs: this.options.reportIntervalMs } : {}),
         onEvent: (event) => this.onRunEvent(entry, event),
       });

@@ -4,65 +4,149 @@
  * core/egress; here a host is checked as written, and names that only an address pattern could
  * allow are resolved by `checkExperimentTargets`.
  */
-import { ErrorCode, ValidationError, compileAllowList, formatDurationMs } from "../../core/index.js";
-import type { AllowList, Experiment, HttpTaskSpec } from "../../core/index.js";
+import { isIP } from "node:net";
+import { ErrorCode, ValidationError, compileAllowList, findTargetNotAllowed, formatDurationMs } from "../../core/index.js";
+import type { ActionCommon, AllowList, EgressGuard, Experiment, GrpcTaskSpec, HttpTaskSpec } from "../../core/index.js";
 import type { Limits } from "./config.js";
 
 export { compileAllowList };
 export type { AllowList };
 
-/**
- * Throws a ValidationError (TARGET_NOT_ALLOWED or LIMIT_EXCEEDED) naming the field, e.g.
- * `spec[0].with.qps`, and the limit, for the first load task that breaks the rules.
- */
-export function checkExperimentSafety(experiment: Experiment, allowList: AllowList, limits: Limits): void {
+type Location = Experiment["tasks"][number]["location"];
+
+/** A URL the experiment's load reaches, with the field that names it. */
+interface LoadTarget {
+  readonly url: string;
+  readonly field: string;
+  readonly location: Location;
+}
+
+function loadTargets(experiment: Experiment): LoadTarget[] {
+  const targets: LoadTarget[] = [];
   for (const entry of experiment.tasks) {
     if (entry.spec.task !== "http") continue;
     const spec = entry.spec;
     const base = `spec[${entry.index}].with`;
-    const location = { location: entry.location };
     spec.versions.forEach((version, v) => {
       const versionField = spec.versions.length === 1 && version.name === "default" ? `${base}.url` : `${base}.versions[${v}].url`;
-      checkUrl(version.request.url, versionField, allowList, location);
+      targets.push({ url: version.request.url, field: versionField, location: entry.location });
       for (const [endpoint, request] of Object.entries(version.endpoints)) {
-        checkUrl(request.url, `${base}.endpoints.${endpoint}.url`, allowList, location);
+        targets.push({ url: request.url, field: `${base}.endpoints.${endpoint}.url`, location: entry.location });
       }
     });
-    checkLimits(spec, base, limits, location);
+  }
+  return targets;
+}
+
+/**
+ * Throws a ValidationError (TARGET_NOT_ALLOWED or LIMIT_EXCEEDED) naming the field, e.g.
+ * `spec[0].with.qps`, and the limit, for the first task that breaks the rules. Load targets are
+ * checked as written; a name only an address pattern could allow is left to
+ * `checkExperimentTargets`, which resolves it.
+ */
+export function checkExperimentSafety(experiment: Experiment, allowList: AllowList, limits: Limits): void {
+  for (const target of loadTargets(experiment)) {
+    const host = hostOf(target);
+    if (!allowList.allows(host) && (isIP(bareHost(host)) !== 0 || !allowList.hasAddressPatterns)) throw notAllowed(target, host, allowList);
+  }
+  for (const entry of experiment.tasks) {
+    const base = `spec[${entry.index}].with`;
+    const location = { location: entry.location };
+    const spec = entry.spec;
+    if (spec.task === "http") checkLimits(spec, base, limits, location);
+    else if (spec.task === "grpc") checkGrpcLimits(spec, base, limits, location);
+    else if ("retries" in spec) checkActionLimits(spec, base, limits, location);
   }
 }
 
-function checkUrl(url: string, field: string, allowList: AllowList, options: { location: Experiment["tasks"][number]["location"] }): void {
-  let host: string;
+/**
+ * Resolves the load targets' names that no name pattern allows and checks every address they
+ * resolve to (agents check again at connect time). A name that does not resolve is refused.
+ */
+export async function checkExperimentTargets(experiment: Experiment, guard: EgressGuard): Promise<void> {
+  for (const target of loadTargets(experiment)) {
+    const host = bareHost(hostOf(target));
+    if (isIP(host) !== 0 || guard.allowList.allows(host)) continue;
+    try {
+      await guard.check(host);
+    } catch (error) {
+      const refusal = findTargetNotAllowed(error);
+      if (refusal) throw refusal.withField(target.field, "load target", guard.allowList.patterns);
+      throw notAllowed(target, host, guard.allowList, ` (it does not resolve: ${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+}
+
+function bareHost(host: string): string {
+  return host.toLowerCase().replace(/^\[|\]$/g, "");
+}
+
+function hostOf(target: LoadTarget): string {
   try {
-    host = new URL(url).hostname;
+    return new URL(target.url).hostname;
   } catch (cause) {
-    throw new ValidationError(ErrorCode.WrongType, `${field}: "${url}" is not a URL`, { field, cause, ...options });
+    throw new ValidationError(ErrorCode.WrongType, `${target.field}: "${target.url}" is not a URL`, { field: target.field, cause, location: target.location });
   }
-  if (!allowList.allows(host)) {
-    throw new ValidationError(
-      ErrorCode.TargetNotAllowed,
-      `${field}: target host ${host} is not on the coordinator's allow-list (allowedTargets: ${allowList.patterns.join(", ")})`,
-      { field, ...options, suggestion: "ask the coordinator's operator to add the host to allowedTargets" },
-    );
-  }
+}
+
+function notAllowed(target: LoadTarget, host: string, allowList: AllowList, why = ""): ValidationError {
+  return new ValidationError(
+    ErrorCode.TargetNotAllowed,
+    `${target.field}: target host ${host} is not on the coordinator's allow-list${why} (allowedTargets: ${allowList.patterns.join(", ")})`,
+    { field: target.field, location: target.location, suggestion: "ask the coordinator's operator to add the host to allowedTargets" },
+  );
 }
 
 function seriesCount(spec: HttpTaskSpec): number {
   return spec.versions.reduce((sum, version) => sum + Math.max(1, Object.keys(version.endpoints).length), 0);
 }
 
-function checkLimits(spec: HttpTaskSpec, base: string, limits: Limits, options: { location: Experiment["tasks"][number]["location"] }): void {
-  const series = seriesCount(spec);
-  const total = (value: number, unit: string): string =>
-    series === 1 ? `${value}${unit}` : `${value}${unit} per series × ${series} series = ${value * series}${unit}`;
-  const exceed = (field: string, what: string, limitName: string, limitText: string): never => {
+type Exceed = (field: string, what: string, limitName: string, limitText: string) => never;
+
+function exceeder(base: string, options: { location: Location }): Exceed {
+  return (field, what, limitName, limitText) => {
     throw new ValidationError(ErrorCode.LimitExceeded, `${base}.${field}: ${what} exceeds the coordinator's limit ${limitName} ${limitText}`, {
       field: `${base}.${field}`,
       ...options,
       suggestion: `lower ${field}, or ask the coordinator's operator to raise limits.${limitName}`,
     });
   };
+}
+
+function checkTimeout(timeoutMs: number | undefined, limits: Limits, exceed: Exceed): void {
+  if (limits.maxTaskTimeoutMs !== undefined && timeoutMs !== undefined && timeoutMs > limits.maxTaskTimeoutMs) {
+    exceed("timeout", `a timeout of ${formatDurationMs(timeoutMs)}`, "maxTaskTimeout", formatDurationMs(limits.maxTaskTimeoutMs));
+  }
+}
+
+function checkActionLimits(spec: ActionCommon, base: string, limits: Limits, options: { location: Location }): void {
+  const exceed = exceeder(base, options);
+  if (limits.maxRetries !== undefined && spec.retries !== undefined && spec.retries > limits.maxRetries) {
+    exceed("retries", `${spec.retries} retries`, "maxRetries", String(limits.maxRetries));
+  }
+  checkTimeout(spec.timeoutMs, limits, exceed);
+}
+
+function checkGrpcLimits(spec: GrpcTaskSpec, base: string, limits: Limits, options: { location: Location }): void {
+  const exceed = exceeder(base, options);
+  if (limits.maxQps !== undefined && (spec.rps === undefined || spec.rps === 0 || spec.rps > limits.maxQps)) {
+    exceed("rps", spec.rps ? `${spec.rps} rps` : "an unlimited rate", "maxQps", `${limits.maxQps} qps`);
+  }
+  if (limits.maxConnections !== undefined && spec.concurrency > limits.maxConnections) {
+    exceed("concurrency", `${spec.concurrency} concurrent calls`, "maxConnections", String(limits.maxConnections));
+  }
+  if (limits.maxRequests !== undefined && spec.total > limits.maxRequests) exceed("total", `${spec.total} calls`, "maxRequests", String(limits.maxRequests));
+  if (limits.maxDurationMs !== undefined && spec.durationMs !== undefined && spec.durationMs > limits.maxDurationMs) {
+    exceed("duration", `a run of ${formatDurationMs(spec.durationMs)}`, "maxDuration", formatDurationMs(limits.maxDurationMs));
+  }
+  checkTimeout(spec.timeoutMs, limits, exceed);
+}
+
+function checkLimits(spec: HttpTaskSpec, base: string, limits: Limits, options: { location: Location }): void {
+  const series = seriesCount(spec);
+  const total = (value: number, unit: string): string =>
+    series === 1 ? `${value}${unit}` : `${value}${unit} per series × ${series} series = ${value * series}${unit}`;
+  const exceed = exceeder(base, options);
   if (limits.maxQps !== undefined) {
     const peakQps = Math.max(spec.qps, ...spec.stages.map((stage) => stage.qps));
     const field = spec.stages.some((stage) => stage.qps > spec.qps) ? "stages" : "qps";
@@ -72,12 +156,19 @@ function checkLimits(spec: HttpTaskSpec, base: string, limits: Limits, options: 
   if (limits.maxConnections !== undefined && spec.connections * series > limits.maxConnections) {
     exceed("connections", total(spec.connections, " connections"), "maxConnections", String(limits.maxConnections));
   }
-  if (limits.maxRequests !== undefined && spec.numRequests !== undefined && spec.numRequests * series > limits.maxRequests) {
-    exceed("numRequests", total(spec.numRequests, " requests"), "maxRequests", String(limits.maxRequests));
+  const warmupRequests = spec.warmupNumRequests ?? 0;
+  if (limits.maxRequests !== undefined) {
+    if (warmupRequests * series > limits.maxRequests) {
+      exceed("warmupNumRequests", total(warmupRequests, " warm-up requests"), "maxRequests", String(limits.maxRequests));
+    }
+    if (spec.numRequests !== undefined && (spec.numRequests + warmupRequests) * series > limits.maxRequests) {
+      const what = warmupRequests > 0 ? total(spec.numRequests + warmupRequests, " requests (warm-up included)") : total(spec.numRequests, " requests");
+      exceed("numRequests", what, "maxRequests", String(limits.maxRequests));
+    }
   }
   if (limits.maxDurationMs !== undefined) {
     const stagesMs = spec.stages.reduce((sum, stage) => sum + stage.durationMs, 0);
-    const warmupMs = spec.warmupDurationMs ?? 0;
+    const warmupMs = (spec.warmupDurationMs ?? 0) + (warmupRequests > 0 && spec.qps > 0 ? (warmupRequests / spec.qps) * 1000 : 0);
     let durationMs: number | undefined;
     let field = "duration";
     if (spec.numRequests !== undefined) {
@@ -91,4 +182,5 @@ function checkLimits(spec: HttpTaskSpec, base: string, limits: Limits, options: 
       exceed(field, `a run of ${formatDurationMs(durationMs + warmupMs)}`, "maxDuration", formatDurationMs(limits.maxDurationMs));
     }
   }
+  checkTimeout(spec.timeoutMs, limits, exceed);
 }

@@ -43,6 +43,12 @@ export interface ParseOptions {
   readonly checkTemplate?: (text: string, field: string) => void;
   /** Parse budgets (document size, nodes, nesting, alias expansion); defaults in DEFAULT_PARSE_LIMITS. */
   readonly limits?: Partial<ParseLimits>;
+  /**
+   * Asked before a local file is read (`payloadFile`, `payloadTemplateFile`): returns why reading
+   * it is refused (reported as SECRET_NOT_DECLARED at the field), or undefined. The coordinator
+   * service reads only its declared secret files. Default: every file may be read.
+   */
+  readonly fileAccess?: (fullPath: string, field: string) => string | undefined;
 }
 
 /** Every task name the parser accepts: canonical names, then aliases. */
@@ -111,6 +117,7 @@ export function parseExperimentText(text: string, source: string, options: Parse
     baseDir: options.baseDir ?? (isPseudoSource(source) ? process.cwd() : dirname(resolve(source))),
     checkTemplate: options.checkTemplate ?? checkTemplate,
     metricRefs: [],
+    fileAccess: options.fileAccess,
   };
   const tree = parseYamlTree(text, source, problems, limits);
   problems.throwIfAny();

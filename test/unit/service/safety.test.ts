@@ -24,7 +24,7 @@ import {
   parseExperimentText,
 } from "../../../core/index.js";
 
-const noLimits: Limits = { maxQps: undefined, maxConnections: undefined, maxDurationMs: undefined, maxRequests: undefined };
+const noLimits: Limits = { maxQps: undefined, maxConnections: undefined, maxDurationMs: undefined, maxRequests: undefined, maxRetries: undefined, maxTaskTimeoutMs: undefined };
 
 function experiment(withBlock: string) {
   return parseExperimentText(`spec:\n  - task: http\n    with:\n${withBlock}`, "exp.yaml");
