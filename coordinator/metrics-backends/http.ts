@@ -4,7 +4,8 @@
  * appear in them.
  */
 import { request } from "undici";
-import { ErrorCode, TargetError } from "../../core/index.js";
+import type { Dispatcher } from "undici";
+import { ErrorCode, TargetError, findTargetNotAllowed } from "../../core/index.js";
 import type { Outcome } from "../assessment/index.js";
 
 /** Largest response read from a backend. */
@@ -18,6 +19,8 @@ export interface BackendRequest {
   readonly body: string | undefined;
   /** Strings to hide in messages (resolved secrets). */
   readonly secrets: readonly string[];
+  /** The coordinator service's allow-list dispatcher; a refused host throws TargetNotAllowedError. */
+  readonly dispatcher?: Dispatcher | undefined;
 }
 
 /** The URL for messages: secrets and userinfo replaced. */
@@ -66,6 +69,7 @@ async function send(req: BackendRequest, signal: AbortSignal, timeoutMs: number)
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
+      ...(req.dispatcher ? { dispatcher: req.dispatcher } : {}),
     });
     const chunks: Buffer[] = [];
     let size = 0;
@@ -80,12 +84,14 @@ async function send(req: BackendRequest, signal: AbortSignal, timeoutMs: number)
     }
     return { ok: true, value: { status: res.statusCode, text: Buffer.concat(chunks).toString("utf8") } };
   } catch (err) {
+    const refusal = findTargetNotAllowed(err);
+    if (refusal) throw refusal;
     const reason = signal.aborted ? "cancelled" : err instanceof Error && err.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : causeText(err);
     return { ok: false, error: `${where} failed: ${scrub(reason, req.secrets)}` };
   }
 }
 
-/** Sends the request and parses a JSON answer; any failure is a message naming the request. */
+/** Sends the request and parses a JSON answer; any failure is a message naming the request (an allow-list refusal throws). */
 export async function queryJson(req: BackendRequest, signal: AbortSignal, timeoutMs: number): Promise<Outcome<unknown>> {
   const sent = await send(req, signal, timeoutMs);
   if (!sent.ok) return sent;
@@ -109,9 +115,9 @@ export async function queryJson(req: BackendRequest, signal: AbortSignal, timeou
   return { ok: true, value: json };
 }
 
-/** Downloads a provider template (http/https); throws TargetError naming the URL. */
-export async function downloadText(url: string, signal: AbortSignal, timeoutMs: number): Promise<string> {
-  const sent = await send({ method: "GET", url, headers: {}, body: undefined, secrets: [] }, signal, timeoutMs);
+/** Downloads a provider template (http/https); throws TargetError naming the URL (TargetNotAllowedError when refused). */
+export async function downloadText(url: string, signal: AbortSignal, timeoutMs: number, dispatcher?: Dispatcher): Promise<string> {
+  const sent = await send({ method: "GET", url, headers: {}, body: undefined, secrets: [], dispatcher }, signal, timeoutMs);
   if (!sent.ok) throw new TargetError(ErrorCode.BackendFailed, `provider template: ${sent.error}`);
   if (sent.value.status < 200 || sent.value.status >= 300) {
     throw new TargetError(ErrorCode.BackendFailed, `provider template: GET ${describeUrl(url, [])}: HTTP ${sent.value.status}`);
