@@ -193,4 +193,13 @@ describe("refusals at submit", () => {
     assert.equal(result.tasks[0]?.status, "completed", JSON.stringify(result.tasks[0]));
     assert.deepEqual(receiver.seen, ["/hook"]);
   });
+
+  it("runs templates under the configured templateLimits", async (t) => {
+    const receiver = await counter(t, "127.0.0.1");
+    const { finish } = await startManager(t, { templateLimits: { maxSteps: 50 } });
+    const url = `http://127.0.0.1:${receiver.port}/hook`;
+    const result = await finish(`spec:\n  - task: notify\n    with: {url: "${url}", retries: 0, payloadTemplate: "{{ range 1000 }}x{{ end }}"}\n`);
+    assert.equal(result.tasks[0]?.error?.code, ErrorCode.TemplateBudgetExceeded, JSON.stringify(result.tasks[0]));
+    assert.deepEqual(receiver.seen, []);
+  });
 });
