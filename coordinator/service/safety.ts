@@ -38,14 +38,30 @@ function loadTargets(experiment: Experiment): LoadTarget[] {
   return targets;
 }
 
+/** Action URLs written literally (no template, no secret reference): checked at submit as written. */
+function actionTargets(experiment: Experiment): LoadTarget[] {
+  const targets: LoadTarget[] = [];
+  for (const entry of experiment.tasks) {
+    const spec = entry.spec;
+    const base = `spec[${entry.index}].with`;
+    let written: [string, string] | undefined;
+    if (spec.task === "notify" || spec.task === "slack" || spec.task === "cloudevent") written = [spec.url, "url"];
+    else if (spec.task === "github" && spec.apiUrl) written = [spec.apiUrl, "apiUrl"];
+    if (written && /^https?:\/\//i.test(written[0]) && !/\$\{|\{\{/.test(written[0])) {
+      targets.push({ url: written[0], field: `${base}.${written[1]}`, location: entry.location });
+    }
+  }
+  return targets;
+}
+
 /**
  * Throws a ValidationError (TARGET_NOT_ALLOWED or LIMIT_EXCEEDED) naming the field, e.g.
- * `spec[0].with.qps`, and the limit, for the first task that breaks the rules. Load targets are
- * checked as written; a name only an address pattern could allow is left to
- * `checkExperimentTargets`, which resolves it.
+ * `spec[0].with.qps`, and the limit, for the first task that breaks the rules. Load targets and
+ * literal action URLs are checked as written; a name only an address pattern could allow is left
+ * to `checkExperimentTargets` (load targets) or to the connection itself (actions).
  */
 export function checkExperimentSafety(experiment: Experiment, allowList: AllowList, limits: Limits): void {
-  for (const target of loadTargets(experiment)) {
+  for (const target of [...loadTargets(experiment), ...actionTargets(experiment)]) {
     const host = hostOf(target);
     if (!allowList.allows(host) && (isIP(bareHost(host)) !== 0 || !allowList.hasAddressPatterns)) throw notAllowed(target, host, allowList);
   }

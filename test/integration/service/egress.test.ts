@@ -144,6 +144,9 @@ describe("the service's allow-list covers every outbound request", () => {
     const unknown = await refusal(`spec:\n  - task: http\n    with: {url: "http://nowhere.test/", numRequests: 1}\n`);
     assert.match(unknown.message, /does not resolve/);
     await submit(`spec:\n  - task: http\n    with: {url: "http://good.test:${onList.port}/", numRequests: 1}\n`);
+    const literal = await refusal('spec:\n  - task: notify\n    with: {url: "http://169.254.169.254/latest/meta-data/"}\n');
+    assert.equal(literal.code, ErrorCode.TargetNotAllowed);
+    assert.equal(literal.field, "spec[0].with.url");
   });
 });
 
