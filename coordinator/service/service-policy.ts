@@ -11,13 +11,14 @@ import type { RunnerPolicy, SecretResolver } from "../tasks/types.js";
 import type { CoordinatorConfig } from "./config.js";
 import { checkExperimentSafety, checkExperimentTargets } from "./safety.js";
 import { checkSecretReferences, createServiceSecretResolver, fileAccessOf } from "./secret-sources.js";
+import type { SecretSources } from "./secret-sources.js";
 
 export type ServiceConfig = Pick<CoordinatorConfig, "allowList" | "limits"> & Partial<Pick<CoordinatorConfig, "secretSources" | "templateLimits">>;
 
 export interface ServicePolicy {
   readonly guard: EgressGuard;
   /** Parse options of submitted experiments (no local files but declared secret files). */
-  readonly parseOptions: Pick<ParseOptions, "fileAccess">;
+  readonly parseOptions: Pick<ParseOptions, "readableFiles">;
   /** The runner policy of every experiment: the operator's switches plus egress and template limits. */
   readonly runnerPolicy: Partial<RunnerPolicy>;
   /** Throws the first reason to refuse `experiment` at submit (ValidationError naming the field). */
@@ -30,10 +31,10 @@ export interface ServicePolicy {
 export function createServicePolicy(config: ServiceConfig, policy: Partial<RunnerPolicy> = {}, options: { resolve?: ResolveAll } = {}): ServicePolicy {
   const guard = createEgressGuard(config.allowList, options.resolve ? { resolve: options.resolve } : {});
   const dispatcher = guard.dispatcher();
-  const sources = config.secretSources ?? new Map();
+  const sources: SecretSources = config.secretSources ?? new Map<string, never>();
   return {
     guard,
-    parseOptions: { fileAccess: fileAccessOf(sources) },
+    parseOptions: { readableFiles: [...sources.values()].flatMap((source) => ("file" in source ? [source.file] : [])) },
     runnerPolicy: {
       ...policy,
       egress: { guard, dispatcher, fileAccess: fileAccessOf(sources) },
