@@ -152,6 +152,7 @@ export class ShardRun {
           requestTimeoutMs: plan.requestTimeoutMs,
           insecureSkipVerify: plan.insecureSkipVerify,
           maxRedirects: plan.maxRedirects,
+          egress: plan.egress,
         });
         this.clients.push(client);
         const recorder = new SeriesRecorder(series.version, series.endpoint, series.model.kind === "open");

@@ -36,8 +36,11 @@ export type { CoordinatorService, CoordinatorServiceOptions, ServerTls } from ".
 export { ExperimentManager } from "./service/manager.js";
 export { loadConfigFile, defaultConfig, compileConfig, DEFAULT_ALLOWED_TARGETS } from "./service/config.js";
 export type { LoadSnapshotData, VersionSnapshot } from "./load/snapshot.js";
-export type { CoordinatorConfig, Limits, TlsFiles } from "./service/config.js";
-export { compileAllowList, checkExperimentSafety } from "./service/safety.js";
+export type { CoordinatorConfig, Limits, TlsFiles, SecretSourceConfig } from "./service/config.js";
+export { compileAllowList, checkExperimentSafety, checkExperimentTargets } from "./service/safety.js";
+export { createServicePolicy } from "./service/service-policy.js";
+export type { ServicePolicy, ServiceConfig } from "./service/service-policy.js";
+export { checkSecretReferences, createServiceSecretResolver, declaredSource } from "./service/secret-sources.js";
 export type { AllowList } from "./service/safety.js";
 export { Role, METHOD_ROLES, loadTokensFile, parseTokens, tokenAuthenticator, openAuthenticator } from "./service/auth.js";
 export type { Authenticator, Caller, MethodName, TokenEntry } from "./service/auth.js";

@@ -147,6 +147,8 @@ export const ErrorCode = {
   BadSecretReference: "SECRET_REFERENCE_INVALID",
   /** A well-formed secret reference whose value is not there (unset variable, unreadable file, no such Secret or key). */
   SecretUnavailable: "SECRET_UNAVAILABLE",
+  /** The coordinator service: an env variable or file the experiment names is not one of its declared secret sources. */
+  SecretNotDeclared: "SECRET_NOT_DECLARED",
   /** No usable Kubernetes configuration (kubeconfig, KUBECONFIG, in-cluster service account). */
   KubernetesConfig: "KUBERNETES_CONFIG_INVALID",
   /** The Kubernetes API failed or answered something unexpected (other than "not found"). */

@@ -70,3 +70,12 @@ export * from "./chart/index.js";
 export * from "./result.js";
 export { DASHBOARD_SESSION_COOKIE, DASHBOARD_CSRF_HEADER } from "./dashboard.js";
 export type { DashboardSession, DashboardExperiment, DashboardExperimentList, DashboardAgents, DashboardStaticData } from "./dashboard.js";
+export {
+  compileAllowList,
+  createEgressGuard,
+  findTargetNotAllowed,
+  isProtectedAddress,
+  TargetNotAllowedError,
+  PROTECTED_RANGES,
+} from "./egress/index.js";
+export type { AllowList, EgressGuard, ResolveAll } from "./egress/index.js";

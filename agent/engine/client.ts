@@ -5,6 +5,7 @@
  * (engine/fast-client.ts) and undici (engine/undici-client.ts); engine/choose-client.ts picks one
  * per series.
  */
+import type { EgressGuard } from "../../core/index.js";
 
 /**
  * Receives the outcome of the exchange's current request: exactly one onResponse or onFailure per
@@ -46,6 +47,8 @@ export interface HttpClientOptions {
   insecureSkipVerify: boolean;
   /** 0 = do not follow. */
   maxRedirects: number;
+  /** Checks every connection (the target, each redirect) against the service's allow-list; absent = unrestricted. */
+  egress?: EgressGuard | undefined;
 }
 
 /** The error a slot aborts its request with when the request timeout passes. */

@@ -28,6 +28,7 @@
  */
 import { connect } from "node:net";
 import type { Socket } from "node:net";
+import type { EgressGuard } from "../../core/index.js";
 import { RETRY_METHODS, isStaleConnectionError } from "./client.js";
 import type { Exchange, ExchangeListener, HttpClient, HttpClientOptions } from "./client.js";
 import { COMPLETE, NEED_MORE, ResponseParser } from "./http1-parser.js";
@@ -182,9 +183,12 @@ class FastExchange implements Exchange {
 
   private connect(): Socket {
     const client = this.client;
+    const refusal = client.egress?.literalRefusal(client.host);
+    if (refusal) throw refusal;
     const socket = connect({
       host: client.host,
       port: client.port,
+      ...(client.egress ? { lookup: client.egress.lookup } : {}),
       onread: {
         buffer: readBuffer(),
         callback: (bytes: number, buf: Uint8Array): boolean => {
@@ -302,6 +306,8 @@ class FastClient implements HttpClient {
   /** Whether a request on a stale connection may be sent again (RETRY_METHODS). */
   readonly retryable: boolean;
   readonly connectTimeoutMs: number;
+  /** The service's allow-list: literals checked before connecting, names through net's `lookup`. */
+  readonly egress: EgressGuard | undefined;
   state = OPEN;
   destroyed = false;
   inFlight = 0;
@@ -320,6 +326,7 @@ class FastClient implements HttpClient {
     this.noResponseBody = request.method === "HEAD";
     this.retryable = RETRY_METHODS.has(request.method);
     this.connectTimeoutMs = Math.min(options.requestTimeoutMs, MAX_CONNECT_TIMEOUT_MS);
+    this.egress = options.egress;
   }
 
   createExchange(listener: ExchangeListener): Exchange {

@@ -3,8 +3,8 @@
  * form the engine runs. Compiling is the only place that reads the proto message and applies
  * defaults; everything downstream trusts the plan.
  */
-import { ErrorCode, ValidationError } from "../../core/index.js";
-import type { SeriesLoadInit, ShardSpecInit } from "../../core/index.js";
+import { ErrorCode, ValidationError, compileAllowList, createEgressGuard, toAssayError } from "../../core/index.js";
+import type { EgressGuard, SeriesLoadInit, ShardSpecInit } from "../../core/index.js";
 
 /** Report every second unless the spec says otherwise. */
 export const DEFAULT_REPORT_INTERVAL_MS = 1000;
@@ -71,6 +71,8 @@ export interface ShardPlan {
   /** Empty = status >= 400 is an error. */
   readonly errorRanges: readonly StatusRangePlan[];
   readonly maxQueue: number;
+  /** The coordinator service's allow-list, checked at every connection (undefined: unrestricted). */
+  readonly egress: EgressGuard | undefined;
 }
 
 function invalid(message: string, field: string): ValidationError {
@@ -173,7 +175,17 @@ export function compileShard(spec: ShardSpecInit): ShardPlan {
     maxRedirects: spec.followRedirects ? spec.maxRedirects || DEFAULT_MAX_REDIRECTS : 0,
     errorRanges,
     maxQueue: spec.maxQueue || DEFAULT_MAX_QUEUE,
+    egress: egressOf(spec.allowedTargets ?? []),
   };
+}
+
+function egressOf(patterns: readonly string[]): EgressGuard | undefined {
+  if (patterns.length === 0) return undefined;
+  try {
+    return createEgressGuard(compileAllowList(patterns, "shard", "allowedTargets"));
+  } catch (error) {
+    throw invalid(toAssayError(error).message, "allowedTargets");
+  }
 }
 
 /** Whether a status code counts as an error under `ranges` (empty = status >= 400). */

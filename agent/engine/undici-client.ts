@@ -198,10 +198,12 @@ class UndiciClient implements HttpClient {
   private readonly requestsOn = new WeakMap<Socket, number>();
 
   constructor(request: RequestPlan, options: HttpClientOptions) {
-    const connector = buildConnector({
+    const connectorOptions = {
       timeout: Math.min(options.requestTimeoutMs, MAX_CONNECT_TIMEOUT_MS),
       ...(options.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
-    });
+    };
+    // With the service's allow-list, every connection (the target, each redirect hop) is checked.
+    const connector = options.egress ? options.egress.connector(connectorOptions) : buildConnector(connectorOptions);
     const connect: buildConnector.connector = (connectOptions, callback) => {
       connector(connectOptions, (...args) => {
         const socket = args[1];

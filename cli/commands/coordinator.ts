@@ -39,7 +39,7 @@ const COORDINATOR_FLAGS = {
   nats: { type: "string", value: "URL", description: "remote agents over NATS; state in a JetStream key-value bucket" },
   "local-agents": { type: "string", value: "N", description: "N agents in worker threads (no NATS); state in --state-dir" },
   "state-dir": { type: "string", value: "DIR", description: "where --local-agents keeps experiments (default .assay/coordinator)" },
-  config: { type: "string", value: "FILE", description: "allowedTargets, limits, concurrency, tokensFile, tls (YAML or JSON)" },
+  config: { type: "string", value: "FILE", description: "allowedTargets, limits, secrets, templateLimits, concurrency, tokensFile, tls (YAML or JSON)" },
   listen: { type: "string", value: "HOST:PORT", description: `API address (default ${DEFAULT_LISTEN}; port 0 picks a free port)` },
   tokens: { type: "string", value: "FILE", description: "bearer tokens and roles (viewer | operator); overrides tokensFile" },
   "tls-cert": { type: "string", value: "FILE", description: "serve TLS with this certificate ..." },

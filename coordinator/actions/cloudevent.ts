@@ -42,7 +42,7 @@ export async function runCloudEvent(spec: CloudEventTaskSpec, context: TaskConte
   const { value: answer, attempts } = await withRetries(
     { what: `cloudevent ${spec.mode} POST ${shown}`, ...planOf(spec), options, context, secrets },
     async (signal) => {
-      const answer = await sendHttp({ method: "POST", url, headers, body }, signal);
+      const answer = await sendHttp({ method: "POST", url, headers, body }, signal, { context, field: "url" });
       if (answer.status < 200 || answer.status > 299) throw failureOf(answer, "2xx");
       return answer;
     },

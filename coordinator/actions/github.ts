@@ -90,7 +90,7 @@ export async function runGithub(spec: GithubTaskSpec, context: TaskContext, opti
   const { value: answer, attempts } = await withRetries(
     { what: `github ${kind} POST ${apiUrl}${path}`, ...planOf(spec), options, context, secrets },
     async (signal) => {
-      const answer = await sendHttp({ method: "POST", url: `${apiUrl}${path}`, headers, body }, signal);
+      const answer = await sendHttp({ method: "POST", url: `${apiUrl}${path}`, headers, body }, signal, { context, field: "apiUrl" });
       if (answer.status !== 204) throw failureOf(answer, "204");
       return answer;
     },

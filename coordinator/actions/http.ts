@@ -1,5 +1,15 @@
 /** One HTTP exchange of a webhook-style action, with the answer classified for retries. */
+import { fetch } from "undici";
+import type { Response } from "undici";
+import { findTargetNotAllowed } from "../../core/index.js";
+import type { TaskContext } from "../tasks/types.js";
 import { AttemptFailure } from "./common.js";
+
+/** Who sends: the task (its policy's allow-list applies) and the field that named the URL, e.g. `url`. */
+export interface HttpSender {
+  readonly context: Pick<TaskContext, "policy" | "entry">;
+  readonly field: string;
+}
 
 export interface HttpCall {
   readonly method: string;
@@ -18,9 +28,14 @@ export interface HttpAnswer {
 /** How much of a response body is kept (for success checks and error messages). */
 export const RESPONSE_BODY_LIMIT = 4096;
 
-/** Sends one request; network errors become retryable AttemptFailures (messages name no URL). */
-export async function sendHttp(call: HttpCall, signal: AbortSignal): Promise<HttpAnswer> {
+/**
+ * Sends one request; network errors become retryable AttemptFailures (messages name no URL). In
+ * the coordinator service the request goes through its allow-list: a refused host is a
+ * TargetNotAllowedError naming `spec[i].with.<field>` and the task, never retried.
+ */
+export async function sendHttp(call: HttpCall, signal: AbortSignal, sender: HttpSender): Promise<HttpAnswer> {
   let response: Response;
+  const egress = sender.context.policy.egress;
   try {
     response = await fetch(call.url, {
       method: call.method,
@@ -28,8 +43,12 @@ export async function sendHttp(call: HttpCall, signal: AbortSignal): Promise<Htt
       ...(call.body === undefined ? {} : { body: call.body }),
       signal,
       redirect: "manual",
+      ...(egress ? { dispatcher: egress.dispatcher } : {}),
     });
   } catch (error) {
+    const refusal = findTargetNotAllowed(error);
+    const { entry } = sender.context;
+    if (refusal && egress) throw refusal.withField(`spec[${entry.index}].with.${sender.field}`, entry.writtenName, egress.guard.allowList.patterns);
     throw new AttemptFailure(networkMessage(error), { retryable: true, cause: error });
   }
   let body: string;

@@ -32,7 +32,7 @@ export async function runNotify(spec: NotifyTaskSpec, context: TaskContext, opti
   const { value: answer, attempts } = await withRetries(
     { what: scrubText(`notify ${method} ${shown}`, secrets), ...planOf(spec), options, context, secrets },
     async (signal) => {
-      const answer = await sendHttp({ method, url: target.toString(), headers, body }, signal);
+      const answer = await sendHttp({ method, url: target.toString(), headers, body }, signal, { context, field: "url" });
       if (answer.status < 200 || answer.status > 299) throw failureOf(answer, "2xx");
       return answer;
     },

@@ -11,7 +11,7 @@ import { templateData } from "./template-data.js";
  */
 export function renderPayload(text: string, context: TaskContext, field = "payloadTemplate", limits?: Partial<TemplateLimits>): string {
   const name = `spec[${context.entry.index}].with.${field}`;
-  return compileTemplate(text, { name, limits }).render(templateData(context.result));
+  return compileTemplate(text, { name, limits: limits ?? context.policy.templateLimits }).render(templateData(context.result));
 }
 
 /** The parsed JSON value of `text`, or undefined when it is not JSON. */

@@ -28,7 +28,7 @@ export async function runSlack(spec: SlackTaskSpec, context: TaskContext, option
   const { value: answer, attempts } = await withRetries(
     { what: `slack ${method} ${shown}`, ...planOf(spec), options, context, secrets },
     async (signal) => {
-      const answer = await sendHttp({ method, url, headers: { "Content-Type": "application/json" }, body }, signal);
+      const answer = await sendHttp({ method, url, headers: { "Content-Type": "application/json" }, body }, signal, { context, field: "url" });
       if (answer.status !== 200) throw failureOf(answer, "200 ok");
       if (answer.body.trim() !== "ok") {
         throw new AttemptFailure(`HTTP 200 with body ${JSON.stringify(answer.body.trim().slice(0, 200))}, expected "ok"`, { retryable: false, status: 200 });

@@ -6,7 +6,7 @@
  */
 import { request } from "undici";
 import type { Dispatcher } from "undici";
-import { ErrorCode, TargetError, ValidationError } from "../../core/index.js";
+import { ErrorCode, TargetError, ValidationError, findTargetNotAllowed } from "../../core/index.js";
 
 /** Default time for the whole fetch, redirects included. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 30_000;
@@ -120,6 +120,9 @@ export async function fetchRunTimeResource(url: string, options: RunTimeFetchOpt
     } catch (err) {
       if (options.signal?.aborted === true) throw err;
       if (timeout.aborted) fail(`no answer within ${timeoutMs} ms`, err);
+      // The allow-list (the service's egress dispatcher) refused the connection, maybe at a redirect.
+      const refusal = findTargetNotAllowed(err);
+      if (refusal) fail(refusal.message, refusal, ErrorCode.TargetNotAllowed);
       fail(reasonOf(err), err);
     }
     const { statusCode, headers } = response;

@@ -71,10 +71,10 @@ export class IsolatedParser {
   }
 
   /** Parses like parseExperimentText, in the worker thread, within the limits. */
-  parse(text: string, source: string, options: { readonly overrides: readonly string[]; readonly baseDir: string }): Promise<Experiment> {
+  parse(text: string, source: string, options: { readonly overrides: readonly string[]; readonly baseDir: string; readonly readableFiles?: readonly string[] | undefined }): Promise<Experiment> {
     if (this.closed) return Promise.reject(new InternalError(ErrorCode.Invariant, "the isolated parser is closed"));
     return new Promise<Experiment>((resolve, reject) => {
-      this.queue.push({ request: { text, source, overrides: [...options.overrides], baseDir: options.baseDir }, resolve, reject });
+      this.queue.push({ request: { text, source, overrides: [...options.overrides], baseDir: options.baseDir, ...(options.readableFiles ? { readableFiles: [...options.readableFiles] } : {}) }, resolve, reject });
       this.pump();
     });
   }

@@ -13,6 +13,8 @@ export interface ParseRequest {
   readonly source: string;
   readonly overrides: readonly string[];
   readonly baseDir: string;
+  /** The service's declared secret files (ParseOptions.readableFiles); undefined = any file. */
+  readonly readableFiles?: readonly string[] | undefined;
 }
 
 export interface SerializedError {
@@ -38,7 +40,7 @@ export type WorkerMessage = { readonly type: "ready" } | { readonly type: "parse
 
 function respond(request: ParseRequest): ParseResponse {
   try {
-    return { ok: true, experiment: parseExperimentText(request.text, request.source, { overrides: request.overrides, baseDir: request.baseDir }) };
+    return { ok: true, experiment: parseExperimentText(request.text, request.source, { overrides: request.overrides, baseDir: request.baseDir, ...(request.readableFiles ? { readableFiles: request.readableFiles } : {}) }) };
   } catch (caught) {
     const error = toAssayError(caught);
     return {

@@ -70,7 +70,8 @@ export class LoadRun<S extends LoadShape> {
       ? restoreShards(stored, this.link.agents())
       : planLoadShards(spec, series, selectAgents(this.link.agents(), spec.agents), this.runId, {
           reportIntervalMs: this.settings.reportIntervalMs,
-          options: seriesSpec.shardOptions(spec),
+          // Agents check every connection (target, redirects) against the service's allow-list.
+          options: { ...seriesSpec.shardOptions(spec), allowedTargets: [...(context.policy.egress?.guard.allowList.patterns ?? [])] },
         });
     this.books = new RunBooks(this.runId, shards, stored);
     if (stored) {

@@ -4,6 +4,8 @@
  * appear in them.
  */
 import { request } from "undici";
+import type { Dispatcher } from "undici";
+import { ErrorCode, TargetError, findTargetNotAllowed } from "../../core/index.js";
 import type { Outcome } from "../assessment/index.js";
 
 /** Largest response read from a backend. */
@@ -17,6 +19,8 @@ export interface BackendRequest {
   readonly body: string | undefined;
   /** Strings to hide in messages (resolved secrets). */
   readonly secrets: readonly string[];
+  /** The coordinator service's allow-list dispatcher; a refused host throws TargetNotAllowedError. */
+  readonly dispatcher?: Dispatcher | undefined;
 }
 
 /** The URL for messages: secrets and userinfo replaced. */
@@ -65,6 +69,7 @@ async function send(req: BackendRequest, signal: AbortSignal, timeoutMs: number)
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
+      ...(req.dispatcher ? { dispatcher: req.dispatcher } : {}),
     });
     const chunks: Buffer[] = [];
     let size = 0;
@@ -79,12 +84,14 @@ async function send(req: BackendRequest, signal: AbortSignal, timeoutMs: number)
     }
     return { ok: true, value: { status: res.statusCode, text: Buffer.concat(chunks).toString("utf8") } };
   } catch (err) {
+    const refusal = findTargetNotAllowed(err);
+    if (refusal) throw refusal;
     const reason = signal.aborted ? "cancelled" : err instanceof Error && err.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : causeText(err);
     return { ok: false, error: `${where} failed: ${scrub(reason, req.secrets)}` };
   }
 }
 
-/** Sends the request and parses a JSON answer; any failure is a message naming the request. */
+/** Sends the request and parses a JSON answer; any failure is a message naming the request (an allow-list refusal throws). */
 export async function queryJson(req: BackendRequest, signal: AbortSignal, timeoutMs: number): Promise<Outcome<unknown>> {
   const sent = await send(req, signal, timeoutMs);
   if (!sent.ok) return sent;

@@ -6,8 +6,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { ErrorCode, ValidationError, compileTemplate, isTemplate, parseDurationMs } from "../../core/index.js";
-import type { CustomMetricsTaskSpec, MetricInfo, MetricSample } from "../../core/index.js";
+import { ErrorCode, ValidationError, compileTemplate, findTargetNotAllowed, isTemplate, parseDurationMs } from "../../core/index.js";
+import type { CustomMetricsTaskSpec, MetricInfo, MetricSample, TemplateLimits } from "../../core/index.js";
 import type { Outcome } from "../assessment/index.js";
 import type { TaskContext, TaskOutcome, TaskRunner } from "../tasks/types.js";
 import { fetchRunTimeText } from "../fetch/index.js";
@@ -40,11 +40,19 @@ function durationField(text: string, field: string): number {
   }
 }
 
+/** An allow-list refusal inside `error`, re-scoped to the task's field (`spec[3].with.providers[0].url`). */
+function refusalIn(error: unknown, context: TaskContext, field: string): Error | undefined {
+  const refusal = findTargetNotAllowed(error);
+  const egress = context.policy.egress;
+  if (!refusal || !egress) return undefined;
+  return refusal.withField(`spec[${context.entry.index}].${field}`, context.entry.writtenName, egress.guard.allowList.patterns);
+}
+
 /** Templates rendered with the version's data; plain strings pass through. */
-function render(text: string, data: Raw, field: string): string {
+function render(text: string, data: Raw, field: string, limits?: Partial<TemplateLimits>): string {
   if (!isTemplate(text)) return text;
   try {
-    return compileTemplate(text).render(data);
+    return compileTemplate(text, { limits }).render(data);
   } catch (err) {
     throw bad(field, `template: ${err instanceof Error ? err.message : String(err)}`, ErrorCode.BadTemplate);
   }
@@ -90,9 +98,17 @@ interface Settings {
 }
 
 async function loadTemplate(location: string, context: TaskContext, timeoutMs: number, field: string): Promise<string> {
-  if (/^https?:\/\//i.test(location)) return fetchRunTimeText(location, { ...context.fetch, signal: context.signal, timeoutMs, field: `spec[${context.entry.index}].${field}` });
+  const egress = context.policy.egress;
+  if (/^https?:\/\//i.test(location)) {
+    const settings = { ...context.fetch, ...(egress ? { dispatcher: egress.dispatcher } : {}) };
+    return fetchRunTimeText(location, { ...settings, signal: context.signal, timeoutMs, field: `spec[${context.entry.index}].${field}` }).catch((error: unknown) => {
+      throw refusalIn(error, context, field) ?? error;
+    });
+  }
   const base = context.experiment.source.startsWith("<") ? process.cwd() : dirname(context.experiment.source);
   const path = isAbsolute(location) ? location : resolve(base, location);
+  const refused = egress?.fileAccess(path, `spec[${context.entry.index}].${field}`);
+  if (refused !== undefined) throw new ValidationError(ErrorCode.SecretNotDeclared, `spec[${context.entry.index}].${field}: ${refused}`, { field });
   try {
     return await readFile(path, "utf8");
   } catch (err) {
@@ -169,6 +185,8 @@ async function secretValue(source: SecretSource, context: TaskContext, field: st
   if ("env" in source) return context.secrets.resolve(`env:${source.env}`);
   if ("reference" in source) return context.secrets.resolve(source.reference);
   const base = context.experiment.source.startsWith("<") ? process.cwd() : dirname(context.experiment.source);
+  // The service reads files only through its declared secret sources.
+  if (context.policy.egress) return context.secrets.resolve(`file:${isAbsolute(source.file) ? source.file : resolve(base, source.file)}`);
   try {
     return (await readFile(isAbsolute(source.file) ? source.file : resolve(base, source.file), "utf8")).replace(/\r?\n$/, "");
   } catch (err) {
@@ -204,11 +222,11 @@ async function resolveAuth(auth: AuthSpec | undefined, context: TaskContext, fie
   }
 }
 
-function buildRequest(provider: ProviderSpec, part: PartSpec, data: Raw, auth: ResolvedAuth, rendered: boolean, field: string): BackendRequest {
-  const r = (text: string, where: string): string => (rendered ? text : render(text, data, where));
+function buildRequest(provider: ProviderSpec, part: PartSpec, data: Raw, auth: ResolvedAuth, rendered: boolean, field: string, limits: Partial<TemplateLimits> | undefined): BackendRequest {
+  const r = (text: string, where: string): string => (rendered ? text : render(text, data, where, limits));
   const query = part.query === undefined ? undefined : r(part.query, `${field}.query`);
   const partData = query === undefined ? data : { ...data, query };
-  const rr = (text: string, where: string): string => (rendered ? text : render(text, partData, where));
+  const rr = (text: string, where: string): string => (rendered ? text : render(text, partData, where, limits));
   let url = rr(provider.url, `${field}.url`);
   if (provider.kind === "prometheus" && !/\/api\/v1\/query(_range)?\/?$/.test(new URL(url).pathname)) url = `${url.replace(/\/+$/, "")}/api/v1/query`;
   const u = new URL(url);
@@ -285,9 +303,9 @@ function metricInfo(metric: MetricSpec): MetricInfo {
 }
 
 /** The provider spec of one version: inline as is; a template rendered with the data and read as YAML. */
-function providerFor(source: ProviderSource, data: Raw, settings: Settings): { provider: ProviderSpec; rendered: boolean } {
+function providerFor(source: ProviderSource, data: Raw, settings: Settings, limits: Partial<TemplateLimits> | undefined): { provider: ProviderSpec; rendered: boolean } {
   if (source.inline !== undefined) return { provider: source.inline, rendered: false };
-  const text = render(source.templateText ?? "", data, source.templateOrigin);
+  const text = render(source.templateText ?? "", data, source.templateOrigin, limits);
   let parsed: unknown;
   try {
     parsed = parseYaml(text);
@@ -319,7 +337,8 @@ async function collectVersion(settings: Settings, version: string, index: number
   };
   for (const source of settings.sources) {
     if (context.signal.aborted) return;
-    const { provider, rendered } = providerFor(source, data, settings);
+    const limits = context.policy.templateLimits;
+    const { provider, rendered } = providerFor(source, data, settings, limits);
     const auth = await resolveAuth(provider.auth, context, `${source.templateOrigin}.auth`);
     const timeoutMs = provider.timeoutMs ?? settings.timeoutMs;
     await Promise.all(
@@ -329,7 +348,8 @@ async function collectVersion(settings: Settings, version: string, index: number
         for (const [partName, part] of Object.entries(metric.parts)) {
           let req: BackendRequest;
           try {
-            req = buildRequest(provider, part, data, auth, rendered, `${source.templateOrigin}.metrics[${m}]${partName === "value" ? "" : `.${partName}`}`);
+            req = buildRequest(provider, part, data, auth, rendered, `${source.templateOrigin}.metrics[${m}]${partName === "value" ? "" : `.${partName}`}`, limits);
+            if (context.policy.egress) req = { ...req, dispatcher: context.policy.egress.dispatcher };
           } catch (err) {
             record(name, { ok: false, error: err instanceof Error ? err.message : String(err) }, metric);
             return;
@@ -340,7 +360,9 @@ async function collectVersion(settings: Settings, version: string, index: number
             pending = queryJson(req, context.signal, timeoutMs);
             cache.set(key, pending);
           }
-          const answer = await pending;
+          const answer = await pending.catch((error: unknown) => {
+            throw refusalIn(error, context, `${source.templateOrigin}.url`) ?? error;
+          });
           if (!answer.ok) {
             record(name, answer, metric);
             return;

@@ -112,6 +112,8 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
   };
   const emit = (event: RunEvent): void => options.onEvent?.(event);
   const policy: RunnerPolicy = { allowRunTask: false, kubeconfig: undefined, ...options.policy };
+  // Run-time fetches go through the service's allow-list (its egress dispatcher) unless told otherwise.
+  const fetchSettings = { ...(policy.egress ? { dispatcher: policy.egress.dispatcher } : {}), ...options.fetch };
   // One resolver per experiment, so the values it scrubs from outputs are this experiment's.
   const secrets = options.secrets ?? createSecretResolver({ kubeconfig: policy.kubeconfig });
   emit({ type: "experiment-started", name: experiment.name, tasks: experiment.tasks.length, result });
@@ -142,14 +144,14 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
       logger: options.logger.child({ task: entry.index, taskName: entry.spec.task }),
       secrets,
       policy,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      fetch: fetchSettings,
       emit: (event) => {
         if (event.type === "snapshot") recordTimelinePoint(result, entry.index, event.data);
         emit({ type: "task-event", index: entry.index, task: entry.spec.task, event });
       },
     });
     try {
-      const spec = await resolveRunTimeFetches(entry.spec, entry.index, { ...options.fetch, signal });
+      const spec = await resolveRunTimeFetches(entry.spec, entry.index, { ...fetchSettings, signal });
       const outcome = await invokeRunner(runners, { name: spec.task, spec }, context);
       taskResult.status = "completed";
       if (outcome.detail) taskResult.detail = scrub(outcome.detail, secrets);

@@ -12,7 +12,7 @@ import {
   toAssayError,
   withDeadline,
 } from "../../core/index.js";
-import type { AgentEvent, AgentLink, Experiment, Logger, ResultDocument } from "../../core/index.js";
+import type { AgentEvent, AgentLink, Experiment, Logger, ResolveAll, ResultDocument } from "../../core/index.js";
 import { IsolatedParser } from "../isolation/index.js";
 import type { IsolatedParseLimits } from "../isolation/index.js";
 import { checkRunnable, runExperiment } from "../runner/run-experiment.js";
@@ -28,7 +28,8 @@ import type { EventBody, WatchSink, Watcher } from "./events.js";
 import { completedTasks, watchEventOf, withAssessmentEvent } from "./feed.js";
 import { countRestart } from "./poison.js";
 import { claimStoredRuns } from "./resume-claims.js";
-import { checkExperimentSafety } from "./safety.js";
+import { createServicePolicy } from "./service-policy.js";
+import type { ServiceConfig, ServicePolicy } from "./service-policy.js";
 import type { ExperimentRecord, ExperimentStore } from "./store.js";
 
 const State = api.ExperimentState;
@@ -39,8 +40,10 @@ const TERMINAL: readonly State[] = [State.EXPERIMENT_STATE_COMPLETED, State.EXPE
 export interface ExperimentManagerOptions {
   readonly link: AgentLink;
   readonly store: ExperimentStore;
-  readonly config: Pick<CoordinatorConfig, "allowList" | "limits" | "concurrency">;
+  readonly config: ServiceConfig & Pick<CoordinatorConfig, "concurrency"> & Partial<Pick<CoordinatorConfig, "parseTimeoutMs" | "maxRestarts">>;
   readonly logger: Logger;
+  /** How the allow-list resolves names (tests); default dns.lookup. */
+  readonly resolve?: ResolveAll;
   /** Runners for tasks beyond http and assess (actions, custom metrics). */
   readonly runners?: TaskRunners;
   readonly bayesian?: BayesianAssessor;
@@ -103,10 +106,12 @@ export class ExperimentManager {
   private readonly parser: IsolatedParser;
   /** Runs of resumed experiments, claimed from the restore until the experiment ends. */
   private readonly resumeClaims = new Map<Entry, () => void>();
+  private readonly service: ServicePolicy;
 
   private constructor(private readonly options: ExperimentManagerOptions) {
     this.log = options.logger.child({ component: "experiments" });
     this.parser = new IsolatedParser(options.parseLimits);
+    this.service = createServicePolicy(options.config, options.policy, options.resolve ? { resolve: options.resolve } : {});
     this.runners = {
       http: createHttpLoadRunner({
         link: options.link,
@@ -190,12 +195,12 @@ export class ExperimentManager {
   }
 
   private parse(text: string, source: string, overrides: readonly string[]): Experiment {
-    return parseExperimentText(text, source || "<submitted>", { overrides, baseDir: process.cwd() });
+    return parseExperimentText(text, source || "<submitted>", { overrides, baseDir: process.cwd(), ...this.service.parseOptions });
   }
 
   /** What anyone submitted is parsed in a worker thread within a budget: it never blocks the service. */
   private parseOffLoop(text: string, source: string, overrides: readonly string[]): Promise<Experiment> {
-    return this.parser.parse(text, source || "<submitted>", { overrides, baseDir: process.cwd() });
+    return this.parser.parse(text, source || "<submitted>", { overrides, baseDir: process.cwd(), ...this.service.parseOptions });
   }
 
   /** Parses and checks an experiment, stores it and queues it. */
@@ -203,7 +208,7 @@ export class ExperimentManager {
     if (this.stopping) throw new ValidationError(ErrorCode.LinkClosed, "the coordinator is shutting down; submit again after it restarted");
     const experiment = await this.parseOffLoop(input.experimentYaml, input.sourceName, input.overrides);
     checkRunnable(experiment, this.runners);
-    checkExperimentSafety(experiment, this.options.config.allowList, this.options.config.limits);
+    await this.service.check(experiment);
     const record: ExperimentRecord = {
       id: `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`,
       order: this.nextOrder++,
@@ -283,6 +288,7 @@ export class ExperimentManager {
     await withDeadline(Promise.all([...this.running].map((entry) => entry.done ?? Promise.resolve())), graceMs);
     for (const entry of this.entries.values()) entry.channel.close();
     await this.parser.close();
+    await this.service.close();
   }
 
   // ------------------------------------------------------------------------------- running
@@ -323,7 +329,8 @@ export class ExperimentManager {
         signal: entry.controller.signal,
         runners: this.runnersFor(record.id),
         ...(this.options.bayesian ? { bayesian: this.options.bayesian } : {}),
-        ...(this.options.policy ? { policy: this.options.policy } : {}),
+        policy: this.service.runnerPolicy,
+        secrets: this.service.secretResolver(),
         ...(this.options.reportIntervalMs ? { reportIntervalMs: this.options.reportIntervalMs } : {}),
         onEvent: (event) => this.onRunEvent(entry, event),
       });

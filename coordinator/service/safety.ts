@@ -1,108 +1,168 @@
 /**
  * What the coordinator refuses at submit: load targets off its allow-list, and load beyond its
- * limits. Matching is on the URL's host as written: host patterns (`*.svc.cluster.local`,
- * `api.example.com`, `*`) for names, CIDRs and addresses (`10.0.0.0/8`, `127.0.0.1`, `::1`) for IP
- * literals. Names are not resolved (a name must itself be allowed).
+ * limits. The allow-list itself (patterns, protected addresses, resolution at connect time) is
+ * core/egress; here a host is checked as written, and names that only an address pattern could
+ * allow are resolved by `checkExperimentTargets`.
  */
-import { BlockList, isIP } from "node:net";
-import { ConfigurationError, ErrorCode, ValidationError, formatDurationMs } from "../../core/index.js";
-import type { Experiment, HttpTaskSpec } from "../../core/index.js";
+import { isIP } from "node:net";
+import { ErrorCode, ValidationError, compileAllowList, findTargetNotAllowed, formatDurationMs } from "../../core/index.js";
+import type { ActionCommon, AllowList, EgressGuard, Experiment, GrpcTaskSpec, HttpTaskSpec } from "../../core/index.js";
 import type { Limits } from "./config.js";
 
-export interface AllowList {
-  /** The patterns as configured, for messages. */
-  readonly patterns: readonly string[];
-  allows(host: string): boolean;
+export { compileAllowList };
+export type { AllowList };
+
+type Location = Experiment["tasks"][number]["location"];
+
+/** A URL the experiment's load reaches, with the field that names it. */
+interface LoadTarget {
+  readonly url: string;
+  readonly field: string;
+  readonly location: Location;
 }
 
-export function compileAllowList(patterns: readonly string[], source: string): AllowList {
-  const blocks = new BlockList();
-  const names: RegExp[] = [];
-  for (const raw of patterns) {
-    const pattern = raw.trim().toLowerCase();
-    const slash = pattern.indexOf("/");
-    if (/^[0-9a-f:.]+\/\d+$/.test(pattern)) {
-      const address = pattern.slice(0, slash);
-      const prefix = Number(pattern.slice(slash + 1));
-      const family = isIP(address);
-      if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) {
-        throw new ConfigurationError(ErrorCode.BadConfig, `${source}: allowedTargets: "${raw}" is not a valid CIDR`, { field: "allowedTargets" });
-      }
-      blocks.addSubnet(address, prefix, family === 4 ? "ipv4" : "ipv6");
-    } else if (isIP(pattern) !== 0) {
-      blocks.addAddress(pattern, isIP(pattern) === 4 ? "ipv4" : "ipv6");
-    } else if (/^(\*|\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$|^\*$/.test(pattern)) {
-      const escaped = pattern.replace(/[.]/g, "\\.").replace(/^\*\\\./, "(?:[a-z0-9-]+\\.)+").replace(/^\*$/, ".+");
-      names.push(new RegExp(`^${escaped}$`));
-    } else {
-      throw new ConfigurationError(ErrorCode.BadConfig, `${source}: allowedTargets: "${raw}" is neither a host pattern nor a CIDR`, { field: "allowedTargets" });
-    }
-  }
-  const matchAll = patterns.some((p) => p.trim() === "*");
-  return {
-    patterns,
-    allows(host: string): boolean {
-      const bare = host.toLowerCase().replace(/^\[|\]$/g, "");
-      if (matchAll) return true;
-      const family = isIP(bare);
-      if (family !== 0) return blocks.check(bare, family === 4 ? "ipv4" : "ipv6");
-      return names.some((name) => name.test(bare));
-    },
-  };
-}
-
-/**
- * Throws a ValidationError (TARGET_NOT_ALLOWED or LIMIT_EXCEEDED) naming the field, e.g.
- * `spec[0].with.qps`, and the limit, for the first load task that breaks the rules.
- */
-export function checkExperimentSafety(experiment: Experiment, allowList: AllowList, limits: Limits): void {
+function loadTargets(experiment: Experiment): LoadTarget[] {
+  const targets: LoadTarget[] = [];
   for (const entry of experiment.tasks) {
     if (entry.spec.task !== "http") continue;
     const spec = entry.spec;
     const base = `spec[${entry.index}].with`;
-    const location = { location: entry.location };
     spec.versions.forEach((version, v) => {
       const versionField = spec.versions.length === 1 && version.name === "default" ? `${base}.url` : `${base}.versions[${v}].url`;
-      checkUrl(version.request.url, versionField, allowList, location);
+      targets.push({ url: version.request.url, field: versionField, location: entry.location });
       for (const [endpoint, request] of Object.entries(version.endpoints)) {
-        checkUrl(request.url, `${base}.endpoints.${endpoint}.url`, allowList, location);
+        targets.push({ url: request.url, field: `${base}.endpoints.${endpoint}.url`, location: entry.location });
       }
     });
-    checkLimits(spec, base, limits, location);
+  }
+  return targets;
+}
+
+/** Action URLs written literally (no template, no secret reference): checked at submit as written. */
+function actionTargets(experiment: Experiment): LoadTarget[] {
+  const targets: LoadTarget[] = [];
+  for (const entry of experiment.tasks) {
+    const spec = entry.spec;
+    const base = `spec[${entry.index}].with`;
+    let written: [string, string] | undefined;
+    if (spec.task === "notify" || spec.task === "slack" || spec.task === "cloudevent") written = [spec.url, "url"];
+    else if (spec.task === "github" && spec.apiUrl) written = [spec.apiUrl, "apiUrl"];
+    if (written && /^https?:\/\//i.test(written[0]) && !/\$\{|\{\{/.test(written[0])) {
+      targets.push({ url: written[0], field: `${base}.${written[1]}`, location: entry.location });
+    }
+  }
+  return targets;
+}
+
+/**
+ * Throws a ValidationError (TARGET_NOT_ALLOWED or LIMIT_EXCEEDED) naming the field, e.g.
+ * `spec[0].with.qps`, and the limit, for the first task that breaks the rules. Load targets and
+ * literal action URLs are checked as written; a name only an address pattern could allow is left
+ * to `checkExperimentTargets` (load targets) or to the connection itself (actions).
+ */
+export function checkExperimentSafety(experiment: Experiment, allowList: AllowList, limits: Limits): void {
+  for (const target of [...loadTargets(experiment), ...actionTargets(experiment)]) {
+    const host = hostOf(target);
+    if (!allowList.allows(host) && (isIP(bareHost(host)) !== 0 || !allowList.hasAddressPatterns)) throw notAllowed(target, host, allowList);
+  }
+  for (const entry of experiment.tasks) {
+    const base = `spec[${entry.index}].with`;
+    const location = { location: entry.location };
+    const spec = entry.spec;
+    if (spec.task === "http") checkLimits(spec, base, limits, location);
+    else if (spec.task === "grpc") checkGrpcLimits(spec, base, limits, location);
+    else if ("retries" in spec) checkActionLimits(spec, base, limits, location);
   }
 }
 
-function checkUrl(url: string, field: string, allowList: AllowList, options: { location: Experiment["tasks"][number]["location"] }): void {
-  let host: string;
+/**
+ * Resolves the load targets' names that no name pattern allows and checks every address they
+ * resolve to (agents check again at connect time). A name that does not resolve is refused.
+ */
+export async function checkExperimentTargets(experiment: Experiment, guard: EgressGuard): Promise<void> {
+  for (const target of loadTargets(experiment)) {
+    const host = bareHost(hostOf(target));
+    if (isIP(host) !== 0 || guard.allowList.allows(host)) continue;
+    try {
+      await guard.check(host);
+    } catch (error) {
+      const refusal = findTargetNotAllowed(error);
+      if (refusal) throw refusal.withField(target.field, "load target", guard.allowList.patterns);
+      throw notAllowed(target, host, guard.allowList, ` (it does not resolve: ${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+}
+
+function bareHost(host: string): string {
+  return host.toLowerCase().replace(/^\[|\]$/g, "");
+}
+
+function hostOf(target: LoadTarget): string {
   try {
-    host = new URL(url).hostname;
+    return new URL(target.url).hostname;
   } catch (cause) {
-    throw new ValidationError(ErrorCode.WrongType, `${field}: "${url}" is not a URL`, { field, cause, ...options });
+    throw new ValidationError(ErrorCode.WrongType, `${target.field}: "${target.url}" is not a URL`, { field: target.field, cause, location: target.location });
   }
-  if (!allowList.allows(host)) {
-    throw new ValidationError(
-      ErrorCode.TargetNotAllowed,
-      `${field}: target host ${host} is not on the coordinator's allow-list (allowedTargets: ${allowList.patterns.join(", ")})`,
-      { field, ...options, suggestion: "ask the coordinator's operator to add the host to allowedTargets" },
-    );
-  }
+}
+
+function notAllowed(target: LoadTarget, host: string, allowList: AllowList, why = ""): ValidationError {
+  return new ValidationError(
+    ErrorCode.TargetNotAllowed,
+    `${target.field}: target host ${host} is not on the coordinator's allow-list${why} (allowedTargets: ${allowList.patterns.join(", ")})`,
+    { field: target.field, location: target.location, suggestion: "ask the coordinator's operator to add the host to allowedTargets" },
+  );
 }
 
 function seriesCount(spec: HttpTaskSpec): number {
   return spec.versions.reduce((sum, version) => sum + Math.max(1, Object.keys(version.endpoints).length), 0);
 }
 
-function checkLimits(spec: HttpTaskSpec, base: string, limits: Limits, options: { location: Experiment["tasks"][number]["location"] }): void {
-  const series = seriesCount(spec);
-  const total = (value: number, unit: string): string =>
-    series === 1 ? `${value}${unit}` : `${value}${unit} per series × ${series} series = ${value * series}${unit}`;
-  const exceed = (field: string, what: string, limitName: string, limitText: string): never => {
+type Exceed = (field: string, what: string, limitName: string, limitText: string) => never;
+
+function exceeder(base: string, options: { location: Location }): Exceed {
+  return (field, what, limitName, limitText) => {
     throw new ValidationError(ErrorCode.LimitExceeded, `${base}.${field}: ${what} exceeds the coordinator's limit ${limitName} ${limitText}`, {
       field: `${base}.${field}`,
       ...options,
       suggestion: `lower ${field}, or ask the coordinator's operator to raise limits.${limitName}`,
     });
   };
+}
+
+function checkTimeout(timeoutMs: number | undefined, limits: Limits, exceed: Exceed): void {
+  if (limits.maxTaskTimeoutMs !== undefined && timeoutMs !== undefined && timeoutMs > limits.maxTaskTimeoutMs) {
+    exceed("timeout", `a timeout of ${formatDurationMs(timeoutMs)}`, "maxTaskTimeout", formatDurationMs(limits.maxTaskTimeoutMs));
+  }
+}
+
+function checkActionLimits(spec: ActionCommon, base: string, limits: Limits, options: { location: Location }): void {
+  const exceed = exceeder(base, options);
+  if (limits.maxRetries !== undefined && spec.retries !== undefined && spec.retries > limits.maxRetries) {
+    exceed("retries", `${spec.retries} retries`, "maxRetries", String(limits.maxRetries));
+  }
+  checkTimeout(spec.timeoutMs, limits, exceed);
+}
+
+function checkGrpcLimits(spec: GrpcTaskSpec, base: string, limits: Limits, options: { location: Location }): void {
+  const exceed = exceeder(base, options);
+  if (limits.maxQps !== undefined && (spec.rps === undefined || spec.rps === 0 || spec.rps > limits.maxQps)) {
+    exceed("rps", spec.rps ? `${spec.rps} rps` : "an unlimited rate", "maxQps", `${limits.maxQps} qps`);
+  }
+  if (limits.maxConnections !== undefined && spec.concurrency > limits.maxConnections) {
+    exceed("concurrency", `${spec.concurrency} concurrent calls`, "maxConnections", String(limits.maxConnections));
+  }
+  if (limits.maxRequests !== undefined && spec.total > limits.maxRequests) exceed("total", `${spec.total} calls`, "maxRequests", String(limits.maxRequests));
+  if (limits.maxDurationMs !== undefined && spec.durationMs !== undefined && spec.durationMs > limits.maxDurationMs) {
+    exceed("duration", `a run of ${formatDurationMs(spec.durationMs)}`, "maxDuration", formatDurationMs(limits.maxDurationMs));
+  }
+  checkTimeout(spec.timeoutMs, limits, exceed);
+}
+
+function checkLimits(spec: HttpTaskSpec, base: string, limits: Limits, options: { location: Location }): void {
+  const series = seriesCount(spec);
+  const total = (value: number, unit: string): string =>
+    series === 1 ? `${value}${unit}` : `${value}${unit} per series × ${series} series = ${value * series}${unit}`;
+  const exceed = exceeder(base, options);
   if (limits.maxQps !== undefined) {
     const peakQps = Math.max(spec.qps, ...spec.stages.map((stage) => stage.qps));
     const field = spec.stages.some((stage) => stage.qps > spec.qps) ? "stages" : "qps";
@@ -112,12 +172,19 @@ function checkLimits(spec: HttpTaskSpec, base: string, limits: Limits, options: 
   if (limits.maxConnections !== undefined && spec.connections * series > limits.maxConnections) {
     exceed("connections", total(spec.connections, " connections"), "maxConnections", String(limits.maxConnections));
   }
-  if (limits.maxRequests !== undefined && spec.numRequests !== undefined && spec.numRequests * series > limits.maxRequests) {
-    exceed("numRequests", total(spec.numRequests, " requests"), "maxRequests", String(limits.maxRequests));
+  const warmupRequests = spec.warmupNumRequests ?? 0;
+  if (limits.maxRequests !== undefined) {
+    if (warmupRequests * series > limits.maxRequests) {
+      exceed("warmupNumRequests", total(warmupRequests, " warm-up requests"), "maxRequests", String(limits.maxRequests));
+    }
+    if (spec.numRequests !== undefined && (spec.numRequests + warmupRequests) * series > limits.maxRequests) {
+      const what = warmupRequests > 0 ? total(spec.numRequests + warmupRequests, " requests (warm-up included)") : total(spec.numRequests, " requests");
+      exceed("numRequests", what, "maxRequests", String(limits.maxRequests));
+    }
   }
   if (limits.maxDurationMs !== undefined) {
     const stagesMs = spec.stages.reduce((sum, stage) => sum + stage.durationMs, 0);
-    const warmupMs = spec.warmupDurationMs ?? 0;
+    const warmupMs = (spec.warmupDurationMs ?? 0) + (warmupRequests > 0 && spec.qps > 0 ? (warmupRequests / spec.qps) * 1000 : 0);
     let durationMs: number | undefined;
     let field = "duration";
     if (spec.numRequests !== undefined) {
@@ -131,4 +198,5 @@ function checkLimits(spec: HttpTaskSpec, base: string, limits: Limits, options: 
       exceed(field, `a run of ${formatDurationMs(durationMs + warmupMs)}`, "maxDuration", formatDurationMs(limits.maxDurationMs));
     }
   }
+  checkTimeout(spec.timeoutMs, limits, exceed);
 }

@@ -8,16 +8,15 @@ import type { ServerWritableStream, sendUnaryData, ServerUnaryCall } from "@grpc
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { ConfigurationError, ErrorCode, ValidationError } from "../../core/index.js";
-import type { AgentLink, Logger, api } from "../../core/index.js";
+import type { AgentLink, Logger, ResolveAll, api } from "../../core/index.js";
 import type { RunStateStore } from "../load/options.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
 import type { RunnerPolicy, TaskRunners } from "../tasks/types.js";
 import { openAuthenticator } from "./auth.js";
 import type { Authenticator, Caller, MethodName } from "./auth.js";
-import type { CoordinatorConfig } from "./config.js";
 import { COORDINATOR_SERVICE_NAME, loadCoordinatorService } from "./definition.js";
 import { ExperimentManager } from "./manager.js";
-import type { ManagerTelemetry } from "./manager.js";
+import type { ExperimentManagerOptions, ManagerTelemetry } from "./manager.js";
 import { toStatusObject } from "./status.js";
 import type { ExperimentStore } from "./store.js";
 
@@ -31,7 +30,9 @@ export interface ServerTls {
 export interface CoordinatorServiceOptions {
   readonly link: AgentLink;
   readonly store: ExperimentStore;
-  readonly config: Pick<CoordinatorConfig, "allowList" | "limits" | "concurrency" | "parseTimeoutMs" | "maxRestarts">;
+  readonly config: ExperimentManagerOptions["config"];
+  /** How the allow-list resolves names (tests); default dns.lookup. */
+  readonly resolve?: ResolveAll;
   readonly logger: Logger;
   /** `host:port` (port 0 picks a free one). Default 127.0.0.1:7233. */
   readonly listen?: string;
@@ -106,6 +107,7 @@ export async function startCoordinatorService(options: CoordinatorServiceOptions
     ...(options.watcherBuffer ? { watcherBuffer: options.watcherBuffer } : {}),
     ...(options.runState ? { runState: options.runState } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.resolve ? { resolve: options.resolve } : {}),
   });
 
   const { packageDefinition, proto } = loadCoordinatorService();

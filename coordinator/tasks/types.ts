@@ -3,8 +3,10 @@
  * evaluates a task's `if`, builds a TaskContext, calls the task's runner and records its outcome.
  */
 import type { FetchSettings } from "../fetch/index.js";
+import type { Dispatcher } from "undici";
 import type {
   api,
+  EgressGuard,
   Experiment,
   Logger,
   MetricInfo,
@@ -13,6 +15,7 @@ import type {
   TaskEntry,
   TaskName,
   TaskSpec,
+  TemplateLimits,
 } from "../../core/index.js";
 import type { LoadSnapshotData } from "../load/snapshot.js";
 
@@ -30,6 +33,21 @@ export interface RunnerPolicy {
   readonly allowRunTask: boolean;
   /** Path of a kubeconfig; undefined = in-cluster config or KUBECONFIG. */
   readonly kubeconfig: string | undefined;
+  /**
+   * The coordinator service's outbound rules (absent in local runs): every request a task makes
+   * goes through `dispatcher` (the allow-list checked at connect time), load tasks hand the
+   * allow-list to their agents, and local files are read only where `fileAccess` allows.
+   */
+  readonly egress?: EgressPolicy | undefined;
+  /** Budgets of the tasks' template executions (absent: DEFAULT_TEMPLATE_LIMITS). */
+  readonly templateLimits?: Partial<TemplateLimits> | undefined;
+}
+
+export interface EgressPolicy {
+  readonly guard: EgressGuard;
+  readonly dispatcher: Dispatcher;
+  /** Why a local file may not be read (undefined: it may). */
+  readonly fileAccess: (fullPath: string, field: string) => string | undefined;
 }
 
 /** The `data` of a load task's "progress" event: merged counts so far and the expected totals. */

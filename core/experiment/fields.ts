@@ -13,6 +13,8 @@ export interface ParseContext {
   readonly checkTemplate: ((text: string, field: string) => void) | undefined;
   /** Every metric an SLO or reward names, for the checks that need the whole experiment. */
   readonly metricRefs: MetricRef[];
+  /** ParseOptions.fileAccess: why a local file may not be read, or undefined. */
+  readonly fileAccess?: ((fullPath: string, field: string) => string | undefined) | undefined;
 }
 
 /** A metric named by an assess task, where it was written. */

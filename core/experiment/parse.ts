@@ -44,6 +44,13 @@ export interface ParseOptions {
   readonly checkTemplate?: (text: string, field: string) => void;
   /** Parse budgets (document size, nodes, nesting, alias expansion); defaults in DEFAULT_PARSE_LIMITS. */
   readonly limits?: Partial<ParseLimits>;
+  /**
+   * When set, the only local files (`payloadFile`, `payloadTemplateFile`) this parse may read, as
+   * absolute paths; any other is refused (SECRET_NOT_DECLARED at the field) before it is read.
+   * The coordinator service passes its declared secret files. Plain data, so it crosses into a
+   * parser worker. Default: every file may be read.
+   */
+  readonly readableFiles?: readonly string[] | undefined;
 }
 
 /** Every task name the parser accepts: canonical names, then aliases. */
@@ -112,6 +119,7 @@ export function parseExperimentText(text: string, source: string, options: Parse
     baseDir: options.baseDir ?? (isPseudoSource(source) ? process.cwd() : dirname(resolve(source))),
     checkTemplate: options.checkTemplate ?? checkTemplate,
     metricRefs: [],
+    fileAccess: fileAccessOf(options.readableFiles),
   };
   const tree = parseYamlTree(text, source, problems, limits);
   problems.throwIfAny();
@@ -266,4 +274,11 @@ function checkBaseline(ctx: ParseContext, items: readonly TreeNode[], tasks: rea
 /** The entry of a field of `map`, whatever the case it is written in (as Fields matches it). */
 function fieldEntry(map: MapNode, field: string): MapEntry | undefined {
   return map.entries.find((candidate) => candidate.key.toLowerCase() === field.toLowerCase());
+}
+
+function fileAccessOf(readable: readonly string[] | undefined): ((fullPath: string) => string | undefined) | undefined {
+  if (readable === undefined) return undefined;
+  const allowed = new Set(readable.map((path) => resolve(path)));
+  const listed = readable.length === 0 ? "none are declared" : `declared: ${readable.join(", ")}`;
+  return (fullPath) => (allowed.has(fullPath) ? undefined : `the coordinator service reads no file ${fullPath}: it is not one of its secret sources (${listed})`);
 }

@@ -258,6 +258,16 @@ function parseStages(ctx: ParseContext, f: Fields): StageSpec[] {
   return stages;
 }
 
+function readPayloadFile(ctx: ParseContext, f: Fields, payloadFile: string, fullPath: string): Uint8Array | undefined {
+  try {
+    return new Uint8Array(readFileSync(fullPath));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    ctx.problems.report(ErrorCode.FileNotFound, f.get("payloadFile") ?? f.anchor, f.pathOf("payloadFile"), `cannot read ${JSON.stringify(payloadFile)} (${fullPath}): ${reason}`);
+    return undefined;
+  }
+}
+
 /** Body, content type, method and headers written at one level (task or endpoint). */
 function parsePayload(ctx: ParseContext, f: Fields): Payload | undefined {
   const before = ctx.problems.count;
@@ -278,12 +288,9 @@ function parsePayload(ctx: ParseContext, f: Fields): Payload | undefined {
   // Iter8: payloadFile wins over payloadStr, payloadURL over both.
   if (payloadFile !== undefined && payloadURL === undefined) {
     const fullPath = resolve(ctx.baseDir, payloadFile);
-    try {
-      body = new Uint8Array(readFileSync(fullPath));
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
-      ctx.problems.report(ErrorCode.FileNotFound, f.get("payloadFile") ?? f.anchor, f.pathOf("payloadFile"), `cannot read ${JSON.stringify(payloadFile)} (${fullPath}): ${reason}`);
-    }
+    const refused = ctx.fileAccess?.(fullPath, f.pathOf("payloadFile"));
+    if (refused !== undefined) ctx.problems.report(ErrorCode.SecretNotDeclared, f.get("payloadFile") ?? f.anchor, f.pathOf("payloadFile"), refused);
+    else body = readPayloadFile(ctx, f, payloadFile, fullPath) ?? body;
   }
   if (payloadURL !== undefined) body = undefined;
   if (ctx.problems.count > before) return undefined;

@@ -142,6 +142,11 @@ function payloadTemplate(ctx: ParseContext, f: Fields): { text: string | undefin
   const file = f.string("payloadTemplateFile");
   if (file === undefined) return { text: undefined, url: undefined };
   const fullPath = resolve(ctx.baseDir, file);
+  const refused = ctx.fileAccess?.(fullPath, f.pathOf("payloadTemplateFile"));
+  if (refused !== undefined) {
+    ctx.problems.report(ErrorCode.SecretNotDeclared, f.get("payloadTemplateFile") ?? f.anchor, f.pathOf("payloadTemplateFile"), refused);
+    return { text: undefined, url: undefined };
+  }
   try {
     const text = readFileSync(fullPath, "utf8");
     f.template("payloadTemplateFile", text);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Metadata, status } from "@grpc/grpc-js";
 import {
+  defaultConfig,
   checkExperimentSafety,
   compileAllowList,
   compileConfig,
@@ -24,7 +25,7 @@ import {
   parseExperimentText,
 } from "../../../core/index.js";
 
-const noLimits: Limits = { maxQps: undefined, maxConnections: undefined, maxDurationMs: undefined, maxRequests: undefined };
+const noLimits: Limits = { maxQps: undefined, maxConnections: undefined, maxDurationMs: undefined, maxRequests: undefined, maxRetries: undefined, maxTaskTimeoutMs: undefined };
 
 function experiment(withBlock: string) {
   return parseExperimentText(`spec:\n  - task: http\n    with:\n${withBlock}`, "exp.yaml");
@@ -148,3 +149,28 @@ describe("gRPC status mapping", () => {
     assert.equal(error.field, "spec[0].with.qps");
   });
 });
+
+describe("service config: secrets, templateLimits, new limits", () => {
+  it("compiles named sources, template limits and caps; refuses malformed ones naming the key", () => {
+    const config = compileConfig(
+      { secrets: { hook: { env: "HOOK" }, gh: { file: "gh.token" } }, templateLimits: { maxSteps: 10, maxTime: "1s" }, limits: { maxRetries: 2, maxTaskTimeout: "30s" } },
+      "cfg.yaml",
+      "/etc/assay",
+    );
+    assert.deepEqual(config.secretSources.get("hook"), { env: "HOOK" });
+    assert.deepEqual(config.secretSources.get("gh"), { file: "/etc/assay/gh.token" });
+    assert.equal(config.templateLimits.maxSteps, 10);
+    assert.equal(config.templateLimits.timeoutMs, 1000);
+    assert.equal(config.templateLimits.maxOutputBytes, 1024 * 1024);
+    assert.equal(config.limits.maxRetries, 2);
+    assert.equal(config.limits.maxTaskTimeoutMs, 30_000);
+    assert.throws(() => compileConfig({ secrets: { hook: { env: "A", file: "b" } } }, "cfg.yaml", "/"), /cfg\.yaml: secrets\.hook needs exactly one of env/);
+    assert.throws(() => compileConfig({ templateLimits: { maxSteps: 0 } }, "cfg.yaml", "/"), /templateLimits\.maxSteps/);
+    assert.throws(() => compileConfig({ templateLimits: { steps: 1 } }, "cfg.yaml", "/"), /templateLimits\.steps is not a known setting/);
+    assert.equal(defaultConfigSources(), 0);
+  });
+});
+
+function defaultConfigSources(): number {
+  return defaultConfig().secretSources.size;
+}
