@@ -4,6 +4,7 @@
  */
 import type { HttpTaskSpec, TaskSpec } from "../../core/index.js";
 import type { TaskRunner } from "../tasks/types.js";
+import { withoutChartWarmup } from "./chart-warmup.js";
 import { runEndpointLoads, separateEndpointLoads } from "./endpoint-runs.js";
 import { httpSeriesSpec } from "./http-series.js";
 import { runLoad } from "./load-run.js";
@@ -18,7 +19,8 @@ export function createLoadRunner<S extends LoadShape & TaskSpec>(seriesSpec: Ser
 /** The http task: one LoadRun, or one per endpoint when endpoints run separately (endpoint-runs.ts). */
 export function createHttpLoadRunner(options: LoadRunnerOptions): TaskRunner<HttpTaskSpec> {
   const single = createLoadRunner(httpSeriesSpec, options);
-  return (spec, context) => {
+  return (written, context) => {
+    const spec = withoutChartWarmup(written, context);
     const names = separateEndpointLoads(spec);
     return names.length === 0 ? single(spec, context) : runEndpointLoads(spec, names, context, options);
   };

@@ -26,15 +26,20 @@ describe("assay assert -t against the coordinator", { timeout: 240_000 }, () => 
   });
 
   it("waits up to its timeout for a submitted experiment to end; too short a timeout finds no result", async () => {
-    const file = await writeExperiment(dir, "asserted", target.url, { duration: "3s", qps: 10 });
+    // Long enough that the CLI (seconds to start on a busy machine) asks while it still runs.
+    const file = await writeExperiment(dir, "asserted", target.url, { duration: "20s", qps: 10 });
     const submitted = await assay(["submit", file, "--coordinator", coordinator.address]);
     assert.equal(submitted.code, 0, submitted.stderr);
     const id = submitted.stdout.trim();
     const early = await assay(["assert", id, "-c", "completed", "-t", "100ms", "--coordinator", coordinator.address]);
-    assert.notEqual(early.code, 0, "100 ms is too short for a 3 s experiment");
+    assert.notEqual(early.code, 0, "100 ms is too short for a 20 s experiment");
     assert.match(early.stderr, /has no result yet|did not complete/);
     const waited = await assay(["assert", id, "-c", "completed", "-c", "slos", "--timeout", "120s", "--coordinator", coordinator.address]);
     assert.equal(waited.code, 0, waited.stderr);
     assert.match(waited.stdout, /all conditions hold: completed, slos/);
+    const file2 = join(dir, "result.json");
+    await writeFile(file2, (await assay(["report", id, "-o", "json", "--coordinator", coordinator.address])).stdout);
+    const onFile = await assay(["assert", file2, "-c", "completed", "-t", "1s"]);
+    assert.equal(onFile.code, 0, `-t has no effect on a file: ${onFile.stderr}`);
   });
 });

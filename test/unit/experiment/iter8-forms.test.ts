@@ -195,6 +195,23 @@ describe("Iter8 v0.14 chart render (warm-up task, per-endpoint load, payloadTemp
     assert.ok(firstB < arrivals.lastIndexOf("/a") && firstA < arrivals.lastIndexOf("/b"), "the two endpoints' requests interleave");
   });
 
+  it("a chart's leftover warmupNumRequests after a warmup: true task is not a second warm-up (SPEC.md 1.6.1)", async (t) => {
+    const target = await httpTarget(t);
+    const yaml = [
+      "spec:",
+      "  - task: http",
+      `    with: {url: ${target.url}, numRequests: 4, qps: 0, warmup: true}`,
+      "  - task: http",
+      `    with: {url: ${target.url}, numRequests: 6, qps: 0, warmupNumRequests: 4}`,
+      "  - task: http",
+      `    with: {url: ${target.url}x, numRequests: 2, qps: 0, warmupNumRequests: 3}`,
+    ].join("\n");
+    const link = fakeAgents(t, [{ id: "a1" }]);
+    const result = await runExperiment(parseExperimentText(yaml, "exp.yaml"), { link, logger: silentLogger(), reportIntervalMs: 200 });
+    assert.equal(result.failure, null);
+    assert.equal(target.received(), 4 + 6 + 3 + 2, "warm-up 4, then 6 measured; a task with another target keeps its own warm-up");
+  });
+
   it("a warm-up task runs its load and records nothing; the next task's metrics are the result's", async (t) => {
     const target = await httpTarget(t);
     const experiment = parseExperimentText(
