@@ -10,7 +10,8 @@ import type { HttpClient, HttpClientOptions } from "./engine/client.js";
 import { ClosedLoad } from "./engine/closed.js";
 import type { SeriesLoadRunner, SeriesShare } from "./engine/load.js";
 import { OpenLoad } from "./engine/open.js";
-import type { ModelPlan, RequestPlan, SeriesPlan, ShardPlan } from "./engine/plan.js";
+import { createGrpcClient } from "./engine/grpc-client.js";
+import type { GrpcCallPlan, ModelPlan, RequestPlan, SeriesPlan, ShardPlan } from "./engine/plan.js";
 import { SeriesRecorder } from "./engine/recorder.js";
 
 /** The agent's wall clock (Unix epoch ms). */
@@ -23,6 +24,9 @@ export const systemClock: Clock = { nowMs: () => Date.now() };
 /** Builds the HTTP client of one series (undici by default; tests and benches may inject). */
 export type HttpClientFactory = (request: RequestPlan, options: HttpClientOptions) => HttpClient;
 
+/** Builds the gRPC client of one series. */
+export type GrpcClientFactory = (call: GrpcCallPlan, options: HttpClientOptions) => HttpClient;
+
 export type ShardOutcome = "completed" | "cancelled" | "failed";
 
 export interface ShardContext {
@@ -33,6 +37,8 @@ export interface ShardContext {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly clientFactory: HttpClientFactory;
+  /** Builds the client of a gRPC series (grpc-js by default). */
+  readonly grpcClientFactory?: GrpcClientFactory;
   /** The runtime's current estimate of (coordinator clock - agent clock), reported in ShardDone. */
   readonly clockOffsetMs: () => number;
 }
@@ -147,12 +153,13 @@ export class ShardRun {
     this.intervalStartMs = this.startedAtMs;
     try {
       for (const series of plan.series) {
-        const client = ctx.clientFactory(series.request, {
+        const clientOptions: HttpClientOptions = {
           connections: series.connections,
           requestTimeoutMs: plan.requestTimeoutMs,
           insecureSkipVerify: plan.insecureSkipVerify,
           maxRedirects: plan.maxRedirects,
-        });
+        };
+        const client = series.grpc ? (ctx.grpcClientFactory ?? createGrpcClient)(series.grpc, clientOptions) : ctx.clientFactory(series.request, clientOptions);
         this.clients.push(client);
         const recorder = new SeriesRecorder(series.version, series.endpoint, series.model.kind === "open");
         this.recorders.push(recorder);

@@ -28,6 +28,7 @@ import type {
   TaskSpec,
 } from "../../core/index.js";
 import { createSecretResolver } from "../actions/index.js";
+import { createGrpcLoadRunner } from "../load/grpc-task.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
@@ -116,6 +117,7 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
   const signal = options.signal ?? new AbortController().signal;
   const runners: TaskRunners = {
     http: createHttpLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }),
+    grpc: createGrpcLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }),
     assess: createAssessRunner(options.bayesian),
     ...options.runners,
   };

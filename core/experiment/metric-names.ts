@@ -117,7 +117,7 @@ export function latencyPercentile(name: string): { readonly prefix: string; read
 /** What an http load task records for each series prefix (builtin-metrics in the coordinator). */
 const HTTP_SCALARS = ["request-count", "error-count", "error-rate", "latency-mean", "latency-stddev", "latency-min", "latency-max", "throughput"] as const;
 const HTTP_OPEN_MODEL_SCALARS = ["dropped-count", "service-time-mean", "schedule-lag-p99"] as const;
-const GRPC_SCALARS = ["request-count", "error-count", "error-rate", "latency/mean", "latency/stddev", "latency/min", "latency/max"] as const;
+const GRPC_SCALARS = ["request-count", "error-count", "error-rate", "latency/mean", "latency/stddev", "latency/min", "latency/max", "throughput"] as const;
 const GRPC_OPEN_MODEL_SCALARS = ["dropped-count", "service-time/mean", "schedule-lag/p99"] as const;
 
 /** The metrics one series prefix of a load task produces. */
