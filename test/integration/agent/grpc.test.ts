@@ -138,4 +138,18 @@ void describe("grpc task in-process against grpc-js servers", () => {
     const v = await runGrpc(t, [`proto: ${server.protoPath}`, "total: 5", "concurrency: 1", "versionInfo:", `- {host: '${server.host}', call: assay.test.Echo.Say}`, `- {host: '${server.host}', call: assay.test.Echo.Say}`]);
     assert.deepEqual([metricsOf(v, "v1")["grpc/request-count"], metricsOf(v, "v2")["grpc/request-count"]], [5, 5]);
   });
+
+  it("a call that cannot be resolved fails the task before any call, naming the field", async (t) => {
+    const server = await target(t);
+    const failed = async (lines: readonly string[]): Promise<string> => {
+      const result = await runGrpc(t, [`host: ${server.host}`, "total: 5", ...lines], 1);
+      assert.equal(result.completed, false);
+      return JSON.stringify(result.tasks[0]?.error);
+    };
+    assert.match(await failed(["call: assay.test.Echo.Nope", `proto: ${server.protoPath}`]), /spec\[0\]\.with\.call: service assay\.test\.Echo has no method Nope/);
+    assert.match(await failed(["call: assay.test.Nope.Say", `proto: ${server.protoPath}`]), /no service assay\.test\.Nope/);
+    assert.match(await failed(["call: assay.test.Echo.Say", "proto: /nonexistent/echo.proto"]), /spec\[0\]\.with\.proto: cannot read \/nonexistent\/echo\.proto/);
+    assert.match(await failed(["call: assay.test.Echo.Say"]), /could not resolve assay\.test\.Echo\.Say by server reflection/);
+    assert.equal(server.totalCalls(), 0);
+  });
 });
