@@ -28,6 +28,7 @@ import type {
   TaskSpec,
 } from "../../core/index.js";
 import { createSecretResolver } from "../actions/index.js";
+import { readGrpcUrl } from "../load/grpc-fetch.js";
 import { createGrpcLoadRunner } from "../load/grpc-task.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
 import { createAssessRunner } from "../tasks/assess.js";
@@ -88,7 +89,8 @@ const FETCH_INSTEAD: Readonly<Record<RunTimeFetch["purpose"], string>> = {
  * fields set per endpoint. Refused before anything starts, naming the field.
  */
 function checkPendingFeatures(experiment: Experiment): void {
-  const fetch = runTimeFetches(experiment)[0];
+  // The grpc runner fetches its own URLs (coordinator/load/grpc-fetch.ts).
+  const fetch = runTimeFetches(experiment).find((f) => !f.purpose.startsWith("grpc-"));
   if (fetch !== undefined) {
     const location = experiment.tasks.find((entry) => entry.index === fetch.taskIndex)?.location;
     throw new ConfigurationError(
@@ -117,7 +119,7 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
   const signal = options.signal ?? new AbortController().signal;
   const runners: TaskRunners = {
     http: createHttpLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }),
-    grpc: createGrpcLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }),
+    grpc: createGrpcLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }, readGrpcUrl),
     assess: createAssessRunner(options.bayesian),
     ...options.runners,
   };

@@ -6,13 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { startLocalAgents } from "../../../agent/index.js";
 import { runExperiment } from "../../../coordinator/index.js";
 import { parseExperimentText, silentLogger } from "../../../core/index.js";
 import type { ResultDocument } from "../../../core/index.js";
-import { TEST_TLS_CERT, cleanupAll, makeTempDir, startGrpcTarget, teardown } from "../../harness/index.js";
+import { ECHO_PROTO, TEST_TLS_CERT, cleanupAll, makeTempDir, startGrpcTarget, teardown } from "../../harness/index.js";
 import type { GrpcTarget, GrpcTargetOptions } from "../../harness/index.js";
 
 after(cleanupAll);
@@ -151,5 +153,22 @@ void describe("grpc task in-process against grpc-js servers", () => {
     assert.match(await failed(["call: assay.test.Echo.Say", "proto: /nonexistent/echo.proto"]), /spec\[0\]\.with\.proto: cannot read \/nonexistent\/echo\.proto/);
     assert.match(await failed(["call: assay.test.Echo.Say"]), /could not resolve assay\.test\.Echo\.Say by server reflection/);
     assert.equal(server.totalCalls(), 0);
+  });
+
+  it("protoURL, dataURL and metadataURL are fetched when the task runs", async (t) => {
+    const server = await target(t);
+    const files: Record<string, string> = { "/echo.proto": ECHO_PROTO, "/data.json": JSON.stringify({ name: "fetched" }), "/metadata.json": JSON.stringify({ "x-from-url": "yes" }) };
+    const assets = createServer((req, res) => {
+      const body = files[req.url ?? ""];
+      res.writeHead(body === undefined ? 404 : 200).end(body);
+    });
+    await new Promise<void>((resolve) => assets.listen(0, "127.0.0.1", resolve));
+    teardown(t).defer(() => new Promise((resolve) => assets.close(resolve)));
+    const base = `http://127.0.0.1:${(assets.address() as AddressInfo).port}`;
+    const m = metricsOf(await runGrpc(t, [`host: ${server.host}`, "call: assay.test.Echo.Say", `protoURL: ${base}/echo.proto`, `dataURL: ${base}/data.json`, `metadataURL: ${base}/metadata.json`, "total: 10", "concurrency: 2"], 1));
+    assert.equal(m["grpc/status-count/OK"], 10);
+    assert.equal(server.lastMetadata()["x-from-url"], "yes");
+    const missing = await runGrpc(t, [`host: ${server.host}`, "call: assay.test.Echo.Say", `protoURL: ${base}/nope.proto`, "total: 10"], 1);
+    assert.match(JSON.stringify(missing.tasks[0]?.error), /spec\[0\]\.with\.protoURL: cannot fetch .*404/);
   });
 });
