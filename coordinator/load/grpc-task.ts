@@ -18,6 +18,9 @@ const refuseUrls: UrlReader = (url, field) =>
 
 export function createGrpcLoadRunner(options: LoadRunnerOptions, readUrl: UrlReader = refuseUrls): TaskRunner<GrpcTaskSpec> {
   return async (spec, context) => {
+    for (const field of spec.ignoredFields ?? []) {
+      context.logger.warn({ field }, `${field} is ignored, as Iter8 ignored it (a misspelling of connect-timeout; the connect timeout is ${spec.connectTimeoutMs} ms)`);
+    }
     const resolved = await resolveGrpcSeries(spec, `spec[${context.entry.index}].with`, readUrl);
     return runLoad(grpcSeriesSpec(resolved), spec, context, options);
   };

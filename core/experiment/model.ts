@@ -285,6 +285,11 @@ export interface GrpcTaskSpec extends GrpcLoadSpec {
   /** ghz `connections` (default 1): HTTP/2 connections per series, the concurrency spread over them. */
   readonly http2Connections: number;
   readonly tls: GrpcTlsSpec;
+  /**
+   * Fields accepted and ignored as Iter8 ignored them but that look like mistakes (the misspelt
+   * `connect-timeeout`), as field paths: the runner warns about each.
+   */
+  readonly ignoredFields?: readonly string[];
 }
 
 // ------------------------------------------------------------------------------------ metrics

@@ -126,6 +126,7 @@ export function parseGrpcTask(ctx: ParseContext, withNode: TreeNode, path: strin
     ...timing,
     http2Connections,
     tls,
+    ...(f.has("connect-timeeout") ? { ignoredFields: [f.pathOf("connect-timeeout")] } : {}),
   };
 }
 

@@ -97,7 +97,9 @@ void describe("grpc task: Iter8's and ghz's inputs", () => {
   });
 
   it("Iter8's ignored keys are accepted (count-errors, the connect-timeeout typo)", () => {
-    assert.equal(parse("host: h:1\ncall: a.B.C\ncount-errors: true\nconnect-timeeout: 5s").connectTimeoutMs, 10_000);
+    const spec = parse("host: h:1\ncall: a.B.C\ncount-errors: true\nconnect-timeeout: 5s");
+    assert.equal(spec.connectTimeoutMs, 10_000);
+    assert.deepEqual(spec.ignoredFields, ["spec[0].with.connect-timeeout"]);
   });
 
   it("bad input names the field", () => {
