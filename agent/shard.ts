@@ -68,6 +68,9 @@ export class ShardRun {
   private failure: AssayError | null = null;
   private sending: Promise<void> = Promise.resolve();
 
+  /** gRPC series' clients, created at assignment so their connections open before the start (ghz dials first). */
+  private readonly preparedClients: (HttpClient | null)[];
+
   constructor(
     private plan: ShardPlan,
     private readonly ctx: ShardContext,
@@ -75,6 +78,17 @@ export class ShardRun {
     this.done = new Promise<void>((resolve) => {
       this.resolveDone = resolve;
     });
+    this.preparedClients = plan.series.map((series) => (series.grpc ? (ctx.grpcClientFactory ?? createGrpcClient)(series.grpc, this.clientOptions(series)) : null));
+    for (const client of this.preparedClients) if (client) this.clients.push(client);
+  }
+
+  private clientOptions(series: SeriesPlan): HttpClientOptions {
+    return {
+      connections: series.connections,
+      requestTimeoutMs: this.plan.requestTimeoutMs,
+      insecureSkipVerify: this.plan.insecureSkipVerify,
+      maxRedirects: this.plan.maxRedirects,
+    };
   }
 
   get running(): boolean {
@@ -152,15 +166,12 @@ export class ShardRun {
     this.startPerfMs = performance.now();
     this.intervalStartMs = this.startedAtMs;
     try {
-      for (const series of plan.series) {
-        const clientOptions: HttpClientOptions = {
-          connections: series.connections,
-          requestTimeoutMs: plan.requestTimeoutMs,
-          insecureSkipVerify: plan.insecureSkipVerify,
-          maxRedirects: plan.maxRedirects,
-        };
-        const client = series.grpc ? (ctx.grpcClientFactory ?? createGrpcClient)(series.grpc, clientOptions) : ctx.clientFactory(series.request, clientOptions);
-        this.clients.push(client);
+      for (const [i, series] of plan.series.entries()) {
+        let client = this.preparedClients[i] ?? null;
+        if (client === null) {
+          client = ctx.clientFactory(series.request, this.clientOptions(series));
+          this.clients.push(client);
+        }
         const recorder = new SeriesRecorder(series.version, series.endpoint, series.model.kind === "open");
         this.recorders.push(recorder);
         this.reportedRequests.push(0);
