@@ -10,7 +10,8 @@ import type { HttpClient, HttpClientOptions } from "./engine/client.js";
 import { ClosedLoad } from "./engine/closed.js";
 import type { SeriesLoadRunner, SeriesShare } from "./engine/load.js";
 import { OpenLoad } from "./engine/open.js";
-import type { ModelPlan, RequestPlan, SeriesPlan, ShardPlan } from "./engine/plan.js";
+import { createGrpcClient } from "./engine/grpc-client.js";
+import type { GrpcCallPlan, ModelPlan, RequestPlan, SeriesPlan, ShardPlan } from "./engine/plan.js";
 import { SeriesRecorder } from "./engine/recorder.js";
 
 /** The agent's wall clock (Unix epoch ms). */
@@ -23,6 +24,9 @@ export const systemClock: Clock = { nowMs: () => Date.now() };
 /** Builds the HTTP client of one series (undici by default; tests and benches may inject). */
 export type HttpClientFactory = (request: RequestPlan, options: HttpClientOptions) => HttpClient;
 
+/** Builds the gRPC client of one series. */
+export type GrpcClientFactory = (call: GrpcCallPlan, options: HttpClientOptions) => HttpClient;
+
 export type ShardOutcome = "completed" | "cancelled" | "failed";
 
 export interface ShardContext {
@@ -33,6 +37,8 @@ export interface ShardContext {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly clientFactory: HttpClientFactory;
+  /** Builds the client of a gRPC series (grpc-js by default). */
+  readonly grpcClientFactory?: GrpcClientFactory;
   /** The runtime's current estimate of (coordinator clock - agent clock), reported in ShardDone. */
   readonly clockOffsetMs: () => number;
 }
@@ -62,6 +68,9 @@ export class ShardRun {
   private failure: AssayError | null = null;
   private sending: Promise<void> = Promise.resolve();
 
+  /** gRPC series' clients, created at assignment so their connections open before the start (ghz dials first). */
+  private readonly preparedClients: (HttpClient | null)[];
+
   constructor(
     private plan: ShardPlan,
     private readonly ctx: ShardContext,
@@ -69,6 +78,18 @@ export class ShardRun {
     this.done = new Promise<void>((resolve) => {
       this.resolveDone = resolve;
     });
+    this.preparedClients = plan.series.map((series) => (series.grpc ? (ctx.grpcClientFactory ?? createGrpcClient)(series.grpc, this.clientOptions(series)) : null));
+    for (const client of this.preparedClients) if (client) this.clients.push(client);
+  }
+
+  private clientOptions(series: SeriesPlan): HttpClientOptions {
+    return {
+      connections: series.connections,
+      requestTimeoutMs: this.plan.requestTimeoutMs,
+      insecureSkipVerify: this.plan.insecureSkipVerify,
+      maxRedirects: this.plan.maxRedirects,
+      egress: this.plan.egress,
+    };
   }
 
   get running(): boolean {
@@ -146,15 +167,12 @@ export class ShardRun {
     this.startPerfMs = performance.now();
     this.intervalStartMs = this.startedAtMs;
     try {
-      for (const series of plan.series) {
-        const client = ctx.clientFactory(series.request, {
-          connections: series.connections,
-          requestTimeoutMs: plan.requestTimeoutMs,
-          insecureSkipVerify: plan.insecureSkipVerify,
-          maxRedirects: plan.maxRedirects,
-          egress: plan.egress,
-        });
-        this.clients.push(client);
+      for (const [i, series] of plan.series.entries()) {
+        let client = this.preparedClients[i] ?? null;
+        if (client === null) {
+          client = ctx.clientFactory(series.request, this.clientOptions(series));
+          this.clients.push(client);
+        }
         const recorder = new SeriesRecorder(series.version, series.endpoint, series.model.kind === "open");
         this.recorders.push(recorder);
         this.reportedRequests.push(0);

@@ -4,7 +4,7 @@
  * defaults; everything downstream trusts the plan.
  */
 import { ErrorCode, ValidationError, compileAllowList, createEgressGuard, toAssayError } from "../../core/index.js";
-import type { EgressGuard, SeriesLoadInit, ShardSpecInit } from "../../core/index.js";
+import type { EgressGuard, GrpcCallInit, SeriesLoadInit, ShardSpecInit } from "../../core/index.js";
 
 /** Report every second unless the spec says otherwise. */
 export const DEFAULT_REPORT_INTERVAL_MS = 1000;
@@ -15,6 +15,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  * at most this many entries (per series) before further late requests are counted as dropped.
  */
 export const DEFAULT_MAX_QUEUE = 10_000;
+/** gRPC connect timeout unless the call says otherwise (ghz's default). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Redirects followed when followRedirects is on and maxRedirects is 0. */
 export const DEFAULT_MAX_REDIRECTS = 10;
 
@@ -41,10 +43,32 @@ export type ModelPlan =
   | { readonly kind: "closed"; readonly maxQps: number }
   | { readonly kind: "open"; readonly qps: number; readonly stages: readonly StagePlan[] };
 
+export type GrpcCallKind = "unary" | "client-streaming" | "server-streaming" | "bidi-streaming";
+
+/** A gRPC series' call (SeriesLoad.grpc): the method, its encoded messages, how to connect. */
+export interface GrpcCallPlan {
+  readonly host: string;
+  /** `/package.Service/Method`. */
+  readonly methodPath: string;
+  readonly kind: GrpcCallKind;
+  readonly messages: readonly Buffer[];
+  readonly metadata: readonly (readonly [string, string])[];
+  /** HTTP/2 connections (channels), at most the series' connections. */
+  readonly connections: number;
+  readonly connectTimeoutMs: number;
+  readonly keepaliveMs: number;
+  readonly authority: string;
+  /** null = plaintext. */
+  readonly tls: { readonly caCert: Buffer | null; readonly certChain: Buffer | null; readonly privateKey: Buffer | null; readonly skipVerify: boolean; readonly serverName: string } | null;
+}
+
 export interface SeriesPlan {
   readonly version: string;
   readonly endpoint: string;
+  /** For a gRPC series, the HTTP/2 request its calls are (POST https?://host/package.Service/Method), for byte counts. */
   readonly request: RequestPlan;
+  /** Set for a gRPC series: its client is the gRPC one (grpc-client.ts). */
+  readonly grpc?: GrpcCallPlan | undefined;
   readonly model: ModelPlan;
   /** Counted requests (closed) or intended sends (open); 0 = run for the shard's duration. */
   readonly numRequests: number;
@@ -118,6 +142,42 @@ function compileRequest(series: SeriesLoadInit, field: string): RequestPlan {
   };
 }
 
+const GRPC_KINDS: readonly GrpcCallKind[] = ["unary", "client-streaming", "server-streaming", "bidi-streaming"];
+
+function compileGrpc(call: GrpcCallInit, connections: number, field: string): GrpcCallPlan {
+  if (!call.host) throw invalid("grpc.host is missing", `${field}.host`);
+  if (!call.methodPath || !/^\/[^/]+\/[^/]+$/.test(call.methodPath)) throw invalid(`grpc.methodPath must be /package.Service/Method, got "${call.methodPath ?? ""}"`, `${field}.methodPath`);
+  const kind = GRPC_KINDS.find((k) => k === call.kind);
+  if (kind === undefined) throw invalid(`grpc.kind must be one of ${GRPC_KINDS.join(", ")}, got "${call.kind ?? ""}"`, `${field}.kind`);
+  const bytes = (value: Uint8Array | null | undefined): Buffer | null => (value && value.length > 0 ? Buffer.from(value) : null);
+  return {
+    host: call.host,
+    methodPath: call.methodPath,
+    kind,
+    messages: (call.messages ?? []).map((m) => Buffer.from(m)),
+    metadata: (call.metadata ?? []).map((h) => [h.name ?? "", h.value ?? ""] as const),
+    connections: Math.max(1, Math.min(call.connections ?? 1, connections)),
+    connectTimeoutMs: call.connectTimeoutMs || DEFAULT_CONNECT_TIMEOUT_MS,
+    keepaliveMs: call.keepaliveMs ?? 0,
+    authority: call.authority ?? "",
+    tls: call.tls
+      ? { caCert: bytes(call.caCert), certChain: bytes(call.certChain), privateKey: bytes(call.privateKey), skipVerify: call.skipVerify ?? false, serverName: call.serverName ?? "" }
+      : null,
+  };
+}
+
+function grpcRequest(call: GrpcCallPlan): RequestPlan {
+  let url: URL;
+  try {
+    url = new URL(`${call.tls ? "https" : "http"}://${call.host}${call.methodPath}`);
+  } catch {
+    // A gRPC target that is no URL authority (`dns:///name:port`, `unix:path`).
+    url = new URL(`http://grpc.target${call.methodPath}`);
+  }
+  const first = call.messages[0] ?? null;
+  return { url, origin: url.origin, path: call.methodPath, method: "POST", headers: [], body: first, bodyBytes: first?.length ?? 0 };
+}
+
 function compileModel(series: SeriesLoadInit, field: string): ModelPlan {
   const model = series.model;
   if (model?.open) {
@@ -148,10 +208,12 @@ function compileSeries(series: SeriesLoadInit, i: number, durationMs: number): S
   if (model.kind === "open" && numRequests > 0 && model.stages.length > 0 && model.stages.at(-1)?.qps === 0) {
     throw invalid("numRequests with stages that end at qps 0 may never complete", `${field}.model.open.stages`);
   }
+  const grpc = series.grpc ? compileGrpc(series.grpc, connections, `${field}.grpc`) : undefined;
   return {
     version: series.version ?? "",
     endpoint: series.endpoint ?? "",
-    request: compileRequest(series, field),
+    request: grpc ? grpcRequest(grpc) : compileRequest(series, field),
+    ...(grpc ? { grpc } : {}),
     model,
     numRequests,
     warmupNumRequests: nonNegative(series.warmupNumRequests, `${field}.warmupNumRequests`),

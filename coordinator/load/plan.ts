@@ -65,11 +65,12 @@ export function planLoadShards(
 ): PlannedShard[] {
   const perAgent = new Map<string, SeriesLoadInit[]>();
   series.forEach((item, index) => {
-    const count = participants(agents.length, shape.connections, shape.numRequests);
+    const own = item.load ? { ...shape, ...item.load } : shape;
+    const count = participants(agents.length, own.connections, own.numRequests);
     const chosen = Array.from({ length: count }, (_, k) => agents[(index + k) % agents.length]).filter(
       (agent): agent is AgentInfo => agent !== undefined,
     );
-    for (const [agentId, load] of splitSeries(shape, item, chosen)) {
+    for (const [agentId, load] of splitSeries(own, item, chosen)) {
       const list = perAgent.get(agentId) ?? [];
       list.push(load);
       perAgent.set(agentId, list);

@@ -52,6 +52,8 @@ export interface PlannedSeries {
   /** "" for the version's main target. */
   readonly endpoint: string;
   readonly target: SeriesTarget;
+  /** The series' own load over the task's (an endpoint's own `total`, `concurrency`, `rps`). */
+  readonly load?: Pick<LoadShape, "numRequests" | "qps" | "connections" | "loadModel">;
 }
 
 export interface SeriesMetricOptions {

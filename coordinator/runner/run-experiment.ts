@@ -25,8 +25,9 @@ import type {
   TaskSpec,
 } from "../../core/index.js";
 import { createSecretResolver } from "../actions/index.js";
-import { resolveRunTimeFetches } from "../fetch/index.js";
+import { fetchRunTimeResource, resolveRunTimeFetches } from "../fetch/index.js";
 import type { FetchSettings } from "../fetch/index.js";
+import { createGrpcLoadRunner } from "../load/grpc-task.js";
 import { createHttpLoadRunner } from "../load/load-task.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
@@ -80,8 +81,13 @@ export function checkRunnable(experiment: Experiment, runners: TaskRunners): voi
 
 export async function runExperiment(experiment: Experiment, options: RunExperimentOptions): Promise<ResultDocument> {
   const signal = options.signal ?? new AbortController().signal;
+  const policy: RunnerPolicy = { allowRunTask: false, kubeconfig: undefined, ...options.policy };
+  // Run-time fetches go through the service's allow-list (its egress dispatcher) unless told otherwise.
+  const fetchSettings = { ...(policy.egress ? { dispatcher: policy.egress.dispatcher } : {}), ...options.fetch };
+  const readGrpcUrl = (url: string, field: string): Promise<Uint8Array> => fetchRunTimeResource(url, { ...fetchSettings, signal, field });
   const runners: TaskRunners = {
     http: createHttpLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }),
+    grpc: createGrpcLoadRunner({ link: options.link, ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}) }, readGrpcUrl),
     assess: createAssessRunner(options.bayesian),
     ...options.runners,
   };
@@ -111,9 +117,6 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
     source: experiment.source,
   };
   const emit = (event: RunEvent): void => options.onEvent?.(event);
-  const policy: RunnerPolicy = { allowRunTask: false, kubeconfig: undefined, ...options.policy };
-  // Run-time fetches go through the service's allow-list (its egress dispatcher) unless told otherwise.
-  const fetchSettings = { ...(policy.egress ? { dispatcher: policy.egress.dispatcher } : {}), ...options.fetch };
   // One resolver per experiment, so the values it scrubs from outputs are this experiment's.
   const secrets = options.secrets ?? createSecretResolver({ kubeconfig: policy.kubeconfig });
   emit({ type: "experiment-started", name: experiment.name, tasks: experiment.tasks.length, result });

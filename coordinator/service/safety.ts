@@ -145,15 +145,25 @@ function checkActionLimits(spec: ActionCommon, base: string, limits: Limits, opt
 
 function checkGrpcLimits(spec: GrpcTaskSpec, base: string, limits: Limits, options: { location: Location }): void {
   const exceed = exceeder(base, options);
-  if (limits.maxQps !== undefined && (spec.rps === undefined || spec.rps === 0 || spec.rps > limits.maxQps)) {
-    exceed("rps", spec.rps ? `${spec.rps} rps` : "an unlimited rate", "maxQps", `${limits.maxQps} qps`);
+  // One series per version and endpoint, each with the task's load (ghz's names in messages).
+  const series = spec.versions.reduce((sum, version) => sum + Math.max(1, Object.keys(version.endpoints).length), 0);
+  const total = (value: number, unit: string): string =>
+    series === 1 ? `${value}${unit}` : `${value}${unit} per series × ${series} series = ${value * series}${unit}`;
+  const peakQps = Math.max(spec.qps, ...spec.stages.map((stage) => stage.qps));
+  if (limits.maxQps !== undefined && (peakQps === 0 || peakQps * series > limits.maxQps)) {
+    exceed("rps", peakQps === 0 ? "an unlimited rate" : total(peakQps, " rps"), "maxQps", `${limits.maxQps} qps`);
   }
-  if (limits.maxConnections !== undefined && spec.concurrency > limits.maxConnections) {
-    exceed("concurrency", `${spec.concurrency} concurrent calls`, "maxConnections", String(limits.maxConnections));
+  if (limits.maxConnections !== undefined && spec.connections * series > limits.maxConnections) {
+    exceed("concurrency", total(spec.connections, " concurrent calls"), "maxConnections", String(limits.maxConnections));
   }
-  if (limits.maxRequests !== undefined && spec.total > limits.maxRequests) exceed("total", `${spec.total} calls`, "maxRequests", String(limits.maxRequests));
-  if (limits.maxDurationMs !== undefined && spec.durationMs !== undefined && spec.durationMs > limits.maxDurationMs) {
-    exceed("duration", `a run of ${formatDurationMs(spec.durationMs)}`, "maxDuration", formatDurationMs(limits.maxDurationMs));
+  const warmup = spec.warmupNumRequests ?? 0;
+  if (limits.maxRequests !== undefined && spec.numRequests !== undefined && (spec.numRequests + warmup) * series > limits.maxRequests) {
+    exceed("total", total(spec.numRequests + warmup, " calls"), "maxRequests", String(limits.maxRequests));
+  }
+  const stagesMs = spec.stages.reduce((sum, stage) => sum + stage.durationMs, 0);
+  const durationMs = spec.durationMs ?? (stagesMs > 0 ? stagesMs : undefined);
+  if (limits.maxDurationMs !== undefined && durationMs !== undefined && durationMs > limits.maxDurationMs) {
+    exceed("duration", `a run of ${formatDurationMs(durationMs)}`, "maxDuration", formatDurationMs(limits.maxDurationMs));
   }
   checkTimeout(spec.timeoutMs, limits, exceed);
 }

@@ -4,7 +4,7 @@
  * exists) and the service can check them against its allow-list before anything starts.
  */
 import { TaskName, endpointNames } from "./model.js";
-import type { Experiment } from "./model.js";
+import type { Experiment, GrpcCallSpec, GrpcTaskSpec } from "./model.js";
 
 /** One URL a task fetches at run time. */
 export interface RunTimeFetch {
@@ -40,8 +40,7 @@ export function runTimeFetches(experiment: Experiment): RunTimeFetch[] {
         break;
       }
       case TaskName.Grpc:
-        if (spec.dataURL !== undefined) out.push({ taskIndex: index, field: `${base}.dataURL`, url: spec.dataURL, purpose: "grpc-data" });
-        if (spec.protoURL !== undefined) out.push({ taskIndex: index, field: `${base}.protoURL`, url: spec.protoURL, purpose: "grpc-proto" });
+        out.push(...grpcFetches(spec, index, base));
         break;
       case TaskName.Notify:
       case TaskName.Slack:
@@ -53,5 +52,44 @@ export function runTimeFetches(experiment: Experiment): RunTimeFetch[] {
         break;
     }
   }
+  return out;
+}
+
+/** A grpc task's URLs, once per field (a version's and each endpoint's where they differ). */
+function grpcFetches(spec: GrpcTaskSpec, taskIndex: number, base: string): RunTimeFetch[] {
+  const out: RunTimeFetch[] = [];
+  const seen = new Set<string>();
+  const add = (prefix: string, call: GrpcCallSpec): void => {
+    for (const [key, url, purpose] of grpcCallUrls(call)) {
+      const field = `${prefix}.${key}`;
+      if (seen.has(`${field} ${url}`)) continue;
+      seen.add(`${field} ${url}`);
+      out.push({ taskIndex, field, url, purpose });
+    }
+  };
+  for (const version of spec.versions) {
+    if (spec.endpointOrder.length === 0) add(base, version.call);
+    for (const name of spec.endpointOrder) {
+      const endpoint = version.endpoints[name];
+      if (endpoint !== undefined) add(`${base}.endpoints.${name}`, endpoint.call);
+    }
+  }
+  return out;
+}
+
+/**
+ * The URLs a call fetches, by the precedence the grpc task applies: a file (`proto`, `data-file`,
+ * ...) wins over its URL, which wins over inline data; binary data wins over JSON data.
+ */
+export function grpcCallUrls(call: GrpcCallSpec): [string, string, RunTimeFetch["purpose"]][] {
+  const out: [string, string, RunTimeFetch["purpose"]][] = [];
+  if (call.proto === undefined && call.protoset === undefined) {
+    if (call.protoURL !== undefined) out.push(["protoURL", call.protoURL, "grpc-proto"]);
+    else if (call.protosetURL !== undefined) out.push(["protosetURL", call.protosetURL, "grpc-proto"]);
+  }
+  const binary = call.binaryData !== undefined || call.binaryFile !== undefined || call.binaryDataURL !== undefined;
+  if (call.binaryFile === undefined && call.binaryDataURL !== undefined) out.push(["binaryDataURL", call.binaryDataURL, "grpc-data"]);
+  if (!binary && call.dataFile === undefined && call.dataURL !== undefined) out.push(["dataURL", call.dataURL, "grpc-data"]);
+  if (call.metadataFile === undefined && call.metadataURL !== undefined) out.push(["metadataURL", call.metadataURL, "grpc-data"]);
   return out;
 }

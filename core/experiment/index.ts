@@ -17,3 +17,4 @@ export type { RunTimeFetch } from "./fetches.js";
 export { HTTP_DEFAULTS } from "./tasks/http.js";
 export { DEFAULT_CONFIDENCE } from "./tasks/assess.js";
 export { TASK_DEFAULTS } from "./tasks/other.js";
+export { GRPC_DEFAULTS } from "./tasks/grpc.js";

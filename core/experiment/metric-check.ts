@@ -10,7 +10,7 @@ import type { MetricRef, ParseContext } from "./fields.js";
 import { ITER8_V08_METRIC_NAMES, grpcSeriesMetrics, httpSeriesMetrics, isBuiltInMetric, latencyPercentile, producedBy } from "./metric-names.js";
 import type { SeriesMetricNames } from "./metric-names.js";
 import { TaskName, endpointNames } from "./model.js";
-import type { HttpEndpointSpec, HttpTaskSpec, HttpVersionSpec, TaskEntry } from "./model.js";
+import type { GrpcTaskSpec, HttpEndpointSpec, HttpTaskSpec, HttpVersionSpec, TaskEntry } from "./model.js";
 import { closest, shorten } from "./problems.js";
 
 interface Series {
@@ -48,7 +48,9 @@ export function checkMetricRefs(ctx: ParseContext, tasks: readonly TaskEntry[]):
   }
   return tasks.map((entry) => {
     const wanted = extra.get(entry.index);
-    if (wanted === undefined || entry.spec.task !== TaskName.Http) return entry;
+    if (wanted === undefined) return entry;
+    if (entry.spec.task === TaskName.Grpc) return { ...entry, spec: withGrpcPercentiles(entry.spec, wanted) };
+    if (entry.spec.task !== TaskName.Http) return entry;
     return { ...entry, spec: withPercentiles(entry.spec, wanted) };
   });
 }
@@ -60,7 +62,14 @@ function providerOf(metric: string): string {
 
 function seriesOf(entry: TaskEntry): Series[] {
   const spec = entry.spec;
-  if (spec.task === TaskName.Grpc) return [{ taskIndex: entry.index, endpoint: "", names: grpcSeriesMetrics(), warmup: spec.warmup ?? false }];
+  if (spec.task === TaskName.Grpc) {
+    const open = (load: { loadModel: string }): boolean => load.loadModel === "open";
+    if (spec.endpointOrder.length === 0) return [{ taskIndex: entry.index, endpoint: "", names: grpcSeriesMetrics("grpc", open(spec)), warmup: spec.warmup }];
+    return spec.endpointOrder.map((name) => {
+      const load = spec.versions[0]?.endpoints[name]?.load ?? spec;
+      return { taskIndex: entry.index, endpoint: name, names: grpcSeriesMetrics(`grpc-${name}`, open(load)), warmup: spec.warmup };
+    });
+  }
   if (spec.task !== TaskName.Http) return [];
   if (endpointNames(spec).length === 0) {
     return [{ taskIndex: entry.index, endpoint: "", names: httpSeriesMetrics("http", spec.percentiles, spec.loadModel === "open"), warmup: spec.warmup ?? false }];
@@ -143,4 +152,11 @@ function withPercentiles(spec: HttpTaskSpec, wanted: ReadonlyMap<string, Readonl
     return { ...version, endpoints };
   });
   return { ...spec, percentiles: merge([...all], undefined), versions };
+}
+
+/** A grpc task computes every percentile named for any of its series (percentiles are task-wide). */
+function withGrpcPercentiles(spec: GrpcTaskSpec, wanted: ReadonlyMap<string, ReadonlySet<number>>): GrpcTaskSpec {
+  const all = new Set<number>(spec.percentiles);
+  for (const set of wanted.values()) for (const p of set) all.add(p);
+  return { ...spec, percentiles: [...all].sort((a, b) => a - b) };
 }

@@ -43,8 +43,9 @@ const BUILT_IN_PROVIDER = /^(?:http|grpc)(?:-[^/]+)?$/;
 const V08_HTTP_PERCENTILE = new RegExp(`^built-in/(?:http-latency-)?p(${NUMBER})$`);
 const V08_GRPC_LATENCY = /^built-in\/grpc-latency\/(.+)$/;
 const HTTP_PERCENTILE = new RegExp(`^(http(?:-[^/]+)?)/(latency|service-time)-p(${NUMBER})$`);
-const GRPC_PERCENTILE = new RegExp(`^(grpc(?:-[^/]+)?)/latency/p(${NUMBER})$`);
-const GRPC_DASHED = /^(grpc(?:-[^/]+)?)\/latency-(mean|stddev|min|max|p.+)$/;
+const GRPC_PERCENTILE = new RegExp(`^(grpc(?:-[^/]+)?)/(latency|service-time)/p(${NUMBER})$`);
+const GRPC_DASHED = /^(grpc(?:-[^/]+)?)\/(latency|service-time)-(mean|stddev|min|max|p.+)$/;
+const GRPC_STATUS_COUNT = /^status-count\/[A-Z_]+$/;
 
 /**
  * A percentile as it appears in a metric name: `95` -> "95", `99.90` -> "99.9", `97.5` -> "97.5"
@@ -76,7 +77,7 @@ export function canonicalMetricName(name: string): string {
   const v08Grpc = V08_GRPC_LATENCY.exec(metric);
   if (v08Grpc) metric = `grpc/latency/${v08Grpc[1] ?? ""}`;
   const dashed = GRPC_DASHED.exec(metric);
-  if (dashed) metric = `${dashed[1] ?? "grpc"}/latency/${dashed[2] ?? ""}`;
+  if (dashed) metric = `${dashed[1] ?? "grpc"}/${dashed[2] ?? "latency"}/${dashed[3] ?? ""}`;
 
   const http = HTTP_PERCENTILE.exec(metric);
   if (http) {
@@ -85,8 +86,8 @@ export function canonicalMetricName(name: string): string {
   }
   const grpc = GRPC_PERCENTILE.exec(metric);
   if (grpc) {
-    const percentile = percentileOf(grpc[2] ?? "");
-    return percentile === undefined ? metric : `${grpc[1] ?? "grpc"}/latency/p${formatPercentile(percentile)}`;
+    const percentile = percentileOf(grpc[3] ?? "");
+    return percentile === undefined ? metric : `${grpc[1] ?? "grpc"}/${grpc[2] ?? "latency"}/p${formatPercentile(percentile)}`;
   }
   return metric;
 }
@@ -105,13 +106,19 @@ export function latencyPercentile(name: string): { readonly prefix: string; read
     const percentile = percentileOf(http[3] ?? "");
     return percentile === undefined ? undefined : { prefix: http[1] ?? "http", of: http[2] === "service-time" ? "service-time" : "latency", percentile };
   }
+  const grpc = GRPC_PERCENTILE.exec(name);
+  if (grpc) {
+    const percentile = percentileOf(grpc[3] ?? "");
+    return percentile === undefined ? undefined : { prefix: grpc[1] ?? "grpc", of: grpc[2] === "service-time" ? "service-time" : "latency", percentile };
+  }
   return undefined;
 }
 
 /** What an http load task records for each series prefix (builtin-metrics in the coordinator). */
 const HTTP_SCALARS = ["request-count", "error-count", "error-rate", "latency-mean", "latency-stddev", "latency-min", "latency-max", "throughput"] as const;
 const HTTP_OPEN_MODEL_SCALARS = ["dropped-count", "service-time-mean", "schedule-lag-p99"] as const;
-const GRPC_SCALARS = ["request-count", "error-count", "error-rate", "latency/mean", "latency/stddev", "latency/min", "latency/max"] as const;
+const GRPC_SCALARS = ["request-count", "error-count", "error-rate", "latency/mean", "latency/stddev", "latency/min", "latency/max", "throughput"] as const;
+const GRPC_OPEN_MODEL_SCALARS = ["dropped-count", "service-time/mean", "schedule-lag/p99"] as const;
 
 /** The metrics one series prefix of a load task produces. */
 export interface SeriesMetricNames {
@@ -122,7 +129,7 @@ export interface SeriesMetricNames {
   /** The histogram (`latency`), not a number an SLO can compare. */
   readonly histogram: string | undefined;
   /** Latency percentiles of any value are available (computed from the merged histogram). */
-  readonly anyPercentile: "latency" | "latency-and-service-time" | "grpc";
+  readonly anyPercentile: "latency" | "latency-and-service-time" | "grpc" | "grpc-open";
 }
 
 /** The metric names an http series produces (`openModel`: Assay's extra open-model metrics). */
@@ -137,9 +144,14 @@ export function httpSeriesMetrics(prefix: string, percentiles: readonly number[]
   };
 }
 
-/** The metric names a grpc task produces (Iter8's). */
-export function grpcSeriesMetrics(prefix = "grpc"): SeriesMetricNames {
-  return { prefix, scalars: [...GRPC_SCALARS, ...[50, 75, 90, 95, 99, 99.9].map((p) => `latency/p${formatPercentile(p)}`)], histogram: undefined, anyPercentile: "grpc" };
+/**
+ * The metric names a grpc series produces: Iter8's, plus `status-count/<CODE_NAME>` for every
+ * status seen and, in the open model, Assay's `dropped-count`, `service-time/...` and
+ * `schedule-lag/p99`.
+ */
+export function grpcSeriesMetrics(prefix = "grpc", openModel = false): SeriesMetricNames {
+  const listed = [50, 75, 90, 95, 99, 99.9].map((p) => `latency/p${formatPercentile(p)}`);
+  return { prefix, scalars: [...GRPC_SCALARS, ...listed, ...(openModel ? GRPC_OPEN_MODEL_SCALARS : [])], histogram: undefined, anyPercentile: openModel ? "grpc-open" : "grpc" };
 }
 
 /**
@@ -151,7 +163,11 @@ export function producedBy(name: string, series: SeriesMetricNames): boolean {
   if (slash < 0 || name.slice(0, slash) !== series.prefix) return false;
   const rest = name.slice(slash + 1);
   if (series.scalars.includes(rest)) return true;
-  if (series.anyPercentile === "grpc") return GRPC_PERCENTILE.test(name) && canonicalMetricName(name) === name;
+  if (series.anyPercentile === "grpc" || series.anyPercentile === "grpc-open") {
+    if (GRPC_STATUS_COUNT.test(rest)) return true;
+    const grpc = GRPC_PERCENTILE.exec(name);
+    return grpc !== null && canonicalMetricName(name) === name && (grpc[2] === "latency" || series.anyPercentile === "grpc-open");
+  }
   const percentile = latencyPercentile(name);
   if (percentile === undefined) return false;
   return percentile.of === "latency" || series.anyPercentile === "latency-and-service-time";

@@ -190,24 +190,111 @@ export function endpointNames(spec: HttpTaskSpec): readonly string[] {
   return spec.endpointOrder ?? Object.keys(spec.versions[0]?.endpoints ?? {});
 }
 
-export interface GrpcTaskSpec {
-  readonly task: typeof TaskName.Grpc;
+/**
+ * What one gRPC call of a series is (ghz's call fields). Files and URLs are read when the task runs
+ * (an earlier `run` task may write them, as Iter8's chart does); the coordinator then resolves the
+ * method (proto, protoset, or server reflection) and encodes the request messages once.
+ */
+export interface GrpcCallSpec {
+  /** `host:port` (ghz `host`). */
   readonly host: string;
+  /** `package.Service.Method` or `package.Service/Method`. */
   readonly call: string;
-  readonly protoFile: string | undefined;
-  /** Iter8 chart's `protoURL`: the proto file is fetched from here when the task runs. */
+  /** Absolute path of the .proto file. */
+  readonly proto: string | undefined;
   readonly protoURL?: string | undefined;
+  /** Absolute path of a protoset (a serialized FileDescriptorSet). */
+  readonly protoset: string | undefined;
+  readonly protosetURL?: string | undefined;
+  /** Directories imports of `proto` are looked up in (ghz `import-paths`; the proto's own directory is always one). */
+  readonly importPaths: readonly string[];
+  /** Call data as JSON: an object (one message), or a list of objects (a stream, or round-robin for unary calls). */
   readonly data: unknown;
-  /** Iter8's `dataURL` (v0.8: `JSONDataURL`): the call data is fetched from here when the task runs. */
+  /** ghz `data-file`: a JSON file of call data (absolute path). */
+  readonly dataFile?: string | undefined;
   readonly dataURL?: string | undefined;
+  /** `binaryData` (base64 in the file): one serialized message. Wins over JSON data. */
+  readonly binaryData?: Uint8Array | undefined;
+  /** ghz `binary-file` (absolute path). */
+  readonly binaryFile?: string | undefined;
+  readonly binaryDataURL?: string | undefined;
   readonly metadata: Readonly<Record<string, string>>;
-  readonly total: number;
-  readonly concurrency: number;
-  readonly rps: number | undefined;
+  /** ghz `metadata-file`: a JSON object of metadata (absolute path). */
+  readonly metadataFile?: string | undefined;
+  readonly metadataURL?: string | undefined;
+  /** ghz `reflect-metadata`: metadata sent with server reflection requests. */
+  readonly reflectMetadata: Readonly<Record<string, string>>;
+}
+
+/** How the task connects (ghz `insecure`, `skipTLS`, `cacert`, `cert`, `key`, `cname`, `authority`). */
+export interface GrpcTlsSpec {
+  /** Plaintext (no TLS): the default, as Iter8 forces it; TLS when `insecure: false` or a TLS field is set. */
+  readonly plaintext: boolean;
+  readonly skipVerify: boolean;
+  /** Absolute paths of PEM files. */
+  readonly caCertFile: string | undefined;
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  /** Server name checked against the certificate (ghz `cname`). */
+  readonly serverName: string | undefined;
+  /** The `:authority` header (ghz `authority`). */
+  readonly authority: string | undefined;
+}
+
+/** The load of one gRPC series (the task's, or an endpoint's own `total`/`concurrency`/`rps` over it). */
+export interface GrpcLoadSpec {
+  /** Counted calls (ghz `total` minus `skipFirst`; default 200); undefined in duration mode. */
+  readonly numRequests: number | undefined;
   readonly durationMs: number | undefined;
+  /** ghz `rps` (Assay `qps`): open model at that rate; 0 = no rate limit (closed model). */
+  readonly qps: number;
+  /** ghz `concurrency` (default 50): calls in flight at once. */
+  readonly connections: number;
+  readonly loadModel: LoadModelKind;
+  readonly stages: readonly StageSpec[];
+  readonly percentiles: readonly number[];
+}
+
+export interface GrpcEndpointSpec {
+  readonly call: GrpcCallSpec;
+  readonly load: GrpcLoadSpec;
+  /** The load fields the endpoint wrote itself (`total`, `concurrency`, `rps`), in file order. */
+  readonly loadOverrides: readonly string[];
+}
+
+export interface GrpcVersionSpec {
+  /** "default" for the single host/call form; v1, v2, ... for unnamed `versionInfo` entries. */
+  readonly name: string;
+  readonly call: GrpcCallSpec;
+  readonly endpoints: Readonly<Record<string, GrpcEndpointSpec>>;
+}
+
+/** Iter8's grpc task (ghz's config keys), normalised: the LoadShape fields plus the gRPC ones. */
+export interface GrpcTaskSpec extends GrpcLoadSpec {
+  readonly task: typeof TaskName.Grpc;
+  readonly versions: readonly GrpcVersionSpec[];
+  /** Endpoint names in file order; empty without endpoints. */
+  readonly endpointOrder: readonly string[];
+  /** ghz `skipFirst` (or Assay's warmupNumRequests): calls made first and not counted. */
+  readonly warmupNumRequests: number | undefined;
+  readonly warmupDurationMs: number | undefined;
+  /** Iter8's `warmup: true`: the load runs and its results are discarded. */
+  readonly warmup: boolean;
+  readonly agents: AgentSelection | undefined;
+  /** Per-call deadline (ghz `timeout`, default 20s). */
   readonly timeoutMs: number;
-  /** Iter8's `warmup: true`: the load runs and its results are discarded. Absent = false. */
-  readonly warmup?: boolean;
+  /** ghz `connect-timeout` (`dial-timeout`), default 10s. */
+  readonly connectTimeoutMs: number;
+  /** ghz `keepalive`: HTTP/2 keepalive ping interval; 0 = none. */
+  readonly keepaliveMs: number;
+  /** ghz `connections` (default 1): HTTP/2 connections per series, the concurrency spread over them. */
+  readonly http2Connections: number;
+  readonly tls: GrpcTlsSpec;
+  /**
+   * Fields accepted and ignored as Iter8 ignored them but that look like mistakes (the misspelt
+   * `connect-timeeout`), as field paths: the runner warns about each.
+   */
+  readonly ignoredFields?: readonly string[];
 }
 
 // ------------------------------------------------------------------------------------ metrics

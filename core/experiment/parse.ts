@@ -13,12 +13,12 @@ import type { Condition, Experiment, TaskEntry, TaskSpec } from "./model.js";
 import { applyOverrides, canonicalTaskName } from "./overrides.js";
 import { Problems, childPath, closest, describeNode, shorten } from "./problems.js";
 import { parseAssessTask } from "./tasks/assess.js";
+import { parseGrpcTask } from "./tasks/grpc.js";
 import { parseHttpTask } from "./tasks/http.js";
 import {
   parseCloudEventTask,
   parseCustomMetricsTask,
   parseGithubTask,
-  parseGrpcTask,
   parseK8sPatchTask,
   parseNotifyTask,
   parseReadyTask,

@@ -31,6 +31,7 @@ export type CoordinatorEnvelope = assay.v1.CoordinatorEnvelope;
 /** Plain-object ("properties") forms, for building messages. */
 export type ShardSpecInit = assay.v1.ShardSpec.$Properties;
 export type SeriesLoadInit = assay.v1.SeriesLoad.$Properties;
+export type GrpcCallInit = assay.v1.GrpcCall.$Properties;
 export type SeriesStatsInit = assay.v1.SeriesStats.$Properties;
 export type IntervalReportInit = assay.v1.IntervalReport.$Properties;
 export type ShardDoneInit = assay.v1.ShardDone.$Properties;

@@ -10,7 +10,8 @@
  * memory (agent process RSS at 10 s and 60 s of a long run), assessment (10 versions × 3 rewards
  * × 5 SLOs), watchers (100 watchers of one experiment: delivery lag, coordinator CPU), ui (100
  * dashboard SSE clients of one experiment: coordinator CPU), scale (coordinator with 100/500/1,000
- * simulated agents over NATS).
+ * simulated agents over NATS), grpc (unary calls/s vs a bare grpc-js client loop, same concurrency
+ * and connections, target and generator on different cores).
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -20,6 +21,7 @@ import { startNginx } from "./nginx.js";
 import { benchWatchers } from "./watchers.js";
 import { benchUi } from "./ui.js";
 import { benchCoordinatorScale } from "./coordinator-scale.js";
+import { benchGrpc } from "./grpc.js";
 import { repoRoot, runAssay, runAutocannon, runWrk } from "./generators.js";
 import type { GeneratorResult } from "./generators.js";
 import { mkdtemp, writeFile, rm } from "node:fs/promises";
@@ -32,6 +34,8 @@ const CONNECTIONS = 50;
 const SECONDS = 8;
 
 type Section = (url: string) => Promise<void>;
+
+const NEEDS_NGINX = new Set(["throughput", "open", "memory"]);
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -102,6 +106,16 @@ const sections: Record<string, Section> = {
     );
   },
 
+  async grpc() {
+    console.log(`\n## gRPC unary calls, one core: assay (one agent) vs a bare grpc-js client loop, ${SECONDS} s each (server on core ${TARGET_CORE}, client on core ${GENERATOR_CORE}; goal ≥ 0.9× bare)\n`);
+    const rows = await benchGrpc({ targetCore: TARGET_CORE, generatorCore: GENERATOR_CORE, seconds: SECONDS, configs: [{ concurrency: 50, connections: 1 }, { concurrency: 50, connections: 4 }] });
+    console.log("| concurrency | connections | bare grpc-js loop (calls/s) | assay (calls/s) | assay / bare | assay calls | errors |");
+    console.log("|---:|---:|---:|---:|---:|---:|---:|");
+    for (const r of rows) {
+      console.log(`| ${r.concurrency} | ${r.connections} | ${fmt(r.bareCallsPerSecond)} | ${fmt(r.assayCallsPerSecond)} | ${(r.assayCallsPerSecond / r.bareCallsPerSecond).toFixed(2)}× | ${fmt(r.assayCalls)} | ${fmt(r.assayErrors)} |`);
+    }
+  },
+
   async memory(url) {
     const seconds = 60;
     console.log(`\n## Agent memory over a ${seconds} s open-model run at 2,000 qps (RSS of the assay process: coordinator + one agent worker)\n`);
@@ -137,11 +151,12 @@ async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const chosen = Object.keys(sections).filter((name) => wanted.length === 0 || wanted.includes(name));
   console.log(`# assay bench — ${new Date().toISOString()} — node ${process.version}, ${availableParallelism()} cores`);
-  const nginx = await startNginx({ core: TARGET_CORE });
+  // Only the HTTP sections load nginx; `npm run bench -- grpc` (and the others) run without it.
+  const nginx = chosen.some((name) => NEEDS_NGINX.has(name)) ? await startNginx({ core: TARGET_CORE }) : undefined;
   try {
-    for (const name of chosen) await sections[name]?.(nginx.url);
+    for (const name of chosen) await sections[name]?.(nginx?.url ?? "");
   } finally {
-    await nginx.stop();
+    await nginx?.stop();
   }
 }
 

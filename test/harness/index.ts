@@ -18,7 +18,9 @@ export { FORMS_TABLE_BEGIN, FORMS_TABLE_END, RESPONSE_FORMS, renderFormsTable } 
 export type { FormOutcome, ResponseForm } from "./response-forms.js";
 export { startProcess } from "./process.js";
 export type { ProcessHandle, StartProcessOptions } from "./process.js";
-export { TEST_TLS_CERT } from "./tls-fixture.js";
+export { TEST_TLS_CERT, TEST_TLS_KEY } from "./tls-fixture.js";
+export { ECHO_PROTO, startGrpcTarget } from "./grpc-target.js";
+export type { GrpcTarget, GrpcTargetOptions } from "./grpc-target.js";
 export { startNatsServer } from "./nats.js";
 export type { NatsServerHandle, NatsServerOptions } from "./nats.js";
 export { startPrometheus } from "./prometheus.js";

@@ -170,7 +170,7 @@ export function parseHttpTask(ctx: ParseContext, withNode: TreeNode, path: strin
   };
 }
 
-function modelOf(written: LoadModelKind | undefined, stagesGiven: boolean, qps: number | undefined): LoadModelKind {
+export function modelOf(written: LoadModelKind | undefined, stagesGiven: boolean, qps: number | undefined): LoadModelKind {
   return written ?? (stagesGiven || (qps !== undefined && qps > 0) ? LoadModelKind.Open : LoadModelKind.Closed);
 }
 
@@ -197,7 +197,7 @@ function parseErrorRanges(ctx: ParseContext, f: Fields): StatusRangeSpec[] {
   return ranges;
 }
 
-function parsePercentiles(ctx: ParseContext, f: Fields): number[] {
+export function parsePercentiles(ctx: ParseContext, f: Fields): number[] {
   const values = new Set(DEFAULT_PERCENTILES);
   const list = f.list("percentiles", "a list of numbers");
   for (const [i, item] of (list?.items ?? []).entries()) {
@@ -207,7 +207,7 @@ function parsePercentiles(ctx: ParseContext, f: Fields): number[] {
   return [...values].sort((a, b) => a - b);
 }
 
-function parseAgents(ctx: ParseContext, f: Fields): AgentSelection | undefined {
+export function parseAgents(ctx: ParseContext, f: Fields): AgentSelection | undefined {
   const node = f.present("agents");
   if (node === undefined) return undefined;
   if (node.kind === "map") {
@@ -227,7 +227,7 @@ function parseAgents(ctx: ParseContext, f: Fields): AgentSelection | undefined {
   return undefined;
 }
 
-function parseStages(ctx: ParseContext, f: Fields): StageSpec[] {
+export function parseStages(ctx: ParseContext, f: Fields): StageSpec[] {
   const list = f.list("stages", "a list of {duration, qps}");
   if (list === undefined) return [];
   if (list.items.length === 0) {

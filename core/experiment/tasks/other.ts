@@ -2,14 +2,13 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ErrorCode } from "../../errors.js";
 import type { ParseContext } from "../fields.js";
-import { Count, Fields, RATE, checkMap, checkString, checkStringMap, checkTemplate } from "../fields.js";
+import { Count, Fields, checkMap, checkString, checkStringMap, checkTemplate } from "../fields.js";
 import { TaskName } from "../model.js";
 import type {
   ActionCommon,
   CloudEventTaskSpec,
   CustomMetricsTaskSpec,
   GithubTaskSpec,
-  GrpcTaskSpec,
   K8sPatchTaskSpec,
   NotifyTaskSpec,
   ReadyTaskSpec,
@@ -20,11 +19,8 @@ import { childPath } from "../problems.js";
 import type { TreeNode } from "../tree.js";
 import { toPlain } from "../tree.js";
 
-/** Defaults of the non-http tasks (Iter8's where it has them). */
+/** Defaults of the action tasks (Iter8's where it has them); the grpc task's are GRPC_DEFAULTS (grpc.ts). */
 export const TASK_DEFAULTS = {
-  grpcTotal: 200,
-  grpcConcurrency: 50,
-  grpcTimeoutMs: 20_000,
   githubApiUrl: "https://api.github.com",
   githubEventType: "iter8",
   cloudEventType: "io.assay.experiment",
@@ -32,47 +28,6 @@ export const TASK_DEFAULTS = {
 } as const;
 
 const ACTION_FIELDS = ["softFailure", "timeout", "retries"] as const;
-
-// ------------------------------------------------------------------------------------ grpc
-
-export function parseGrpcTask(ctx: ParseContext, withNode: TreeNode, path: string, what: string): GrpcTaskSpec | undefined {
-  const fields = ["host", "call", "proto", "protoFile", "protoURL", "data", "dataURL", "JSONDataURL", "metadata", "total", "concurrency", "rps", "duration", "timeout", "warmup"] as const;
-  const f = Fields.of(ctx, withNode, path, fields, what);
-  if (f === undefined) return undefined;
-  const before = ctx.problems.count;
-  const host = f.string("host", { required: true });
-  const call = f.string("call", { required: true });
-  if (f.has("proto") && f.has("protoFile")) f.contradiction("proto", "protoFile", "write either {first} or protoFile, not both");
-  if (f.has("dataURL") && f.has("JSONDataURL")) f.contradiction("dataURL", "JSONDataURL", "write either {first} or JSONDataURL (its Iter8 v0.8 name), not both");
-  const proto = f.string(f.has("protoFile") ? "protoFile" : "proto");
-  const protoURL = f.url("protoURL");
-  const dataURL = f.url(f.has("JSONDataURL") ? "JSONDataURL" : "dataURL");
-  const metadata = f.headers("metadata") ?? {};
-  const total = f.count("total", Count.requests) ?? TASK_DEFAULTS.grpcTotal;
-  const concurrency = f.count("concurrency", Count.connections) ?? TASK_DEFAULTS.grpcConcurrency;
-  const rps = f.number("rps", RATE);
-  const durationMs = f.durationMs("duration");
-  const timeoutMs = f.durationMs("timeout") ?? TASK_DEFAULTS.grpcTimeoutMs;
-  const warmup = f.boolean("warmup") ?? false;
-  const dataNode = f.present("data");
-  if (ctx.problems.count > before || host === undefined || call === undefined) return undefined;
-  return {
-    task: TaskName.Grpc,
-    host,
-    call,
-    protoFile: proto === undefined ? undefined : resolve(ctx.baseDir, proto),
-    ...(protoURL === undefined ? {} : { protoURL }),
-    data: dataNode === undefined ? undefined : toPlain(dataNode),
-    ...(dataURL === undefined ? {} : { dataURL }),
-    metadata,
-    total,
-    concurrency,
-    rps,
-    durationMs,
-    timeoutMs,
-    warmup,
-  };
-}
 
 // ------------------------------------------------------------------------------------ custommetrics
 

@@ -1,0 +1,192 @@
+/**
+ * The gRPC implementation of the engine's client seam (client.ts), on @grpc/grpc-js. A series gets
+ * `connections` channels, each its own HTTP/2 connection (a local subchannel pool, so channels to
+ * the same target do not share one); slots are spread over them round-robin, as ghz spreads its
+ * concurrency over its connections. Messages arrive already encoded (the coordinator resolved the
+ * method), and responses are only counted, never decoded: serialisation is the identity.
+ *
+ * One "request" is one call, with ghz's semantics per kind: unary — one message, one response;
+ * server streaming — one message, every response until the status; client streaming — every
+ * message, then the response; bidirectional — every message sent while responses are read, until
+ * the status. Latency is the whole call. The outcome is the call's status code, reported as the
+ * "status code" of the engine (0 = OK; non-zero is an error by the shard's error range), so status
+ * counts come out per code. A request timeout from the slot sweeper is reported as
+ * DEADLINE_EXCEEDED, like the call's own deadline.
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Exchange, ExchangeListener, HttpClient, HttpClientOptions } from "./client.js";
+import { RequestTimeoutError } from "./client.js";
+import type { GrpcCallPlan } from "./plan.js";
+
+const identity = (value: Buffer): Buffer => value;
+
+interface CallHandle {
+  cancel(): void;
+}
+
+class GrpcExchange implements Exchange {
+  private call: CallHandle | null = null;
+  /** A call is in flight (set before grpc-js is asked, which may answer synchronously). */
+  private active = false;
+  private abortReason: Error | null = null;
+  private bytes = 0;
+  private readonly onData = (chunk: Buffer): void => {
+    this.bytes += chunk.length;
+  };
+  private readonly onUnary = (error: grpc.ServiceError | null, value?: Buffer): void => {
+    this.finish(error ? error.code : grpc.status.OK, value?.length ?? 0);
+  };
+  private readonly onStatus = (status: grpc.StatusObject): void => {
+    this.finish(status.code, 0);
+  };
+
+  constructor(
+    private readonly owner: GrpcClient,
+    private readonly client: grpc.Client,
+    private readonly listener: ExchangeListener,
+  ) {}
+
+  send(): void {
+    this.abortReason = null;
+    this.bytes = 0;
+    const { plan } = this.owner;
+    if (this.owner.connectFailure(this.client) !== null) {
+      this.listener.onResponse(grpc.status.UNAVAILABLE, 0);
+      return;
+    }
+    this.active = true;
+    const options: grpc.CallOptions = { deadline: Date.now() + this.owner.timeoutMs };
+    const metadata = this.owner.metadata.clone();
+    switch (plan.kind) {
+      case "unary":
+        this.call = this.client.makeUnaryRequest(plan.methodPath, identity, identity, this.owner.nextMessage(), metadata, options, this.onUnary);
+        break;
+      case "server-streaming": {
+        const stream = this.client.makeServerStreamRequest(plan.methodPath, identity, identity, this.owner.nextMessage(), metadata, options);
+        this.watch(stream);
+        this.call = stream;
+        break;
+      }
+      case "client-streaming": {
+        const stream = this.client.makeClientStreamRequest(plan.methodPath, identity, identity, metadata, options, this.onUnary);
+        for (const message of plan.messages) stream.write(message);
+        stream.end();
+        this.call = stream;
+        break;
+      }
+      case "bidi-streaming": {
+        const stream = this.client.makeBidiStreamRequest(plan.methodPath, identity, identity, metadata, options);
+        this.watch(stream);
+        for (const message of plan.messages) stream.write(message);
+        stream.end();
+        this.call = stream;
+        break;
+      }
+    }
+  }
+
+  private watch(stream: grpc.ClientReadableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>): void {
+    stream.on("data", this.onData);
+    stream.on("status", this.onStatus);
+    // A non-OK status is also emitted as an error; the status event reports it.
+    stream.on("error", () => undefined);
+  }
+
+  abort(reason: Error): void {
+    if (!this.active || this.call === null) return;
+    this.abortReason = reason;
+    this.call.cancel();
+  }
+
+  private finish(code: grpc.status, bytes: number): void {
+    if (!this.active) return;
+    this.active = false;
+    this.call = null;
+    const reason = this.abortReason;
+    this.abortReason = null;
+    if (reason !== null && !(reason instanceof RequestTimeoutError)) {
+      this.listener.onFailure(reason);
+      return;
+    }
+    this.listener.onResponse(reason !== null ? grpc.status.DEADLINE_EXCEEDED : code, bytes + this.bytes);
+  }
+}
+
+export class GrpcClient implements HttpClient {
+  readonly metadata = new grpc.Metadata();
+  readonly timeoutMs: number;
+  private readonly clients: grpc.Client[] = [];
+  private readonly failedToConnect = new Set<grpc.Client>();
+  private readonly exchanges: GrpcExchange[] = [];
+  private nextClient = 0;
+  private messageIndex = 0;
+  private readonly empty = Buffer.alloc(0);
+
+  constructor(
+    readonly plan: GrpcCallPlan,
+    options: HttpClientOptions,
+  ) {
+    this.timeoutMs = options.requestTimeoutMs;
+    for (const [name, value] of plan.metadata) this.metadata.add(name, value);
+    const credentials = plan.tls
+      ? grpc.credentials.createSsl(plan.tls.caCert, plan.tls.privateKey, plan.tls.certChain, plan.tls.skipVerify ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {})
+      : grpc.credentials.createInsecure();
+    const channelOptions: grpc.ChannelOptions = { "grpc.use_local_subchannel_pool": 1 };
+    if (plan.keepaliveMs > 0) channelOptions["grpc.keepalive_time_ms"] = plan.keepaliveMs;
+    if (plan.tls?.serverName) channelOptions["grpc.ssl_target_name_override"] = plan.tls.serverName;
+    if (plan.authority) channelOptions["grpc.default_authority"] = plan.authority;
+    const count = Math.max(1, Math.min(plan.connections, options.connections));
+    for (let i = 0; i < count; i++) {
+      const client = new grpc.Client(plan.host, credentials, channelOptions);
+      this.clients.push(client);
+      // ghz dials before it starts; here the connection is opened at once, and a channel that is
+      // not ready within connect-timeout fails its calls as UNAVAILABLE until it connects.
+      client.waitForReady(Date.now() + plan.connectTimeoutMs, (error) => {
+        if (error) this.failedToConnect.add(client);
+      });
+    }
+  }
+
+  /** Non-null when the call's channel could not connect within the connect timeout (and still has not). */
+  connectFailure(client: grpc.Client): string | null {
+    if (!this.failedToConnect.has(client)) return null;
+    if (client.getChannel().getConnectivityState(true) === grpc.connectivityState.READY) {
+      this.failedToConnect.delete(client);
+      return null;
+    }
+    return "could not connect within connect-timeout";
+  }
+
+  /** Unary and server-streaming calls take the messages in turn. */
+  nextMessage(): Buffer {
+    const { messages } = this.plan;
+    if (messages.length === 0) return this.empty;
+    const message = messages[this.messageIndex] ?? this.empty;
+    this.messageIndex = (this.messageIndex + 1) % messages.length;
+    return message;
+  }
+
+  createExchange(listener: ExchangeListener): Exchange {
+    const client = this.clients[this.nextClient % this.clients.length];
+    this.nextClient += 1;
+    if (client === undefined) throw new Error("grpc client has no channel");
+    const exchange = new GrpcExchange(this, client, listener);
+    this.exchanges.push(exchange);
+    return exchange;
+  }
+
+  close(): Promise<void> {
+    for (const client of this.clients) client.close();
+    return Promise.resolve();
+  }
+
+  destroy(): Promise<void> {
+    const reason = new Error("the gRPC client was closed");
+    for (const exchange of this.exchanges) exchange.abort(reason);
+    return this.close();
+  }
+}
+
+export function createGrpcClient(plan: GrpcCallPlan, options: HttpClientOptions): HttpClient {
+  return new GrpcClient(plan, options);
+}
