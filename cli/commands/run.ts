@@ -4,12 +4,13 @@
 import { availableParallelism } from "node:os";
 import { writeFile } from "node:fs/promises";
 import { startLocalAgents } from "../../agent/index.js";
-import { checkStateId, connectNatsLink, createHttpLoadRunner, defaultBayesian, defaultRunners, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
-import type { RunEvent, TaskRunners } from "../../coordinator/index.js";
+import { checkStateId, connectNatsLink, createHttpLoadRunner, defaultBayesian, defaultRunners, loopPlanOf, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
+import type { LoopPlan, RunEvent, TaskRunners } from "../../coordinator/index.js";
 import { createLogger, parseDurationMs, parseExperimentFile } from "../../core/index.js";
 import type { AgentInfo, AgentLink, Experiment, NatsAuth, ResultDocument } from "../../core/index.js";
 import { createProgress, renderJson, renderReport } from "../render/index.js";
 import { parseLabels, positiveInteger } from "../args.js";
+import { LOOP_FLAGS, loopSettingsOf } from "../loops.js";
 import { defineCommand } from "../command.js";
 import { ExitCode } from "../exit-codes.js";
 import { NATS_AUTH_FLAGS, natsAuthFromFlags } from "../nats-flags.js";
@@ -50,11 +51,13 @@ export const runCommand = defineCommand({
       description: "store the run's plan and result in NATS under ID; running again with the same ID after a coordinator crash resumes the run",
     },
     ui: { ...UI_FLAG, description: `${UI_FLAG.description}; it stays open after the run until Ctrl-C` },
+    ...LOOP_FLAGS,
     ...NATS_AUTH_FLAGS,
   },
   async run({ flags, args, io, format, color }) {
     const agentCount = positiveInteger(flags.agents, "--agents");
     const reportIntervalMs = positiveInteger(flags["report-interval"], "--report-interval");
+    const loops = loopPlanOf(loopSettingsOf(flags));
     const experiment = await parseExperimentFile(args.FILE, { overrides: flags.set });
     const nats: NatsRunOptions | undefined = flags.nats
       ? {
@@ -75,6 +78,7 @@ export const runCommand = defineCommand({
         ...(ui ? { ui } : {}),
         progress: !flags["no-progress"],
         allowRunTask: flags["allow-run"],
+        loops,
       });
     } catch (error) {
       ui?.finish(undefined, error instanceof Error ? error.message : String(error));
@@ -108,6 +112,8 @@ export interface LocalRunOptions {
   allowRunTask: boolean;
   /** `--ui`: the run's dashboard. */
   ui?: RunDashboard;
+  /** `--loops`, `--interval`: default once. */
+  loops?: LoopPlan;
 }
 
 /**
@@ -144,6 +150,7 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
       runners: ui?.runners ?? baseRunners,
       bayesian,
       ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
+      ...(options.loops ? { loops: options.loops } : {}),
       onEvent: (event: RunEvent) => {
         ui?.onEvent(event);
         if (progress) onProgressEvent(event, progress);

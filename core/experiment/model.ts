@@ -257,6 +257,11 @@ export interface AssessTaskSpec {
   readonly confidence: number;
   /** Assessment options passed through (priors, floor, cap, seed, ...). */
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * Looped experiments: assess each loop on its own data (`loop`, the default) or on every loop's
+   * data so far (`cumulative`: sample statistics added up, so the posterior accumulates).
+   */
+  readonly scope?: "loop" | "cumulative";
 }
 
 // ------------------------------------------------------------------------------------ actions
@@ -361,7 +366,7 @@ export interface CloudEventTaskSpec extends ActionCommon {
  *   and     := unary ("and" unary)*     (also "&&")
  *   unary   := ("not" | "!") unary | compare
  *   compare := operand (("==" | "!=" | "<" | "<=" | ">" | ">=") operand)?
- *   operand := call | "Result." path | string | number | true | false | "(" expr ")"
+ *   operand := call | "NumLoops" | "Result." path | string | number | true | false | "(" expr ")"
  *   call    := "SLOs()" | "WinnerFound()" | "Winner()" | "CandidateWon()"
  */
 export type Condition =
