@@ -17,6 +17,7 @@ import type { Authenticator, Caller, MethodName } from "./auth.js";
 import type { CoordinatorConfig } from "./config.js";
 import { COORDINATOR_SERVICE_NAME, loadCoordinatorService } from "./definition.js";
 import { ExperimentManager } from "./manager.js";
+import { loopSettingsOfRequest } from "./scheduler.js";
 import type { ManagerTelemetry } from "./manager.js";
 import { toStatusObject } from "./status.js";
 import type { ExperimentStore } from "./store.js";
@@ -136,6 +137,7 @@ export async function startCoordinatorService(options: CoordinatorServiceOptions
         sourceName: request.sourceName,
         overrides: request.overrides,
         submittedBy: caller.name,
+        loops: loopSettingsOfRequest(request),
       }),
     })),
     Get: unary<api.GetExperimentRequest__Output, api.GetExperimentResponse>("Get", async (request) => {
