@@ -19,6 +19,7 @@ export const TaskName = {
   Run: "run",
   K8sPatch: "k8s-patch",
   CloudEvent: "cloudevent",
+  Traffic: "traffic",
 } as const;
 export type TaskName = (typeof TaskName)[keyof typeof TaskName];
 
@@ -68,7 +69,8 @@ export type TaskSpec =
   | ReadyTaskSpec
   | RunTaskSpec
   | K8sPatchTaskSpec
-  | CloudEventTaskSpec;
+  | CloudEventTaskSpec
+  | TrafficTaskSpec;
 
 // ------------------------------------------------------------------------------------ load
 
@@ -355,6 +357,36 @@ export interface CloudEventTaskSpec extends ActionCommon {
    * (`payloadTemplate` is then undefined). Always set by the parser.
    */
   readonly payloadTemplateURL?: string | undefined;
+}
+
+/** Where one version's weight lives: a field of a Kubernetes object. */
+export interface TrafficWeightRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** Default: the kubeconfig context's namespace. */
+  readonly namespace: string | undefined;
+  /** The weight's field as written (`.spec.http[0].route[1].weight`). */
+  readonly fieldPath: string;
+  /** The same field as a JSON pointer (`/spec/http/0/route/1/weight`). */
+  readonly pointer: string;
+}
+
+export const TrafficPattern = { Progressive: "progressive", FixedSplit: "fixed-split", BlueGreen: "blue-green", DarkLaunch: "dark-launch" } as const;
+export type TrafficPattern = (typeof TrafficPattern)[keyof typeof TrafficPattern];
+
+/** `traffic`: moves weights between versions each loop, from the assessment (docs/progressive.md). */
+export interface TrafficTaskSpec extends ActionCommon {
+  readonly task: typeof TaskName.Traffic;
+  readonly pattern: TrafficPattern;
+  /** Percentage points a candidate's weight may change per loop (progressive). Default 10. */
+  readonly maxIncrement: number;
+  /** After the last loop: winner to 100 (baseline without one), baseline to 100, or leave. */
+  readonly onFinish: "promote" | "rollback" | "keep";
+  /** The version that takes the rest; default the first of `versions`. */
+  readonly baseline: string;
+  /** Version name -> where its weight lives, in file order. */
+  readonly versions: readonly { readonly version: string; readonly ref: TrafficWeightRef }[];
 }
 
 // ------------------------------------------------------------------------------------ conditions

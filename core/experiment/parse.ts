@@ -25,6 +25,7 @@ import {
   parseSlackTask,
   runEntry,
 } from "./tasks/other.js";
+import { parseTrafficTask } from "./tasks/traffic.js";
 import type { MapEntry, MapNode, ScalarNode, TreeNode } from "./tree.js";
 import { parseYamlTree } from "./tree.js";
 import { checkTemplate } from "../template/index.js";
@@ -65,6 +66,7 @@ const TASK_PARSERS: Readonly<Record<TaskName, TaskParser>> = {
   [TaskName.Run]: parseRunTask,
   [TaskName.K8sPatch]: parseK8sPatchTask,
   [TaskName.CloudEvent]: parseCloudEventTask,
+  [TaskName.Traffic]: parseTrafficTask,
 };
 
 /**
