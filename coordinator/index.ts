@@ -6,6 +6,10 @@ export { runExperiment, checkRunnable, conditionContext } from "./runner/run-exp
 export { fetchRunTimeResource, fetchRunTimeText, resolveRunTimeFetches, RunTimeFetchError, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_FETCH_MAX_BYTES } from "./fetch/index.js";
 export type { RunTimeFetchOptions, FetchSettings } from "./fetch/index.js";
 export type { RunEvent, RunExperimentOptions } from "./runner/run-experiment.js";
+export { SINGLE_RUN, intervalPlan } from "./runner/loops.js";
+export type { LoopEvent, LoopPlan } from "./runner/loops.js";
+export { cronPlan, loopPlanOf, nextCronMs } from "./runner/schedule.js";
+export type { LoopSettings } from "./runner/schedule.js";
 export { evaluateSlos, createAssessRunner } from "./tasks/assess.js";
 export type { BayesianAssessor } from "./tasks/assess.js";
 export type {

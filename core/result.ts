@@ -119,8 +119,65 @@ export interface ResultDocument {
    * watchers saw live, kept so a finished experiment's time series can be drawn again.
    */
   timeline?: TimelinePoint[];
+  /**
+   * Loops run (schemaVersion 2; Iter8's `NumLoops`): 1 for a plain run; while loop k runs it is k,
+   * so `if: NumLoops == 10` runs a task in the tenth loop only.
+   */
+  numLoops?: number;
+  /**
+   * A looped experiment's history (`--loops`, `--interval`, `--schedule`), oldest first, at most
+   * MAX_LOOP_RECORDS (the oldest are dropped). Absent for a plain single run. The top-level
+   * metrics, SLOs and assessment are the last loop's.
+   */
+  loops?: LoopRecord[];
+  /** What the `traffic` task last wrote (weights in force after it). */
+  traffic?: TrafficState;
   /** The experiment file it came from. */
   source: string;
+}
+
+/** The most loop records a result keeps (the service keeps the last 100 loops of an experiment). */
+export const MAX_LOOP_RECORDS = 100;
+
+/** One loop of a looped experiment, as kept in `result.loops`. */
+export interface LoopRecord {
+  /** 1-based. */
+  loop: number;
+  startTime: string;
+  endTime: string;
+  durationMs: number;
+  /** Every task of the loop ended (completed, skipped, or failed softly). */
+  completed: boolean;
+  /** Why the loop stopped early (a task failed, or it was interrupted); null otherwise. */
+  failure: string | null;
+  /** The winner of the loop's assessment (null: none, or no assessment). */
+  winner: string | null;
+  /** The assessment scope of the loop's `assess` task: `loop` (its own data) or `cumulative`. */
+  scope: "loop" | "cumulative" | null;
+  /** Each task's status in this loop, by index. */
+  tasks: TaskStatus[];
+  /** The loop's own metrics (version -> metric -> value). */
+  metrics: Record<string, Record<string, number>>;
+  slos: SloResult[];
+  /** The assessment's recommended split (uncapped), when it made one. */
+  recommendedWeights?: Record<string, number>;
+  /** The weights the `traffic` task wrote in this loop. */
+  weightsApplied?: Record<string, number>;
+}
+
+/** The `traffic` task's last action. */
+export interface TrafficState {
+  pattern: "progressive" | "fixed-split" | "blue-green" | "dark-launch";
+  /** Weights read from the cluster before the change (version -> percent). */
+  before: Record<string, number>;
+  /** Weights in force after the task (version -> percent, sum 100). */
+  weights: Record<string, number>;
+  /** `step` during the loops; `promote`, `rollback` or `keep` when onFinish applied. */
+  action: "step" | "promote" | "rollback" | "keep";
+  /** In the loop (result.numLoops) it was written. */
+  loop: number;
+  /** Why the weights are what they are (one line per decision). */
+  reasons: string[];
 }
 
 /** One version in a timeline point. Counts are cumulative; `interval*` cover `intervalMs`. */
@@ -146,6 +203,8 @@ export interface TimelineVersion {
 export interface TimelinePoint {
   /** Index of the load task. */
   task: number;
+  /** The loop the point belongs to (looped experiments only). */
+  loop?: number;
   /** When the snapshot was taken (epoch ms, coordinator clock). */
   timeMs: number;
   /** Since the load task started. */

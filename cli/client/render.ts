@@ -111,11 +111,31 @@ export function eventLine(event: api.WatchEvent__Output): string {
     });
     return `${at} assessment: ${slos.join("; ") || "no SLOs"}${event.assessment.winner ? `; winner ${event.assessment.winner}` : ""}`;
   }
+  if (event.loopStarted) {
+    const l = event.loopStarted;
+    return `${at} loop ${l.loop}${l.loops > 0 ? ` of ${l.loops}` : ""} started`;
+  }
+  if (event.loopFinished) {
+    const l = event.loopFinished;
+    const next = Number(l.nextStartMs) > 0 ? `; next at ${time(Number(l.nextStartMs))}` : "";
+    return `${at} loop ${l.loop} ${l.completed ? "completed" : "stopped"}${l.winner ? `; winner ${l.winner}` : ""}${loopWeights(l.recordJson)}${next}`;
+  }
   if (event.completed) {
     const e = event.completed.experiment;
     return `${at} ${stateName(e?.state ?? "")}${e?.failure ? `: ${e.failure}` : ""}`;
   }
   return `${at} (unknown event)`;
+}
+
+/** "; weights v1 80, v2 20" from a loop record's applied weights. */
+function loopWeights(recordJson: string): string {
+  try {
+    const weights = (JSON.parse(recordJson) as { weightsApplied?: Record<string, unknown> }).weightsApplied;
+    if (!weights) return "";
+    return `; weights ${Object.entries(weights).map(([version, weight]) => `${version} ${String(weight)}`).join(", ")}`;
+  } catch {
+    return "";
+  }
 }
 
 export interface LiveView {

@@ -4,12 +4,13 @@
 import { availableParallelism } from "node:os";
 import { writeFile } from "node:fs/promises";
 import { startLocalAgents } from "../../agent/index.js";
-import { checkStateId, connectNatsLink, createHttpLoadRunner, defaultBayesian, defaultRunners, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
-import type { RunEvent, TaskRunners } from "../../coordinator/index.js";
+import { checkStateId, connectNatsLink, createHttpLoadRunner, defaultBayesian, defaultRunners, loopPlanOf, natsRunStateStore, runExperiment } from "../../coordinator/index.js";
+import type { LoopPlan, RunEvent, TaskRunners } from "../../coordinator/index.js";
 import { ErrorCode, ValidationError, createLogger, parseDurationMs, parseExperimentFile } from "../../core/index.js";
 import type { AgentInfo, AgentLink, Experiment, LogFormat, NatsAuth, ResultDocument } from "../../core/index.js";
 import { createProgress, progressUpdateOf, renderJson, renderReport, renderSummaryLine } from "../render/index.js";
 import { parseLabels, positiveInteger } from "../args.js";
+import { LOOP_FLAGS, loopSettingsOf } from "../loops.js";
 import { defineCommand } from "../command.js";
 import type { FlagDefs, FlagValues } from "../command.js";
 import { ExitCode, exitCodeForResult } from "../exit-codes.js";
@@ -46,6 +47,7 @@ export const RUN_FLAGS = {
       description: "store the run's plan and result in NATS under ID; running again with the same ID after a coordinator crash resumes the run",
     },
     ui: { ...UI_FLAG, description: `${UI_FLAG.description}; it stays open after the run until Ctrl-C` },
+    ...LOOP_FLAGS,
     ...NATS_AUTH_FLAGS,
 } as const satisfies FlagDefs;
 
@@ -75,6 +77,7 @@ export async function runWithFlags(experiment: Experiment, flags: FlagValues<Omi
     }
     const agentCount = positiveInteger(flags.agents, "--agents");
     const reportIntervalMs = positiveInteger(flags["report-interval"], "--report-interval");
+    const loops = loopPlanOf(loopSettingsOf(flags));
     const nats: NatsRunOptions | undefined = flags.nats
       ? {
           url: flags.nats,
@@ -96,6 +99,7 @@ export async function runWithFlags(experiment: Experiment, flags: FlagValues<Omi
         // A local run is the user's own shell: `run:` tasks run as Iter8 runs them (issue 11).
         allowRunTask: true,
         ...(log ? { log } : {}),
+        loops,
       });
     } catch (error) {
       ui?.finish(undefined, error instanceof Error ? error.message : String(error));
@@ -130,6 +134,8 @@ export interface LocalRunOptions {
   ui?: RunDashboard;
   /** `--log-format` (default JSON lines) and whether human lines are coloured. */
   log?: { readonly format: LogFormat; readonly color: boolean };
+  /** `--loops`, `--interval`: default once. */
+  loops?: LoopPlan;
 }
 
 /**
@@ -166,6 +172,7 @@ export async function runLocally(experiment: Experiment, io: CliIo, options: Loc
       runners: ui?.runners ?? baseRunners,
       bayesian,
       ...(options.reportIntervalMs ? { reportIntervalMs: options.reportIntervalMs } : {}),
+      ...(options.loops ? { loops: options.loops } : {}),
       onEvent: (event: RunEvent) => {
         ui?.onEvent(event);
         const update = progress ? progressUpdateOf(event) : undefined;

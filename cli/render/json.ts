@@ -36,6 +36,9 @@ const DOCUMENT: Shape = {
     "samples",
     "metricErrors",
     "timeline",
+    "numLoops",
+    "loops",
+    "traffic",
     "source",
   ],
   fields: {
@@ -57,7 +60,7 @@ const DOCUMENT: Shape = {
     },
     timeline: {
       items: {
-        order: ["task", "timeMs", "elapsedMs", "intervalMs", "versions"],
+        order: ["task", "loop", "timeMs", "elapsedMs", "intervalMs", "versions"],
         fields: {
           versions: {
             items: {
@@ -70,6 +73,13 @@ const DOCUMENT: Shape = {
         },
       },
     },
+    loops: {
+      items: {
+        order: ["loop", "startTime", "endTime", "durationMs", "completed", "failure", "winner", "scope", "tasks", "metrics", "slos", "recommendedWeights", "weightsApplied"],
+        fields: { slos: { items: { order: ["metric", "direction", "limit", "satisfied", "value", "probability"] } } },
+      },
+    },
+    traffic: { order: ["pattern", "action", "loop", "before", "weights", "reasons"] },
     samples: { values: { values: { order: ["type", "successes", "trials", "count", "sum", "sumOfSquares", "events", "exposure", "histogram"] } } },
   },
 };

@@ -18,6 +18,7 @@ import {
   truncate,
   unreachableWarnings,
 } from "./format.js";
+import { loopsSection } from "./loops.js";
 import type { Cell, CellInput } from "./table.js";
 import { renderTable } from "./table.js";
 import { runOutputLines } from "./task-output.js";
@@ -62,6 +63,7 @@ export function renderReport(result: ResultDocument, options: RenderOptions = {}
     slosSection(result, paint),
     loadSection(result, paint),
     assessmentSection(result, options, width),
+    loopsSection(result, width),
   ].filter((lines) => lines.length > 0);
   return `${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`;
 }

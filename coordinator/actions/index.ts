@@ -12,6 +12,7 @@ import type {
   ReadyTaskSpec,
   RunTaskSpec,
   SlackTaskSpec,
+  TrafficTaskSpec,
 } from "../../core/index.js";
 import type { TaskRunner, TaskRunners } from "../tasks/types.js";
 import { runCloudEvent } from "./cloudevent.js";
@@ -23,11 +24,14 @@ import { runNotify } from "./notify.js";
 import { runReady } from "./ready.js";
 import { runRun } from "./run.js";
 import { runSlack } from "./slack.js";
+import { runTraffic } from "./traffic.js";
 
 export { ActionFailedError, DEFAULT_ACTION_OPTIONS, DEFAULT_ACTION_TIMEOUT_MS, DEFAULT_RETRIES, redactUrl, scrubText } from "./common.js";
 export type { ActionOptions } from "./common.js";
 export { createSecretResolver, resolveReferences, secretKeyRefReference, hasSecretReference } from "./secrets.js";
 export type { SecretResolverOptions } from "./secrets.js";
+export { decideTraffic } from "./traffic-split.js";
+export type { TrafficDecision, TrafficInput } from "./traffic-split.js";
 export { templateData, summarize, summaryText, slackMessage } from "./template-data.js";
 export type { ResultSummary } from "./template-data.js";
 
@@ -39,6 +43,7 @@ export interface ActionRunners {
   readonly "k8s-patch": TaskRunner<K8sPatchTaskSpec>;
   readonly ready: TaskRunner<ReadyTaskSpec>;
   readonly run: TaskRunner<RunTaskSpec>;
+  readonly traffic: TaskRunner<TrafficTaskSpec>;
 }
 
 /** Action runners with tuned backoff and polling (tests shorten them). */
@@ -52,6 +57,7 @@ export function createActionRunners(options: ActionOptions = {}): ActionRunners 
     "k8s-patch": (spec, context) => runK8sPatch(spec, context, resolved),
     ready: (spec, context) => runReady(spec, context, resolved),
     run: (spec, context) => runRun(spec, context, resolved),
+    traffic: (spec, context) => runTraffic(spec, context, resolved),
   };
 }
 

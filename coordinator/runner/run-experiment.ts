@@ -32,7 +32,9 @@ import { createHttpLoadRunner } from "../load/load-task.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
 import { invokeRunner } from "../tasks/registry.js";
-import type { RunnerPolicy, SecretResolver, TaskContext, TaskEvent, TaskRunners } from "../tasks/types.js";
+import type { LoopInfo, RunnerPolicy, SecretResolver, TaskContext, TaskEvent, TaskRunners } from "../tasks/types.js";
+import { SINGLE_RUN, driveLoops } from "./loops.js";
+import type { LoopEvent, LoopPlan } from "./loops.js";
 import { recordTimelinePoint } from "./timeline.js";
 
 /** What a caller can observe while the experiment runs. */
@@ -42,7 +44,9 @@ export type RunEvent =
   | { readonly type: "task-started"; readonly index: number; readonly task: string }
   | { readonly type: "task-finished"; readonly index: number; readonly task: string; readonly status: TaskResult["status"]; readonly error?: string }
   | { readonly type: "task-event"; readonly index: number; readonly task: string; readonly event: TaskEvent }
-  | { readonly type: "experiment-finished"; readonly result: ResultDocument };
+  | { readonly type: "experiment-finished"; readonly result: ResultDocument }
+  /** Looped experiments: a loop began or ended (`record` is its entry in `result.loops`). */
+  | LoopEvent;
 
 export interface RunExperimentOptions {
   /** The agents that generate load. */
@@ -64,6 +68,8 @@ export interface RunExperimentOptions {
    * timeout, size limit, and an undici dispatcher (the service's allow-list). Defaults: fetch.ts.
    */
   readonly fetch?: Omit<FetchSettings, "signal">;
+  /** Run the task list in loops (coordinator/runner/loops.ts); default: once. */
+  readonly loops?: LoopPlan;
 }
 
 /** Returns a ConfigurationError for tasks this build cannot run, before anything starts. */
@@ -114,6 +120,7 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
       ...(entry.conditionText !== undefined ? { condition: entry.conditionText } : {}),
     })),
     histograms: {},
+    numLoops: 1,
     source: experiment.source,
   };
   const emit = (event: RunEvent): void => options.onEvent?.(event);
@@ -121,77 +128,83 @@ export async function runExperiment(experiment: Experiment, options: RunExperime
   const secrets = options.secrets ?? createSecretResolver({ kubeconfig: policy.kubeconfig });
   emit({ type: "experiment-started", name: experiment.name, tasks: experiment.tasks.length, result });
 
-  let stopped = false;
-  for (const entry of experiment.tasks) {
-    const taskResult = result.tasks[entry.index];
-    if (!taskResult) continue;
-    if (stopped) break;
-    if (signal.aborted) {
-      markInterrupted(result);
-      break;
-    }
-    if (entry.condition && !evaluateCondition(entry.condition, conditionContext(result))) {
-      taskResult.status = "skipped";
-      result.numCompletedTasks++;
-      emit({ type: "task-finished", index: entry.index, task: entry.spec.task, status: "skipped" });
-      continue;
-    }
-    const taskStartMs = Date.now();
-    taskResult.status = "running";
-    taskResult.startTime = new Date(taskStartMs).toISOString();
-    emit({ type: "task-started", index: entry.index, task: entry.spec.task });
-    const context = taskContext(entry, result, {
-      experiment,
-      startMs,
-      signal,
-      logger: options.logger.child({ task: entry.index, taskName: entry.spec.task }),
-      secrets,
-      policy,
-      fetch: fetchSettings,
-      emit: (event) => {
-        if (event.type === "snapshot") recordTimelinePoint(result, entry.index, event.data);
-        emit({ type: "task-event", index: entry.index, task: entry.spec.task, event });
-      },
-    });
-    try {
-      const spec = await resolveRunTimeFetches(entry.spec, entry.index, { ...fetchSettings, signal });
-      const outcome = await invokeRunner(runners, { name: spec.task, spec }, context);
-      taskResult.status = "completed";
-      if (outcome.detail) taskResult.detail = scrub(outcome.detail, secrets);
-      if (outcome.attempts !== undefined) taskResult.attempts = outcome.attempts;
-      result.numCompletedTasks++;
-    } catch (thrown) {
-      const error = toAssayError(thrown);
-      const message = scrubText(error.message, secrets);
-      taskResult.error = { code: error.code, message };
-      // Action tasks' errors carry how many attempts were made and what the last one saw.
-      const extra = thrown as { attempts?: unknown; detail?: unknown };
-      if (typeof extra.attempts === "number") taskResult.attempts = extra.attempts;
-      if (extra.detail !== null && typeof extra.detail === "object") taskResult.detail = scrub(extra.detail as Record<string, unknown>, secrets);
-      if (error.kind === ErrorKind.Cancelled || signal.aborted) {
-        taskResult.status = "cancelled";
+  const runOnce = async (loop: LoopInfo): Promise<boolean> => {
+    let stopped = false;
+    for (const entry of experiment.tasks) {
+      const taskResult = result.tasks[entry.index];
+      if (!taskResult) continue;
+      if (stopped) break;
+      if (signal.aborted) {
         markInterrupted(result);
         stopped = true;
-      } else {
-        taskResult.status = "failed";
-        if (isSoftFailure(entry.spec)) {
-          options.logger.warn({ task: entry.index, code: error.code }, `task ${entry.index + 1} (${entry.spec.task}) failed softly: ${message}`);
-        } else {
-          result.failure = `task ${entry.index + 1} (${entry.writtenName}) failed: ${message}`;
-          stopped = true;
-        }
+        break;
       }
-    } finally {
-      taskResult.durationMs = Date.now() - taskStartMs;
-      emit({
-        type: "task-finished",
-        index: entry.index,
-        task: entry.spec.task,
-        status: taskResult.status,
-        ...(taskResult.error ? { error: taskResult.error.message } : {}),
+      if (entry.condition && !evaluateCondition(entry.condition, conditionContext(result))) {
+        taskResult.status = "skipped";
+        result.numCompletedTasks++;
+        emit({ type: "task-finished", index: entry.index, task: entry.spec.task, status: "skipped" });
+        continue;
+      }
+      const taskStartMs = Date.now();
+      taskResult.status = "running";
+      taskResult.startTime = new Date(taskStartMs).toISOString();
+      emit({ type: "task-started", index: entry.index, task: entry.spec.task });
+      const context = taskContext(entry, result, {
+        experiment,
+        startMs,
+        signal,
+        logger: options.logger.child({ task: entry.index, taskName: entry.spec.task }),
+        secrets,
+        policy,
+        loop,
+        fetch: fetchSettings,
+        emit: (event) => {
+          if (event.type === "snapshot") recordTimelinePoint(result, entry.index, event.data);
+          emit({ type: "task-event", index: entry.index, task: entry.spec.task, event });
+        },
       });
+      try {
+        const spec = await resolveRunTimeFetches(entry.spec, entry.index, { ...fetchSettings, signal });
+        const outcome = await invokeRunner(runners, { name: spec.task, spec }, context);
+        taskResult.status = "completed";
+        if (outcome.detail) taskResult.detail = scrub(outcome.detail, secrets);
+        if (outcome.attempts !== undefined) taskResult.attempts = outcome.attempts;
+        result.numCompletedTasks++;
+      } catch (thrown) {
+        const error = toAssayError(thrown);
+        const message = scrubText(error.message, secrets);
+        taskResult.error = { code: error.code, message };
+        // Action tasks' errors carry how many attempts were made and what the last one saw.
+        const extra = thrown as { attempts?: unknown; detail?: unknown };
+        if (typeof extra.attempts === "number") taskResult.attempts = extra.attempts;
+        if (extra.detail !== null && typeof extra.detail === "object") taskResult.detail = scrub(extra.detail as Record<string, unknown>, secrets);
+        if (error.kind === ErrorKind.Cancelled || signal.aborted) {
+          taskResult.status = "cancelled";
+          markInterrupted(result);
+          stopped = true;
+        } else {
+          taskResult.status = "failed";
+          if (isSoftFailure(entry.spec)) {
+            options.logger.warn({ task: entry.index, code: error.code }, `task ${entry.index + 1} (${entry.spec.task}) failed softly: ${message}`);
+          } else {
+            result.failure = `task ${entry.index + 1} (${entry.writtenName}) failed: ${message}`;
+            stopped = true;
+          }
+        }
+      } finally {
+        taskResult.durationMs = Date.now() - taskStartMs;
+        emit({
+          type: "task-finished",
+          index: entry.index,
+          task: entry.spec.task,
+          status: taskResult.status,
+          ...(taskResult.error ? { error: taskResult.error.message } : {}),
+        });
+      }
     }
-  }
+    return stopped;
+  };
+  await driveLoops({ experiment, result, plan: options.loops ?? SINGLE_RUN, signal, emit, runOnce });
   result.completed = !result.incomplete && result.failure === null && result.tasks.every((t) => t.status === "completed" || t.status === "skipped" || (t.status === "failed" && isSoftFailureByName(experiment, t.index)));
   result.endTime = new Date().toISOString();
   emit({ type: "experiment-finished", result });
@@ -233,6 +246,7 @@ interface ContextParts {
   logger: Logger;
   secrets: SecretResolver;
   policy: RunnerPolicy;
+  loop: LoopInfo;
   fetch?: Omit<FetchSettings, "signal">;
   emit: (event: TaskEvent) => void;
 }
@@ -251,6 +265,7 @@ function taskContext(entry: TaskEntry, result: ResultDocument, parts: ContextPar
     logger: parts.logger,
     secrets: parts.secrets,
     policy: parts.policy,
+    loop: parts.loop,
     ...(parts.fetch ? { fetch: parts.fetch } : {}),
     addVersion,
     setMetric(version: string, name: string, value: number, info: MetricInfo): void {

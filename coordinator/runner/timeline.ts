@@ -13,6 +13,7 @@ export const MAX_POINTS_PER_TASK = 2000;
 export function recordTimelinePoint(result: ResultDocument, task: number, data: LoadSnapshotData, timeMs = Date.now()): void {
   const point: TimelinePoint = {
     task,
+    ...(result.loops !== undefined && result.numLoops !== undefined ? { loop: result.numLoops } : {}),
     timeMs,
     elapsedMs: data.elapsedMs,
     intervalMs: data.intervalMs,

@@ -36,6 +36,19 @@ export function watchEventOf(state: FeedState, event: RunEvent): EventBody | und
       }
       if (event.event.type === "assessment") return { assessment: event.event.data };
       return undefined;
+    case "loop-started":
+      for (const task of state.tasks) task.status = "pending";
+      return { loopStarted: { loop: event.loop, loops: event.loops ?? 0 } };
+    case "loop-finished":
+      return {
+        loopFinished: {
+          loop: event.loop,
+          completed: event.record.completed,
+          winner: event.record.winner ?? "",
+          nextStartMs: event.nextStartMs ?? 0,
+          recordJson: JSON.stringify(event.record),
+        },
+      };
     case "experiment-started":
     case "experiment-finished":
       return undefined;

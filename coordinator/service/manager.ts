@@ -22,6 +22,8 @@ import type { LoadTelemetry, RunStateStore } from "../load/options.js";
 import { createAssessRunner } from "../tasks/assess.js";
 import type { BayesianAssessor } from "../tasks/assess.js";
 import type { RunnerPolicy, TaskRunners } from "../tasks/types.js";
+import { loopPlanOf } from "../runner/schedule.js";
+import type { LoopSettings } from "../runner/schedule.js";
 import type { CoordinatorConfig } from "./config.js";
 import { EventChannel } from "./events.js";
 import type { EventBody, WatchSink, Watcher } from "./events.js";
@@ -30,6 +32,7 @@ import { countRestart } from "./poison.js";
 import { claimStoredRuns } from "./resume-claims.js";
 import { createServicePolicy } from "./service-policy.js";
 import type { ServiceConfig, ServicePolicy } from "./service-policy.js";
+import { LoopSlots } from "./scheduler.js";
 import type { ExperimentRecord, ExperimentStore } from "./store.js";
 
 const State = api.ExperimentState;
@@ -79,6 +82,8 @@ export interface SubmitInput {
   readonly sourceName: string;
   readonly overrides: readonly string[];
   readonly submittedBy: string;
+  /** `--loops`, `--interval`, `--schedule` (scheduler.ts); absent = one run. */
+  readonly loops?: LoopSettings | undefined;
 }
 
 interface Entry {
@@ -92,6 +97,8 @@ interface Entry {
   controller: AbortController | undefined;
   cancelRequested: boolean;
   done: Promise<void> | undefined;
+  /** A loop's result being stored (the final store waits for it: both write one file). */
+  storingLoop?: Promise<void>;
 }
 
 export class ExperimentManager {
@@ -107,11 +114,13 @@ export class ExperimentManager {
   /** Runs of resumed experiments, claimed from the restore until the experiment ends. */
   private readonly resumeClaims = new Map<Entry, () => void>();
   private readonly service: ServicePolicy;
+  private readonly slots: LoopSlots;
 
   private constructor(private readonly options: ExperimentManagerOptions) {
     this.log = options.logger.child({ component: "experiments" });
     this.parser = new IsolatedParser(options.parseLimits);
     this.service = createServicePolicy(options.config, options.policy, options.resolve ? { resolve: options.resolve } : {});
+    this.slots = new LoopSlots(options.config.concurrency, () => this.running.size, () => this.pump());
     this.runners = {
       http: createHttpLoadRunner({
         link: options.link,
@@ -209,6 +218,7 @@ export class ExperimentManager {
     const experiment = await this.parseOffLoop(input.experimentYaml, input.sourceName, input.overrides);
     checkRunnable(experiment, this.runners);
     await this.service.check(experiment);
+    loopPlanOf(input.loops ?? {});
     const record: ExperimentRecord = {
       id: `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`,
       order: this.nextOrder++,
@@ -224,6 +234,7 @@ export class ExperimentManager {
       submittedBy: input.submittedBy,
       numTasks: experiment.tasks.length,
       numCompletedTasks: 0,
+      ...(input.loops ? { loops: input.loops } : {}),
     };
     await this.options.store.put(record);
     const entry = this.newEntry(record, experiment);
@@ -294,7 +305,10 @@ export class ExperimentManager {
   // ------------------------------------------------------------------------------- running
 
   private pump(): void {
-    while (!this.stopping && this.running.size < this.options.config.concurrency && this.queue.length > 0) {
+    while (!this.stopping) {
+      // A looped experiment whose next loop is due goes before the queue.
+      if (this.slots.resumeDue()) continue;
+      if (!this.slots.free() || this.queue.length === 0) break;
       const entry = this.queue.shift();
       if (!entry) break;
       this.running.add(entry);
@@ -332,6 +346,7 @@ export class ExperimentManager {
         policy: this.service.runnerPolicy,
         secrets: this.service.secretResolver(),
         ...(this.options.reportIntervalMs ? { reportIntervalMs: this.options.reportIntervalMs } : {}),
+        loops: this.slots.planFor(entry, record.loops),
         onEvent: (event) => this.onRunEvent(entry, event),
       });
     } catch (error) {
@@ -342,6 +357,7 @@ export class ExperimentManager {
     record.finishedAtMs = Date.now();
     if (result) {
       record.numCompletedTasks = result.numCompletedTasks;
+      await entry.storingLoop;
       await this.options.store.putResult(record.id, result);
     }
     if (this.stopping && !entry.cancelRequested) {
@@ -378,6 +394,13 @@ export class ExperimentManager {
     const body = watchEventOf(entry, event);
     if (event.type === "task-finished") entry.record.numCompletedTasks = completedTasks(entry);
     if (event.type === "experiment-started") entry.liveResult = event.result;
+    // Each loop's history is stored as it ends, so `get` after a restart still shows it.
+    const live = entry.liveResult;
+    if (event.type === "loop-finished" && live) {
+      entry.storingLoop = (entry.storingLoop ?? Promise.resolve())
+        .then(() => this.options.store.putResult(entry.record.id, live))
+        .catch((error: unknown) => this.log.warn({ err: error, id: entry.record.id }, "could not store the loop's result"));
+    }
     if (body) entry.channel.publish(body);
   }
 

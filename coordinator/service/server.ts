@@ -16,6 +16,7 @@ import { openAuthenticator } from "./auth.js";
 import type { Authenticator, Caller, MethodName } from "./auth.js";
 import { COORDINATOR_SERVICE_NAME, loadCoordinatorService } from "./definition.js";
 import { ExperimentManager } from "./manager.js";
+import { loopSettingsOfRequest } from "./scheduler.js";
 import type { ExperimentManagerOptions, ManagerTelemetry } from "./manager.js";
 import { toStatusObject } from "./status.js";
 import type { ExperimentStore } from "./store.js";
@@ -140,6 +141,7 @@ export async function startCoordinatorService(options: CoordinatorServiceOptions
         sourceName: request.sourceName,
         overrides: request.overrides,
         submittedBy: caller.name,
+        loops: loopSettingsOfRequest(request),
       }),
     })),
     Get: unary<api.GetExperimentRequest__Output, api.GetExperimentResponse>("Get", async (request) => {

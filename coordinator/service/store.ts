@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { KV } from "nats";
 import { ConfigurationError, ErrorCode, InternalError } from "../../core/index.js";
 import type { ResultDocument, api } from "../../core/index.js";
+import type { LoopSettings } from "../runner/schedule.js";
 
 /** What is stored about one experiment (the result is stored apart: it is large). */
 export interface ExperimentRecord {
@@ -29,6 +30,8 @@ export interface ExperimentRecord {
   numCompletedTasks: number;
   /** Restarts of the coordinator while it ran (poison.ts); absent = none. */
   restarts?: number;
+  /** `--loops`, `--interval`, `--schedule` as submitted; absent = one run. */
+  loops?: LoopSettings;
 }
 
 export interface ExperimentStore {

@@ -18,6 +18,7 @@ import type {
   TemplateLimits,
 } from "../../core/index.js";
 import type { LoadSnapshotData } from "../load/snapshot.js";
+import type { SampleMap } from "./cumulative.js";
 
 /** Resolves secret references (env:NAME, file:/path, k8s Secret) to their values. */
 export interface SecretResolver {
@@ -86,6 +87,18 @@ export type TaskEvent =
 
 export type TaskEventType = TaskEvent["type"];
 
+/** Where a looped experiment is (coordinator/runner/loops.ts); a plain run is loop 1 of 1. */
+export interface LoopInfo {
+  /** 1-based. */
+  readonly number: number;
+  /** Loops planned; undefined = until cancelled (a schedule without --loops). */
+  readonly planned: number | undefined;
+  /** This is the last planned loop: the `traffic` task applies its `onFinish`. */
+  readonly last: boolean;
+  /** The samples of the loops before this one, added up (for `assess` with `scope: cumulative`). */
+  readonly earlierSamples: Readonly<SampleMap>;
+}
+
 export interface TaskContext {
   readonly experiment: Experiment;
   readonly entry: TaskEntry;
@@ -100,6 +113,8 @@ export interface TaskContext {
   readonly policy: RunnerPolicy;
   /** How tasks fetch URLs at run time (custommetrics `templates:`): the experiment's settings. */
   readonly fetch?: Omit<FetchSettings, "signal">;
+  /** The loop running (the runner always sets it; absent = loop 1 of 1). */
+  readonly loop?: LoopInfo;
   /** Declares a version (load tasks do; metrics tasks may for versions they query). */
   addVersion(version: string): void;
   setMetric(version: string, name: string, value: number, info: MetricInfo): void;

@@ -18,7 +18,7 @@ export interface ConditionWhere {
 }
 
 const FUNCTIONS: readonly ConditionFunction[] = ["SLOs", "WinnerFound", "Winner", "CandidateWon"];
-const KNOWN_NAMES = [...FUNCTIONS.map((fn) => `${fn}()`), "Result.<field>"];
+const KNOWN_NAMES = [...FUNCTIONS.map((fn) => `${fn}()`), "NumLoops", "Result.<field>"];
 const COMPARE_OPS = ["==", "!=", "<=", ">=", "<", ">"] as const;
 type CompareOp = (typeof COMPARE_OPS)[number];
 
@@ -232,6 +232,8 @@ class Parser {
     if (name === "null" || name === "nil") return { kind: "literal", value: null };
     if (["and", "or", "not"].includes(name)) throw new ConditionSyntaxError(`unexpected "${name}"`, token.offset);
     if (name === "Result") return this.parseResultPath(token);
+    // Iter8's loop counter: the loop now running (result.numLoops).
+    if (name === "NumLoops") return { kind: "field", path: ["numLoops"] };
     const after = this.peek();
     const isCall = after.type === "punct" && after.text === "(";
     if ((FUNCTIONS as readonly string[]).includes(name)) {

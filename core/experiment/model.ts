@@ -19,6 +19,7 @@ export const TaskName = {
   Run: "run",
   K8sPatch: "k8s-patch",
   CloudEvent: "cloudevent",
+  Traffic: "traffic",
 } as const;
 export type TaskName = (typeof TaskName)[keyof typeof TaskName];
 
@@ -68,7 +69,8 @@ export type TaskSpec =
   | ReadyTaskSpec
   | RunTaskSpec
   | K8sPatchTaskSpec
-  | CloudEventTaskSpec;
+  | CloudEventTaskSpec
+  | TrafficTaskSpec;
 
 // ------------------------------------------------------------------------------------ load
 
@@ -349,6 +351,11 @@ export interface AssessTaskSpec {
   readonly confidence: number;
   /** Assessment options passed through (priors, floor, cap, seed, ...). */
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * Looped experiments: assess each loop on its own data (`loop`, the default) or on every loop's
+   * data so far (`cumulative`: sample statistics added up, so the posterior accumulates).
+   */
+  readonly scope?: "loop" | "cumulative";
 }
 
 // ------------------------------------------------------------------------------------ actions
@@ -444,6 +451,36 @@ export interface CloudEventTaskSpec extends ActionCommon {
   readonly payloadTemplateURL?: string | undefined;
 }
 
+/** Where one version's weight lives: a field of a Kubernetes object. */
+export interface TrafficWeightRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** Default: the kubeconfig context's namespace. */
+  readonly namespace: string | undefined;
+  /** The weight's field as written (`.spec.http[0].route[1].weight`). */
+  readonly fieldPath: string;
+  /** The same field as a JSON pointer (`/spec/http/0/route/1/weight`). */
+  readonly pointer: string;
+}
+
+export const TrafficPattern = { Progressive: "progressive", FixedSplit: "fixed-split", BlueGreen: "blue-green", DarkLaunch: "dark-launch" } as const;
+export type TrafficPattern = (typeof TrafficPattern)[keyof typeof TrafficPattern];
+
+/** `traffic`: moves weights between versions each loop, from the assessment (docs/progressive.md). */
+export interface TrafficTaskSpec extends ActionCommon {
+  readonly task: typeof TaskName.Traffic;
+  readonly pattern: TrafficPattern;
+  /** Percentage points a candidate's weight may change per loop (progressive). Default 10. */
+  readonly maxIncrement: number;
+  /** After the last loop: winner to 100 (baseline without one), baseline to 100, or leave. */
+  readonly onFinish: "promote" | "rollback" | "keep";
+  /** The version that takes the rest; default the first of `versions`. */
+  readonly baseline: string;
+  /** Version name -> where its weight lives, in file order. */
+  readonly versions: readonly { readonly version: string; readonly ref: TrafficWeightRef }[];
+}
+
 // ------------------------------------------------------------------------------------ conditions
 
 /**
@@ -453,7 +490,7 @@ export interface CloudEventTaskSpec extends ActionCommon {
  *   and     := unary ("and" unary)*     (also "&&")
  *   unary   := ("not" | "!") unary | compare
  *   compare := operand (("==" | "!=" | "<" | "<=" | ">" | ">=") operand)?
- *   operand := call | "Result." path | string | number | true | false | "(" expr ")"
+ *   operand := call | "NumLoops" | "Result." path | string | number | true | false | "(" expr ")"
  *   call    := "SLOs()" | "WinnerFound()" | "Winner()" | "CandidateWon()"
  */
 export type Condition =

@@ -26,6 +26,7 @@ import {
   parseSlackTask,
   runEntry,
 } from "./tasks/other.js";
+import { parseTrafficTask } from "./tasks/traffic.js";
 import type { MapEntry, MapNode, ScalarNode, TreeNode } from "./tree.js";
 import { parseYamlTree } from "./tree.js";
 import { checkTemplate } from "../template/index.js";
@@ -73,6 +74,7 @@ const TASK_PARSERS: Readonly<Record<TaskName, TaskParser>> = {
   [TaskName.Run]: parseRunTask,
   [TaskName.K8sPatch]: parseK8sPatchTask,
   [TaskName.CloudEvent]: parseCloudEventTask,
+  [TaskName.Traffic]: parseTrafficTask,
 };
 
 /**

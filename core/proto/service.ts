@@ -26,6 +26,8 @@ export type { VersionMetrics, VersionMetrics__Output } from "./gen/service/assay
 export type { LatencyBucket, LatencyBucket__Output } from "./gen/service/assay/v1/LatencyBucket.js";
 export type { AgentProgress, AgentProgress__Output } from "./gen/service/assay/v1/AgentProgress.js";
 export type { Assessment, Assessment__Output } from "./gen/service/assay/v1/Assessment.js";
+export type { LoopStarted, LoopStarted__Output } from "./gen/service/assay/v1/LoopStarted.js";
+export type { LoopFinished, LoopFinished__Output } from "./gen/service/assay/v1/LoopFinished.js";
 export type { SloStatus, SloStatus__Output } from "./gen/service/assay/v1/SloStatus.js";
 export type { AgentSummary, AgentSummary__Output } from "./gen/service/assay/v1/AgentSummary.js";
 export type { ListAgentsRequest, ListAgentsRequest__Output } from "./gen/service/assay/v1/ListAgentsRequest.js";

@@ -27,6 +27,7 @@ const ASSESS_FIELDS = [
   "seed",
   "draws",
   "samples",
+  "scope",
 ] as const;
 const CRITERIA_FIELDS = ["SLOs", "rewards"] as const;
 const METRIC_NAME = /^[^\s/]+\/\S+$/;
@@ -74,9 +75,10 @@ export function parseAssessTask(ctx: ParseContext, withNode: TreeNode, path: str
   const baseline = f.string("baseline");
   const confidence = f.number("confidence", { min: 0, minExclusive: true, max: 1, maxExclusive: true }) ?? DEFAULT_CONFIDENCE;
   const options = parseOptions(ctx, f);
+  const scope = f.oneOf("scope", ["loop", "cumulative"]) ?? "loop";
 
   if (ctx.problems.count > before) return undefined;
-  return { task: TaskName.Assess, slos, rewards, baseline, confidence, options };
+  return { task: TaskName.Assess, slos, rewards, baseline, confidence, options, scope };
 }
 
 const POSITIVE: NumberRange = { min: 0, minExclusive: true };

@@ -66,11 +66,11 @@ export function parseCustomMetricsTask(ctx: ParseContext, withNode: TreeNode, pa
 
 // ------------------------------------------------------------------------------------ actions
 
-function actionFields(ctx: ParseContext, withNode: TreeNode, path: string, own: readonly string[], what: string): Fields | undefined {
+export function actionFields(ctx: ParseContext, withNode: TreeNode, path: string, own: readonly string[], what: string): Fields | undefined {
   return Fields.of(ctx, withNode, path, [...own, ...ACTION_FIELDS], what);
 }
 
-function common(f: Fields, softFailureDefault: boolean): ActionCommon {
+export function common(f: Fields, softFailureDefault: boolean): ActionCommon {
   return {
     softFailure: f.boolean("softFailure") ?? softFailureDefault,
     timeoutMs: f.durationMs("timeout"),

@@ -130,9 +130,15 @@ for (const overlay of ["base", "overlays/dev", "overlays/ha"] as const) {
       const { coordinator } = accounts(r);
       assert.deepEqual(await kube.permissions(coordinator, r.namespace), [
         "get deployments.apps",
+        "get httproutes.gateway.networking.k8s.io",
+        "get inferenceservices.serving.kserve.io",
         "get secrets/assay-action-secrets",
         "get services",
+        "get services.serving.knative.dev",
         "get virtualservices.networking.istio.io",
+        "patch httproutes.gateway.networking.k8s.io",
+        "patch inferenceservices.serving.kserve.io",
+        "patch services.serving.knative.dev",
         "patch virtualservices.networking.istio.io",
       ]);
       assert.deepEqual(await kube.permissions(coordinator, "default"), [], "bound per namespace: nothing outside its own");
@@ -157,6 +163,12 @@ for (const overlay of ["base", "overlays/dev", "overlays/ha"] as const) {
           ["create", "pods", r.namespace],
           ["patch", vs, "default"],
           ["get", "nodes"],
+          // What the traffic task shifts (docs/progressive.md): get and patch, nothing more.
+          ["patch", "httproutes.gateway.networking.k8s.io", r.namespace],
+          ["patch", "services.serving.knative.dev", r.namespace],
+          ["patch", "inferenceservices.serving.kserve.io", r.namespace],
+          ["delete", "httproutes.gateway.networking.k8s.io", r.namespace],
+          ["patch", "services", r.namespace],
         ]),
         [
           `yes patch ${vs} -n ${r.namespace}`,
@@ -177,6 +189,11 @@ for (const overlay of ["base", "overlays/dev", "overlays/ha"] as const) {
           `no create pods -n ${r.namespace}`,
           `no patch ${vs} -n default`,
           "no get nodes",
+          `yes patch httproutes.gateway.networking.k8s.io -n ${r.namespace}`,
+          `yes patch services.serving.knative.dev -n ${r.namespace}`,
+          `yes patch inferenceservices.serving.kserve.io -n ${r.namespace}`,
+          `no delete httproutes.gateway.networking.k8s.io -n ${r.namespace}`,
+          `no patch services -n ${r.namespace}`,
         ],
       );
     });

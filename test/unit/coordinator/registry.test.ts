@@ -27,7 +27,7 @@ const NOTIFY_ONLY = `spec:
 describe("runner table", () => {
   it("the default table has a runner for custommetrics and every action task", () => {
     const names = Object.keys(defaultRunners()).sort();
-    assert.deepEqual(names, [TaskName.CloudEvent, TaskName.CustomMetrics, TaskName.Github, TaskName.K8sPatch, TaskName.Notify, TaskName.Ready, TaskName.Run, TaskName.Slack].sort());
+    assert.deepEqual(names, [TaskName.CloudEvent, TaskName.CustomMetrics, TaskName.Github, TaskName.K8sPatch, TaskName.Notify, TaskName.Ready, TaskName.Run, TaskName.Slack, TaskName.Traffic].sort());
   });
 
   it("hands a runner its own task's spec, and experiment-started carries the live result", async () => {

@@ -266,6 +266,7 @@ describe("every task name and alias", () => {
     run: "{command: echo hi}",
     "k8s-patch": "{apiVersion: apps/v1, kind: Deployment, name: app, patch: {spec: {replicas: 2}}}",
     cloudevent: "{url: https://events.example.test/}",
+    traffic: "{versions: {v1: {apiVersion: v1, kind: X, name: x, fieldPath: .spec.a}, v2: {apiVersion: v1, kind: X, name: x, fieldPath: .spec.b}}}",
   };
   for (const name of KNOWN_TASK_NAMES) {
     const canonical = (TASK_ALIASES[name] ?? name) as TaskName;
