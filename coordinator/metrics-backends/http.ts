@@ -5,7 +5,7 @@
  */
 import { request } from "undici";
 import type { Dispatcher } from "undici";
-import { ErrorCode, TargetError, findTargetNotAllowed } from "../../core/index.js";
+import { findTargetNotAllowed } from "../../core/index.js";
 import type { Outcome } from "../assessment/index.js";
 
 /** Largest response read from a backend. */
