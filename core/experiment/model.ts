@@ -418,6 +418,8 @@ export interface ReadyTaskSpec extends ActionCommon {
   readonly resource: string;
   readonly namespace: string | undefined;
   readonly condition: string | undefined;
+  /** Iter8 v1.x: ready when any of these condition types is "True" (not with `condition`). */
+  readonly conditions?: readonly string[];
 }
 
 export interface RunTaskSpec extends ActionCommon {

@@ -176,7 +176,7 @@ export function parseGithubTask(ctx: ParseContext, withNode: TreeNode, path: str
 }
 
 export function parseReadyTask(ctx: ParseContext, withNode: TreeNode, path: string, what: string): ReadyTaskSpec | undefined {
-  const f = actionFields(ctx, withNode, path, ["name", "group", "version", "resource", "namespace", "condition"], what);
+  const f = actionFields(ctx, withNode, path, ["name", "group", "version", "resource", "namespace", "condition", "conditions"], what);
   if (f === undefined) return undefined;
   const before = ctx.problems.count;
   const name = f.string("name", { required: true });
@@ -185,9 +185,21 @@ export function parseReadyTask(ctx: ParseContext, withNode: TreeNode, path: stri
   const resource = f.string("resource", { required: true });
   const namespace = f.string("namespace");
   const condition = f.string("condition");
+  if (f.has("condition") && f.has("conditions")) f.contradiction("condition", "conditions", "write either {first} (Iter8 v0.10-v0.17) or conditions (v1.x), not both");
+  const conditions = readyConditions(ctx, f);
   const base = common(f, false);
   if (ctx.problems.count > before || name === undefined || version === undefined || resource === undefined) return undefined;
-  return { task: TaskName.Ready, ...base, name, group, version, resource, namespace, condition };
+  return { task: TaskName.Ready, ...base, name, group, version, resource, namespace, condition, ...(conditions !== undefined ? { conditions } : {}) };
+}
+
+/** Iter8 v1.x's `conditions: [type, …]` (base/readiness.go: ready when any of them is "True"). */
+function readyConditions(ctx: ParseContext, f: Fields): string[] | undefined {
+  const list = f.list("conditions", "a list of condition types");
+  if (list === undefined) return undefined;
+  return list.items.flatMap((item, i) => {
+    const text = checkString(ctx, item, childPath(f.pathOf("conditions"), i));
+    return text === undefined ? [] : [text];
+  });
 }
 
 /** `run` written as a task (`task: run` + `with.command`); `run: <shell>` entries go through runEntry. */
