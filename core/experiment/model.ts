@@ -31,6 +31,8 @@ export const TASK_ALIASES: Readonly<Record<string, TaskName>> = {
   "custom-metrics": TaskName.CustomMetrics,
   "collect-metrics-database": TaskName.CustomMetrics,
   "assess-app-versions": TaskName.Assess,
+  /** Iter8 v0.10's name of ready (base/readiness.go ReadinessTaskName), same fields. */
+  "k8s-object-ready": TaskName.Ready,
 };
 
 /** Iter8's default latency percentiles, always reported. */

@@ -20,7 +20,6 @@ const cases = await loadCases();
  */
 const PENDING_PARSER: Readonly<Record<string, RegExp>> = {
   "v10.01-chart-rendered-extra-keys": /unknown field "iter8lib"/,
-  "v10.02-k8s-object-ready": /unknown task "k8s-object-ready"/,
   "v10.03-collect-metrics-database": /providers\[0\]: expected a map, got "fakeprom"/,
 };
 
