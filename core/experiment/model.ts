@@ -177,6 +177,8 @@ export interface HttpTaskSpec extends HttpLoadSpec {
    * endpoints run one after another in file order, each with its own load (Iter8's http task).
    */
   readonly concurrentEndpoints?: boolean;
+  /** Keys Iter8's v0.9–v0.10 charts dumped into the task (`SLOs`, `iter8lib`), as field paths: accepted, not applied, warned about. */
+  readonly ignoredFields?: readonly string[];
   /**
    * Iter8's `warmup: true` (its chart writes it for a separate warm-up task): the load runs and its
    * results are discarded; the task records no metrics. Always set by the parser; absent = false.

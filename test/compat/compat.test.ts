@@ -19,7 +19,6 @@ const cases = await loadCases();
  * Open work of issue 11, listed in docs/iter8.md.
  */
 const PENDING_PARSER: Readonly<Record<string, RegExp>> = {
-  "v10.01-chart-rendered-extra-keys": /unknown field "iter8lib"/,
   "v10.03-collect-metrics-database": /providers\[0\]: expected a map, got "fakeprom"/,
 };
 

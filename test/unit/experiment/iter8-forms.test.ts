@@ -32,3 +32,19 @@ describe("ready: Iter8 v1.x `conditions` list (base/readiness.go, Conditions []s
     assert.match(refusal("spec:\n- task: ready\n  with: {name: a, version: v1, resource: pods, conditions: [{a: 1}]}"), /conditions\[0\]/);
   });
 });
+
+describe("http: the keys Iter8's v0.9-v0.10 chart dumped into the task (SPEC.md §2.1)", () => {
+  it("accepts SLOs and iter8lib, records them as ignored, and applies nothing from them", () => {
+    const experiment = parseExperimentText(
+      ["- task: gen-load-and-collect-metrics-http", "  with:", "    SLOs: {http/error-rate: 0}", "    iter8lib: {runner: job}", "    numRequests: 20", "    url: http://a.test/get"].join("\n"),
+      "exp.yaml",
+    );
+    const http = taskOf(experiment, 0, "http");
+    assert.deepEqual(http.ignoredFields, ["spec[0].with.SLOs", "spec[0].with.iter8lib"]);
+    assert.equal(http.numRequests, 20);
+  });
+
+  it("keeps every other unknown key an error", () => {
+    assert.match(refusal("- task: http\n  with: {url: http://a.test/, iter8libs: {}}"), /iter8libs/);
+  });
+});
