@@ -4,6 +4,7 @@ import { ErrorCode } from "../../errors.js";
 import type { ParseContext } from "../fields.js";
 import { Count, Fields, checkMap, checkString, checkStringMap, checkTemplate } from "../fields.js";
 import { TaskName } from "../model.js";
+import { isDatabaseForm, parseDatabaseForm } from "./collect-database.js";
 import type {
   ActionCommon,
   CloudEventTaskSpec,
@@ -44,6 +45,7 @@ export function parseCustomMetricsTask(ctx: ParseContext, withNode: TreeNode, pa
   const known = map?.entries.map((e) => e.key) ?? [];
   const f = Fields.of(ctx, withNode, path, known, what);
   if (f === undefined) return undefined;
+  if (isDatabaseForm(f)) return parseDatabaseForm(ctx, f, known);
   const before = ctx.problems.count;
   const templates = f.present("templates");
   if (templates !== undefined) checkStringMap(ctx, templates, f.pathOf("templates"));

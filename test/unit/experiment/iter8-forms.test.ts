@@ -48,3 +48,30 @@ describe("http: the keys Iter8's v0.9-v0.10 chart dumped into the task (SPEC.md 
     assert.match(refusal("- task: http\n  with: {url: http://a.test/, iter8libs: {}}"), /iter8libs/);
   });
 });
+
+describe("collect-metrics-database: Iter8 v0.9-v0.10's providers: [name] form (base/collect_database.go)", () => {
+  it("reads it as custommetrics templates <name>.metrics.yaml with versionInfo as versionValues", () => {
+    const experiment = parseExperimentText(
+      [
+        "- task: collect-metrics-database",
+        "  with:",
+        "    providers: [prom]",
+        "    versionInfo:",
+        "    - {destination_version: v1, startingTime: 'Feb 4, 2022 at 3:04pm (PST)'}",
+        "    - {destination_version: v2}",
+      ].join("\n"),
+      "exp.yaml",
+    );
+    const task = taskOf(experiment, 0, "custommetrics");
+    assert.deepEqual(task.raw, {
+      templates: { prom: "prom.metrics.yaml" },
+      versionValues: [{ destination_version: "v1", startingTime: "2022-02-04T15:04:00.000Z" }, { destination_version: "v2" }],
+    });
+    assert.equal(task.versionValues.length, 2);
+  });
+
+  it("refuses a key the v0.10 task did not read, and keeps Assay's inline providers as before", () => {
+    assert.match(refusal("- task: collect-metrics-database\n  with: {providers: [prom], values: {a: 1}}"), /values/);
+    assert.match(refusal("- task: custommetrics\n  with: {providers: [prom, {name: x}]}"), /providers\[0\]: expected a map/);
+  });
+});
