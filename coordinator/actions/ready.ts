@@ -1,6 +1,7 @@
 /**
  * `ready` (Iter8): waits until a Kubernetes object exists and, when `condition` is given, has
- * `status.conditions[type=condition].status == "True"`. Polls with a growing interval until
+ * `status.conditions[type=condition].status == "True"` (with Iter8 v1.x's `conditions` list: any
+ * one of them "True", as its base/readiness.go). Polls with a growing interval until
  * `timeoutMs` (default 60 s), then fails naming what was missing.
  */
 import { retry } from "../../core/index.js";
@@ -29,6 +30,7 @@ export async function runReady(spec: ReadyTaskSpec, context: TaskContext, option
   const path = objectPath(apiVersion, spec.resource, spec.name, namespace);
   const what = `${spec.resource}${spec.group ? `.${spec.group}` : ""}/${spec.version} ${namespace}/${spec.name}`;
   const timeoutMs = spec.timeoutMs ?? READY_DEFAULT_TIMEOUT_MS;
+  const wanted = spec.conditions ?? (spec.condition ? [spec.condition] : []);
   const deadlineMs = Date.now() + timeoutMs;
   let polls = 0;
   let missing = "no answer yet";
@@ -38,7 +40,7 @@ export async function runReady(spec: ReadyTaskSpec, context: TaskContext, option
     const leftMs = Math.max(1, deadlineMs - Date.now());
     try {
       const answer = await client.request({ method: "GET", path }, AbortSignal.any([context.signal, AbortSignal.timeout(Math.min(POLL_REQUEST_TIMEOUT_MS, leftMs))]));
-      missing = evaluate(answer.status, answer.body, spec.condition) ?? "";
+      missing = evaluate(answer.status, answer.body, wanted) ?? "";
       observed = missing;
     } catch (error) {
       throwIfCancelled(context.signal, `ready ${what}`);
@@ -48,7 +50,7 @@ export async function runReady(spec: ReadyTaskSpec, context: TaskContext, option
       if (!cutByDeadline) missing = error instanceof AttemptFailure ? error.message : error instanceof Error ? error.message : String(error);
     }
     if (missing !== "") throw new NotReady(missing);
-    return { attempts: n, detail: { object: what, ...(spec.condition ? { condition: spec.condition } : {}), polls: n, waitedMs: timeoutMs - Math.max(0, deadlineMs - Date.now()) } };
+    return { attempts: n, detail: { object: what, ...(wanted.length > 0 ? { condition: wanted.join(" or ") } : {}), polls: n, waitedMs: timeoutMs - Math.max(0, deadlineMs - Date.now()) } };
   };
   try {
     return await retry(poll, {
@@ -71,17 +73,22 @@ export async function runReady(spec: ReadyTaskSpec, context: TaskContext, option
 /** A poll found the object not ready (yet): `message` says what is missing. */
 class NotReady extends Error {}
 
-/** Undefined when ready, else what is missing. */
-function evaluate(status: number, body: string, condition: string | undefined): string | undefined {
+/** Undefined when ready (exists, and any wanted condition is "True"), else what is missing. */
+function evaluate(status: number, body: string, wanted: readonly string[]): string | undefined {
   if (status === 404) return "the object does not exist";
   if (status !== 200) return `the API answered HTTP ${status}`;
-  if (!condition) return undefined;
+  if (wanted.length === 0) return undefined;
   let conditions: unknown;
   try {
     conditions = (JSON.parse(body) as { status?: { conditions?: unknown } }).status?.conditions;
   } catch {
     return "the API answered something that is not JSON";
   }
+  const problems = wanted.map((condition) => conditionProblem(conditions, condition));
+  return problems.includes(undefined) ? undefined : problems.join("; ");
+}
+
+function conditionProblem(conditions: unknown, condition: string): string | undefined {
   const found = Array.isArray(conditions) ? (conditions as Condition[]).find((entry) => entry.type === condition) : undefined;
   if (!found) return `the object has no ${condition} condition`;
   if (found.status === "True") return undefined;

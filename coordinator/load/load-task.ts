@@ -20,6 +20,9 @@ export function createLoadRunner<S extends LoadShape & TaskSpec>(seriesSpec: Ser
 export function createHttpLoadRunner(options: LoadRunnerOptions): TaskRunner<HttpTaskSpec> {
   const single = createLoadRunner(httpSeriesSpec, options);
   return (written, context) => {
+    for (const field of written.ignoredFields ?? []) {
+      context.logger.warn({ field }, `${field} is ignored, as Iter8 ignored it (a value Iter8's v0.9-v0.10 chart copied into the http task)`);
+    }
     const spec = withoutChartWarmup(written, context);
     const names = separateEndpointLoads(spec);
     return names.length === 0 ? single(spec, context) : runEndpointLoads(spec, names, context, options);

@@ -31,6 +31,8 @@ export const TASK_ALIASES: Readonly<Record<string, TaskName>> = {
   "custom-metrics": TaskName.CustomMetrics,
   "collect-metrics-database": TaskName.CustomMetrics,
   "assess-app-versions": TaskName.Assess,
+  /** Iter8 v0.10's name of ready (base/readiness.go ReadinessTaskName), same fields. */
+  "k8s-object-ready": TaskName.Ready,
 };
 
 /** Iter8's default latency percentiles, always reported. */
@@ -175,6 +177,8 @@ export interface HttpTaskSpec extends HttpLoadSpec {
    * endpoints run one after another in file order, each with its own load (Iter8's http task).
    */
   readonly concurrentEndpoints?: boolean;
+  /** Keys Iter8's v0.9–v0.10 charts dumped into the task (`SLOs`, `iter8lib`), as field paths: accepted, not applied, warned about. */
+  readonly ignoredFields?: readonly string[];
   /**
    * Iter8's `warmup: true` (its chart writes it for a separate warm-up task): the load runs and its
    * results are discarded; the task records no metrics. Always set by the parser; absent = false.
@@ -418,6 +422,8 @@ export interface ReadyTaskSpec extends ActionCommon {
   readonly resource: string;
   readonly namespace: string | undefined;
   readonly condition: string | undefined;
+  /** Iter8 v1.x: ready when any of these condition types is "True" (not with `condition`). */
+  readonly conditions?: readonly string[];
 }
 
 export interface RunTaskSpec extends ActionCommon {

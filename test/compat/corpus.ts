@@ -79,8 +79,6 @@ export interface CompatCase {
   readonly models: string;
   /** The issue classes it covers (README.md lists them). */
   readonly classes: string[];
-  /** `grpc-engine`: runs today and fails until the gRPC engine lands (issue 12). */
-  readonly pending?: "grpc-engine";
   /** Files copied next to the experiment (relative to test/compat/fixtures). */
   readonly files?: string[];
   readonly services: ServicesSpec;
@@ -246,7 +244,7 @@ async function materialize(c: CompatCase, workDir: string, services: RunningServ
   return join(workDir, basename(c.fixture));
 }
 
-function checkServices(c: CompatCase, services: RunningServices, expected: RunExpectation): string[] {
+function checkServices(services: RunningServices, expected: RunExpectation): string[] {
   const out: string[] = [];
   for (const [name, target] of Object.entries(expected.targets ?? {})) out.push(...checkArrivals(name, services.arrivals(name), target));
   if (expected.grpcCalls !== undefined) out.push(...mismatches(expected.grpcCalls, services.grpcCalls().length, "grpc.calls"));
@@ -255,7 +253,6 @@ function checkServices(c: CompatCase, services: RunningServices, expected: RunEx
     if (q.count !== undefined) out.push(...mismatches(q.count, matching.length, `promQueries[${i}] (${q.contains.join(" & ")})`));
     else if (matching.length === 0) out.push(`promQueries[${i}]: no query contains all of ${JSON.stringify(q.contains)}; got ${JSON.stringify(services.promQueries().slice(0, 3))}`);
   }
-  void c;
   return out;
 }
 
@@ -296,7 +293,7 @@ export async function runCase(c: CompatCase): Promise<string[]> {
         if (out.length > before) out.push(...diagnostics(result));
       }
     }
-    out.push(...checkServices(c, services, c.expect));
+    out.push(...checkServices(services, c.expect));
     for (const check of (c.asserts ?? []).filter((a) => a.on === "result")) {
       if (!existsSync(resultFile)) {
         out.push(`assay assert ${check.args.join(" ")}: no stored result to assert on`);
@@ -430,7 +427,7 @@ export async function runLaunchRun(c: LaunchCase): Promise<string[]> {
         if (out.length > before) out.push(...diagnostics(result));
       }
     }
-    for (const [name, target] of Object.entries(c.run.expect.targets ?? {})) out.push(...checkArrivals(name, services.arrivals(name), target));
+    out.push(...checkServices(services, c.run.expect));
     return out;
   } finally {
     await services.close();

@@ -48,7 +48,17 @@ const HTTP_FIELDS = [
   "loadOnly",
   "warmup",
   "concurrentEndpoints",
+  "SLOs",
+  "iter8lib",
 ] as const;
+
+/**
+ * Keys Iter8's own v0.9–v0.10 charts (load-test-http with iter8lib) dumped into the http task's
+ * `with` (toYaml of all values), which Iter8's task ignored: accepted, not applied, and warned
+ * about when the task runs (test/compat/SPEC.md §2.1, fixture v10.01). Any other unknown key
+ * stays an error.
+ */
+const CHART_DUMPED_FIELDS = ["SLOs", "iter8lib"] as const;
 
 const VERSION_FIELDS = ["name", "url", "headers"] as const;
 const ENDPOINT_REQUEST_FIELDS = ["url", "method", "headers", "payloadStr", "payloadFile", "payloadURL", "contentType"] as const;
@@ -150,6 +160,8 @@ export function parseHttpTask(ctx: ParseContext, withNode: TreeNode, path: strin
   const written: WrittenLoad = { numRequests, durationMs, qps, stages, stagesGiven, writtenModel };
   const endpoints = parseEndpoints(ctx, f, load, written);
 
+  const ignoredFields = CHART_DUMPED_FIELDS.filter((key) => f.has(key)).map((key) => f.pathOf(key));
+
   if (ctx.problems.count > before || versions === undefined || payload === undefined || endpoints === undefined) return undefined;
   const requests = buildVersions(ctx, f, versions, payload, endpoints);
   if (requests === undefined) return undefined;
@@ -167,6 +179,7 @@ export function parseHttpTask(ctx: ParseContext, withNode: TreeNode, path: strin
     insecureSkipVerify,
     followRedirects,
     ...(concurrentEndpoints ? { concurrentEndpoints } : {}),
+    ...(ignoredFields.length > 0 ? { ignoredFields } : {}),
   };
 }
 

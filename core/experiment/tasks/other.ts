@@ -4,6 +4,7 @@ import { ErrorCode } from "../../errors.js";
 import type { ParseContext } from "../fields.js";
 import { Count, Fields, checkMap, checkString, checkStringMap, checkTemplate } from "../fields.js";
 import { TaskName } from "../model.js";
+import { isDatabaseForm, parseDatabaseForm } from "./collect-database.js";
 import type {
   ActionCommon,
   CloudEventTaskSpec,
@@ -44,6 +45,7 @@ export function parseCustomMetricsTask(ctx: ParseContext, withNode: TreeNode, pa
   const known = map?.entries.map((e) => e.key) ?? [];
   const f = Fields.of(ctx, withNode, path, known, what);
   if (f === undefined) return undefined;
+  if (isDatabaseForm(f)) return parseDatabaseForm(ctx, f, known);
   const before = ctx.problems.count;
   const templates = f.present("templates");
   if (templates !== undefined) checkStringMap(ctx, templates, f.pathOf("templates"));
@@ -176,7 +178,7 @@ export function parseGithubTask(ctx: ParseContext, withNode: TreeNode, path: str
 }
 
 export function parseReadyTask(ctx: ParseContext, withNode: TreeNode, path: string, what: string): ReadyTaskSpec | undefined {
-  const f = actionFields(ctx, withNode, path, ["name", "group", "version", "resource", "namespace", "condition"], what);
+  const f = actionFields(ctx, withNode, path, ["name", "group", "version", "resource", "namespace", "condition", "conditions"], what);
   if (f === undefined) return undefined;
   const before = ctx.problems.count;
   const name = f.string("name", { required: true });
@@ -185,9 +187,21 @@ export function parseReadyTask(ctx: ParseContext, withNode: TreeNode, path: stri
   const resource = f.string("resource", { required: true });
   const namespace = f.string("namespace");
   const condition = f.string("condition");
+  if (f.has("condition") && f.has("conditions")) f.contradiction("condition", "conditions", "write either {first} (Iter8 v0.10-v0.17) or conditions (v1.x), not both");
+  const conditions = readyConditions(ctx, f);
   const base = common(f, false);
   if (ctx.problems.count > before || name === undefined || version === undefined || resource === undefined) return undefined;
-  return { task: TaskName.Ready, ...base, name, group, version, resource, namespace, condition };
+  return { task: TaskName.Ready, ...base, name, group, version, resource, namespace, condition, ...(conditions !== undefined ? { conditions } : {}) };
+}
+
+/** Iter8 v1.x's `conditions: [type, …]` (base/readiness.go: ready when any of them is "True"). */
+function readyConditions(ctx: ParseContext, f: Fields): string[] | undefined {
+  const list = f.list("conditions", "a list of condition types");
+  if (list === undefined) return undefined;
+  return list.items.flatMap((item, i) => {
+    const text = checkString(ctx, item, childPath(f.pathOf("conditions"), i));
+    return text === undefined ? [] : [text];
+  });
 }
 
 /** `run` written as a task (`task: run` + `with.command`); `run: <shell>` entries go through runEntry. */

@@ -241,6 +241,21 @@ void describe("ready (real kube-apiserver)", () => {
     const outcome = await running;
     assert.equal(outcome.detail?.["condition"], "Ready");
   });
+
+  void it("with Iter8 v1.x's conditions list, is ready as soon as any of them is True", async () => {
+    const c = await cluster("ready-any");
+    const isvc = CRD_FIXTURES.inferenceService;
+    await c.kube.admin.apply({ apiVersion: isvc.apiVersion, kind: isvc.kind, metadata: { name: "sklearn-any", namespace: c.namespace }, spec: { predictor: { model: { modelFormat: { name: "sklearn" } } } } });
+    const ref = { apiVersion: isvc.apiVersion, kind: isvc.kind, name: "sklearn-any", namespace: c.namespace };
+    await c.kube.setConditions(ref, [{ type: "Ready", status: "False", reason: "RevisionMissing" }]);
+    const spec = readySpec(c.namespace, { name: "sklearn-any", group: "serving.kserve.io", version: "v1beta1", resource: "inferenceservices", condition: undefined, conditions: ["Ready", "PredictorReady"] });
+    const test = makeContext(spec, { policy: { kubeconfig: c.kubeconfig } });
+    const running = fastRunners.ready(spec, test.context);
+    await waitUntil(() => test.events.some((event) => /condition Ready is False \(RevisionMissing.*; the object has no PredictorReady condition/.test(event.message)), { timeoutMs: 30_000, what: "ready to see neither condition True" });
+    await c.kube.setConditions(ref, [{ type: "Ready", status: "False", reason: "RevisionMissing" }, { type: "PredictorReady", status: "True" }]);
+    const outcome = await running;
+    assert.equal(outcome.detail?.["condition"], "Ready or PredictorReady");
+  });
 });
 
 void describe("Kubernetes Secret references (real kube-apiserver)", () => {
