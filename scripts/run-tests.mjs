@@ -24,7 +24,7 @@ if (files.length === 0) {
   console.error("no test files found under dist/test (did the build run?)");
   process.exit(1);
 }
-// No --test-force-exit: a test file that leaks a handle (a timer, a socket, a NATS connection)
+// No forced exit of the test runner: a test file that leaks a handle (a timer, a socket, a NATS connection)
 // does not end, so the leak is found rather than hidden.
 const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root });
 process.exit(result.status ?? 1);
