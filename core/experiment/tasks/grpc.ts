@@ -15,7 +15,7 @@ import { childPath, shorten } from "../problems.js";
 import type { Anchor } from "../problems.js";
 import { toPlain } from "../tree.js";
 import type { TreeNode } from "../tree.js";
-import { modelOf, parseAgents, parsePercentiles, parseStages } from "./http.js";
+import { modelOf, openEndpoints, parseAgents, parsePercentiles, parseStages } from "./http.js";
 
 /** ghz's defaults, which Iter8's grpc task keeps (its connect timeout default is 10s too). */
 export const GRPC_DEFAULTS = {
@@ -78,7 +78,6 @@ const ENDPOINT_LOAD_FIELDS = ["total", "numRequests", "concurrency", "rps", "qps
 const ENDPOINT_FIELDS = [...CALL_FIELDS, ...ENDPOINT_LOAD_FIELDS] as const;
 const VERSION_FIELDS = ["name", "host", "call"] as const;
 const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const ENDPOINT_NAME = /^[A-Za-z0-9_-]+$/;
 const BASE64 = /^[A-Za-z0-9+/\s]*={0,2}\s*$/;
 
 /** A call's fields as written at one level; undefined = not written there. */
@@ -324,18 +323,11 @@ interface RawEndpoint {
 }
 
 function parseEndpoints(ctx: ParseContext, f: Fields, task: GrpcLoadSpec, written: WrittenLoad): RawEndpoint[] | undefined {
-  const map = f.map("endpoints", "a map of endpoint name to {host, call, data, total, ...}");
-  if (map === undefined) return f.present("endpoints") === undefined ? [] : undefined;
   const before = ctx.problems.count;
+  const opened = openEndpoints(ctx, f, { kind: "grpc", fields: ENDPOINT_FIELDS, description: "a map of endpoint name to {host, call, data, total, ...}" });
+  if (opened === undefined) return undefined;
   const endpoints: RawEndpoint[] = [];
-  for (const { key, keyLoc, value } of map.entries) {
-    const path = childPath(f.pathOf("endpoints"), key);
-    if (!ENDPOINT_NAME.test(key)) {
-      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `endpoint names use letters, digits, "_" and "-" (metrics are named grpc-<endpoint>/...), got ${JSON.stringify(shorten(key))}`);
-      continue;
-    }
-    const e = Fields.of(ctx, value, path, ENDPOINT_FIELDS, `endpoint ${JSON.stringify(shorten(key))}`);
-    if (e === undefined) continue;
+  for (const { name: key, path, node: value, fields: e } of opened) {
     const layer = parseCallLayer(ctx, e);
     for (const [ghz, assay] of [["total", "numRequests"], ["rps", "qps"]] as const) {
       if (e.has(ghz) && e.has(assay)) e.contradiction(ghz, assay, `write either {first} or ${assay}, not both`);

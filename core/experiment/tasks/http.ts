@@ -361,6 +361,34 @@ function parseVersions(ctx: ParseContext, f: Fields): RawVersion[] | undefined {
   return versions;
 }
 
+/** One entry of a load task's `endpoints:` map, its name checked and its fields opened. */
+export interface EndpointEntry {
+  readonly name: string;
+  readonly path: string;
+  readonly node: TreeNode;
+  readonly fields: Fields;
+}
+
+/**
+ * Opens the `endpoints:` map of an http or grpc task: [] without one, undefined when it is not a
+ * map; a bad endpoint name or an entry that is not a map is reported and left out.
+ */
+export function openEndpoints(ctx: ParseContext, f: Fields, options: { kind: "http" | "grpc"; fields: readonly string[]; description: string }): EndpointEntry[] | undefined {
+  const map = f.map("endpoints", options.description);
+  if (map === undefined) return f.present("endpoints") === undefined ? [] : undefined;
+  const out: EndpointEntry[] = [];
+  for (const { key, keyLoc, value } of map.entries) {
+    const path = childPath(f.pathOf("endpoints"), key);
+    if (!ENDPOINT_NAME.test(key)) {
+      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `endpoint names use letters, digits, "_" and "-" (metrics are named ${options.kind}-<endpoint>/...), got ${JSON.stringify(shorten(key))}`);
+      continue;
+    }
+    const fields = Fields.of(ctx, value, path, options.fields, `endpoint ${JSON.stringify(shorten(key))}`);
+    if (fields !== undefined) out.push({ name: key, path, node: value, fields });
+  }
+  return out;
+}
+
 interface RawEndpoint {
   readonly name: string;
   readonly url: string | undefined;
@@ -372,18 +400,11 @@ interface RawEndpoint {
 }
 
 function parseEndpoints(ctx: ParseContext, f: Fields, task: HttpLoadSpec, written: WrittenLoad): RawEndpoint[] | undefined {
-  const map = f.map("endpoints", "a map of endpoint name to {url, method, headers, payloadStr, payloadFile, contentType, numRequests, qps, ...}");
-  if (map === undefined) return f.present("endpoints") === undefined ? [] : undefined;
   const before = ctx.problems.count;
+  const opened = openEndpoints(ctx, f, { kind: "http", fields: ENDPOINT_FIELDS, description: "a map of endpoint name to {url, method, headers, payloadStr, payloadFile, contentType, numRequests, qps, ...}" });
+  if (opened === undefined) return undefined;
   const endpoints: RawEndpoint[] = [];
-  for (const { key, keyLoc, value } of map.entries) {
-    const path = childPath(f.pathOf("endpoints"), key);
-    if (!ENDPOINT_NAME.test(key)) {
-      ctx.problems.report(ErrorCode.OutOfRange, { loc: keyLoc, origin: value.origin }, path, `endpoint names use letters, digits, "_" and "-" (metrics are named http-<endpoint>/...), got ${JSON.stringify(shorten(key))}`);
-      continue;
-    }
-    const endpoint = Fields.of(ctx, value, path, ENDPOINT_FIELDS, `endpoint ${JSON.stringify(shorten(key))}`);
-    if (endpoint === undefined) continue;
+  for (const { name: key, path, node: value, fields: endpoint } of opened) {
     endpoint.boolean("allowInitialErrors");
     if (endpoint.has("warmup")) {
       const at = endpoint.entry("warmup");
