@@ -7,8 +7,8 @@ import { after, describe, it } from "node:test";
 import { connect } from "nats";
 import { histogramFromBase64, percentileMs, reportMessageId, reportSubject, SUBJECTS } from "../../../core/index.js";
 import type { ResultDocument } from "../../../core/index.js";
-import { cleanupAll, startHttpTarget, startNatsServer, teardown, waitUntil } from "../../harness/index.js";
-import { httpExperiment, requestCount, runYaml, startAgents, startCoordinator } from "./support.js";
+import { cleanupAll, startHttpTarget, teardown, waitUntil } from "../../harness/index.js";
+import { httpExperiment, requestCount, runYaml, startCluster } from "./support.js";
 
 after(cleanupAll);
 
@@ -33,12 +33,7 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
     const delayMs = 100;
     const target = await startHttpTarget({ delayMs });
     fixtures.defer(() => target.close());
-    const nats = await startNatsServer();
-    fixtures.defer(() => nats.stop());
-    const agents = await startAgents(nats.url, ["m1", "m2", "m3"]);
-    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
-    const coordinator = await startCoordinator(nats.url, 3);
-    fixtures.defer(() => coordinator.link.close());
+    const { coordinator } = await startCluster(fixtures, ["m1", "m2", "m3"]);
 
     const merged = await runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 450, qps: 150, connections: 30 }));
     assert.equal(merged.failure, null);
@@ -66,12 +61,7 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
     const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
     fixtures.defer(() => target.close());
-    const nats = await startNatsServer();
-    fixtures.defer(() => nats.stop());
-    const agents = await startAgents(nats.url, ["k1", "k2", "k3"]);
-    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
-    const coordinator = await startCoordinator(nats.url, 3);
-    fixtures.defer(() => coordinator.link.close());
+    const { agents, coordinator } = await startCluster(fixtures, ["k1", "k2", "k3"]);
 
     const running = runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 1200, qps: 200, connections: 6 }));
     await waitUntil(() => target.served() > 300, { timeoutMs: 15_000, what: "load to be flowing" });
@@ -96,12 +86,7 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
     const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
     fixtures.defer(() => target.close());
-    const nats = await startNatsServer();
-    fixtures.defer(() => nats.stop());
-    const agents = await startAgents(nats.url, ["n1", "n2", "n3"]);
-    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
-    const coordinator = await startCoordinator(nats.url, 3);
-    fixtures.defer(() => coordinator.link.close());
+    const { nats, coordinator } = await startCluster(fixtures, ["n1", "n2", "n3"]);
 
     const running = runYaml(coordinator.link, httpExperiment(target.url, { numRequests: 1200, qps: 200, connections: 6 }));
     await waitUntil(() => target.served() > 300, { timeoutMs: 15_000, what: "load to be flowing" });
@@ -118,12 +103,7 @@ void describe("distributed runs over NATS", { timeout: 120_000 }, () => {
     const fixtures = teardown(t);
     const target = await startHttpTarget({ delayMs: 2 });
     fixtures.defer(() => target.close());
-    const nats = await startNatsServer();
-    fixtures.defer(() => nats.stop());
-    const agents = await startAgents(nats.url, ["x1", "x2", "x3"]);
-    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
-    const coordinator = await startCoordinator(nats.url, 3);
-    fixtures.defer(() => coordinator.link.close());
+    const { nats, coordinator } = await startCluster(fixtures, ["x1", "x2", "x3"]);
     const rogue = await connect({ servers: nats.url });
     fixtures.defer(() => rogue.close());
 

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { histogramFromBase64 } from "../../../core/index.js";
-import { cleanupAll, startGrpcTarget, startNatsServer, teardown, waitUntil } from "../../harness/index.js";
+import { cleanupAll, startGrpcTarget, teardown, waitUntil } from "../../harness/index.js";
 import type { GrpcTarget } from "../../harness/index.js";
-import { runYaml, startAgents, startCoordinator } from "./support.js";
+import { runYaml, startCluster } from "./support.js";
 
 after(cleanupAll);
 
@@ -21,12 +21,7 @@ void describe("grpc task distributed over NATS", { timeout: 120_000 }, () => {
     const fixtures = teardown(t);
     const target = await startGrpcTarget({ delayMs: 1 });
     fixtures.defer(() => target.close());
-    const nats = await startNatsServer();
-    fixtures.defer(() => nats.stop());
-    const agents = await startAgents(nats.url, ["g1", "g2", "g3"]);
-    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
-    const coordinator = await startCoordinator(nats.url, 3);
-    fixtures.defer(() => coordinator.link.close());
+    const { coordinator } = await startCluster(fixtures, ["g1", "g2", "g3"]);
 
     const result = await runYaml(coordinator.link, grpcExperiment(target, ["total: 301", "concurrency: 9", "connections: 3"]));
     assert.equal(result.failure, null, result.failure ?? "");
@@ -42,12 +37,7 @@ void describe("grpc task distributed over NATS", { timeout: 120_000 }, () => {
     const fixtures = teardown(t);
     const target = await startGrpcTarget({ delayMs: 2 });
     fixtures.defer(() => target.close());
-    const nats = await startNatsServer();
-    fixtures.defer(() => nats.stop());
-    const agents = await startAgents(nats.url, ["k1", "k2", "k3"]);
-    fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
-    const coordinator = await startCoordinator(nats.url, 3);
-    fixtures.defer(() => coordinator.link.close());
+    const { agents, coordinator } = await startCluster(fixtures, ["k1", "k2", "k3"]);
 
     const running = runYaml(coordinator.link, grpcExperiment(target, ["total: 1200", "rps: 200", "concurrency: 6"]));
     await waitUntil(() => target.calls("Say") > 300, { timeoutMs: 15_000, what: "load to be flowing" });

@@ -10,8 +10,8 @@ import { connectNatsLink, runExperiment } from "../../../coordinator/index.js";
 import type { NatsAgentLink, RunEvent } from "../../../coordinator/index.js";
 import { parseExperimentText, silentLogger } from "../../../core/index.js";
 import type { AgentEvent, ResultDocument } from "../../../core/index.js";
-import { startProcess, waitUntil } from "../../harness/index.js";
-import type { ProcessHandle } from "../../harness/index.js";
+import { startNatsServer, startProcess, waitUntil } from "../../harness/index.js";
+import type { NatsServerHandle, ProcessHandle, Teardown } from "../../harness/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const typescript = import.meta.url.endsWith(".ts");
@@ -90,4 +90,18 @@ export function httpExperiment(url: string, opts: { numRequests?: number; durati
 
 export function requestCount(result: ResultDocument, version = "default"): number | undefined {
   return result.metrics[version]?.["http/request-count"];
+}
+
+/**
+ * A nats-server, one agent process per name and a coordinator waiting for all of them, each torn
+ * down by `fixtures` in reverse order (coordinator, agents, server) even when the test fails.
+ */
+export async function startCluster(fixtures: Teardown, agentNames: readonly string[]): Promise<{ nats: NatsServerHandle; agents: AgentProcess[]; coordinator: Coordinator }> {
+  const nats = await startNatsServer();
+  fixtures.defer(() => nats.stop());
+  const agents = await startAgents(nats.url, agentNames);
+  fixtures.defer(() => Promise.all(agents.map((a) => a.handle.stop())));
+  const coordinator = await startCoordinator(nats.url, agentNames.length);
+  fixtures.defer(() => coordinator.link.close());
+  return { nats, agents, coordinator };
 }
