@@ -30,10 +30,12 @@ export { VERSION };
 
 const versionCommand = defineCommand({
   name: "version",
-  summary: "print the version, with Node's, the NATS client's and the agent protocol's",
-  flags: {},
-  async run({ io }) {
-    await write(io.stdout, versionText());
+  summary: "print the version (--verbose: with Node's, the NATS client's and the agent protocol's)",
+  flags: {
+    verbose: { type: "boolean", short: "v", description: "also print the versions of Node, the NATS client and the agent protocol" },
+  },
+  async run({ io, flags }) {
+    await write(io.stdout, flags.verbose ? versionText() : `${VERSION}\n`);
     return ExitCode.Ok;
   },
 });

@@ -1,5 +1,6 @@
 /**
- * What `assay version` prints: Assay's version, and what decides whether two installations work
+ * What `assay version --verbose` prints (plain `assay version` prints only the version, so that
+ * scripts and the image's smoke test can compare it): Assay's version, and what decides whether two installations work
  * together — the Node.js runtime, the NATS client, and the agent protocol (the protobuf package
  * of proto/agent.proto, which coordinator and agents must share).
  */

@@ -179,8 +179,17 @@ spec:
 });
 
 describe("assay version", () => {
-  it("names Node's, the NATS client's and the agent protocol's versions", async () => {
-    const run = await assay(["version"]);
+  it("prints only the package's version, for scripts ($(assay version) = package.json's version)", async () => {
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
+    for (const argv of [["version"], ["--version"]]) {
+      const run = await assay(argv);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, `${pkg.version}\n`);
+    }
+  });
+
+  it("--verbose names Node's, the NATS client's and the agent protocol's versions", async () => {
+    const run = await assay(["version", "--verbose"]);
     assert.equal(run.code, 0, run.stderr);
     const proto = await readFile(join(REPO_ROOT, "proto", "assay", "v1", "agent.proto"), "utf8");
     const protocol = /^package ([\w.]+);/m.exec(proto)?.[1];
