@@ -20,7 +20,7 @@ export async function runCloudEvent(spec: CloudEventTaskSpec, context: TaskConte
   let data: unknown = summarize(context.result);
   let datacontenttype = "application/json";
   if (spec.payloadTemplate !== undefined) {
-    const rendered = renderPayload(spec.payloadTemplate, context);
+    const rendered = await renderPayload(spec.payloadTemplate, context);
     const parsed = parseJson(rendered);
     data = parsed ?? rendered;
     if (parsed === undefined) datacontenttype = "text/plain";

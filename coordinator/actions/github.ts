@@ -41,10 +41,10 @@ function defaultClientPayload(context: TaskContext): Record<string, unknown> {
   };
 }
 
-function dispatchBody(spec: GithubTaskSpec, context: TaskContext): Record<string, unknown> {
+async function dispatchBody(spec: GithubTaskSpec, context: TaskContext): Promise<Record<string, unknown>> {
   let parsed: Record<string, unknown> | undefined;
   if (spec.payloadTemplate !== undefined) {
-    const value = parseJson(renderPayload(spec.payloadTemplate, context));
+    const value = parseJson(await renderPayload(spec.payloadTemplate, context));
     if (!isObject(value)) {
       throw new ValidationError(ErrorCode.WrongType, "github: the rendered payloadTemplate must be a JSON object", { field: "payloadTemplate" });
     }
@@ -75,7 +75,7 @@ function dispatchBody(spec: GithubTaskSpec, context: TaskContext): Record<string
 export async function runGithub(spec: GithubTaskSpec, context: TaskContext, options: ResolvedActionOptions): Promise<TaskOutcome> {
   const token = nonEmptyCredential(await resolveReferences(spec.token, context.secrets, { whole: true }), { task: "github", field: "token", written: spec.token });
   const secrets = secretsOf(context, [token]);
-  const body = JSON.stringify(dispatchBody(spec, context));
+  const body = JSON.stringify(await dispatchBody(spec, context));
   const repoPath = `/repos/${encodeURIComponent(spec.owner)}/${encodeURIComponent(spec.repo)}`;
   const path = spec.workflow === undefined ? `${repoPath}/dispatches` : `${repoPath}/actions/workflows/${encodeURIComponent(spec.workflow)}/dispatches`;
   const apiUrl = (spec.apiUrl || "https://api.github.com").replace(/\/+$/, "");

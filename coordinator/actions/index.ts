@@ -33,6 +33,7 @@ export type { SecretResolverOptions } from "./secrets.js";
 export { decideTraffic } from "./traffic-split.js";
 export type { TrafficDecision, TrafficInput } from "./traffic-split.js";
 export { templateData, summarize, summaryText, slackMessage } from "./template-data.js";
+export { INLINE_TEMPLATE_EXECUTOR, runTemplateJob, templateExecutor } from "./template-job.js";
 export type { ResultSummary } from "./template-data.js";
 
 export interface ActionRunners {

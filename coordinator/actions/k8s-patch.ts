@@ -27,8 +27,8 @@ const CONTENT_TYPES = {
   apply: "application/apply-patch+yaml",
 } as const;
 
-function renderPatch(spec: K8sPatchTaskSpec, context: TaskContext): unknown {
-  const rendered = renderPayload(spec.patchTemplate, context, "patch");
+async function renderPatch(spec: K8sPatchTaskSpec, context: TaskContext): Promise<unknown> {
+  const rendered = await renderPayload(spec.patchTemplate, context, "patch");
   let patch: unknown;
   try {
     patch = parseYaml(rendered) as unknown;
@@ -82,7 +82,7 @@ export async function runK8sPatch(spec: K8sPatchTaskSpec, context: TaskContext, 
   if (spec.kind === undefined && spec.resource === undefined) {
     throw new ValidationError(ErrorCode.MissingField, "k8s-patch: give `kind` or `resource`", { field: "kind" });
   }
-  const body = JSON.stringify(renderPatch(spec, context));
+  const body = JSON.stringify(await renderPatch(spec, context));
   const client = await kubeClient(context.policy.kubeconfig);
   const secrets = secretsOf(context);
   const contentType = CONTENT_TYPES[spec.patchType];

@@ -17,7 +17,7 @@ export async function runNotify(spec: NotifyTaskSpec, context: TaskContext, opti
   const url = await resolveReferences(spec.url, context.secrets);
   const headers = await resolveMap(spec.headers, context.secrets);
   const params = await resolveMap(spec.params, context.secrets);
-  const body = spec.payloadTemplate === undefined ? undefined : renderPayload(spec.payloadTemplate, context);
+  const body = spec.payloadTemplate === undefined ? undefined : await renderPayload(spec.payloadTemplate, context);
   const method = (spec.method || (body === undefined ? "GET" : "POST")).toUpperCase();
   let target: URL;
   try {

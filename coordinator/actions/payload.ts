@@ -1,17 +1,21 @@
 /** Rendering payload templates over the template data, and guessing their content type. */
-import { compileTemplate } from "../../core/index.js";
 import type { TemplateLimits } from "../../core/index.js";
 import type { TaskContext } from "../tasks/types.js";
-import { templateData } from "./template-data.js";
+import { templateExecutor } from "./template-job.js";
 
 /**
- * Renders `text` with the template data of the result so far. `field` names the template in
+ * Renders `text` with the template data of the result so far, on the task's template executor
+ * (the service's worker thread, or the calling thread in a local run). `field` names the template in
  * errors (`spec[2].with.payloadTemplate: 3:7: …`); `limits` overrides the default template budget
  * (the coordinator service passes its configured limits).
  */
-export function renderPayload(text: string, context: TaskContext, field = "payloadTemplate", limits?: Partial<TemplateLimits>): string {
-  const name = `spec[${context.entry.index}].with.${field}`;
-  return compileTemplate(text, { name, limits: limits ?? context.policy.templateLimits }).render(templateData(context.result));
+export function renderPayload(text: string, context: TaskContext, field = "payloadTemplate", limits?: Partial<TemplateLimits>): Promise<string> {
+  return templateExecutor(context).render({
+    text,
+    name: `spec[${context.entry.index}].with.${field}`,
+    limits: limits ?? context.policy.templateLimits,
+    data: { kind: "result", result: context.result, nowMs: Date.now(), uptimeSeconds: process.uptime() },
+  });
 }
 
 /** The parsed JSON value of `text`, or undefined when it is not JSON. */

@@ -19,7 +19,7 @@ export async function runSlack(spec: SlackTaskSpec, context: TaskContext, option
   let payload: unknown;
   if (spec.payloadTemplate === undefined) payload = slackMessage(context.result);
   else {
-    const rendered = renderPayload(spec.payloadTemplate, context);
+    const rendered = await renderPayload(spec.payloadTemplate, context);
     payload = parseJson(rendered) ?? { text: rendered };
   }
   const body = JSON.stringify(payload);

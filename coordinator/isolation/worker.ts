@@ -1,12 +1,15 @@
 /**
- * Worker-thread entry of the isolated parser (parse.ts): says `ready` once loaded, then parses each
- * request it is sent and posts the model back, or the error's parts (class instances do not cross
- * the thread boundary).
+ * Worker-thread entry of the isolation threads (thread.ts): says `ready` once loaded, then runs
+ * each job it is sent — an experiment to parse (parse.ts) or a run-time template to render
+ * (render.ts) — and posts the value back, or the error's parts (errors.ts).
  */
 import { parentPort } from "node:worker_threads";
-import { ExperimentValidationError, parseExperimentText, toAssayError } from "../../core/index.js";
-import type { ExperimentProblem, SourceLocation } from "../../core/index.js";
+import { parseExperimentText } from "../../core/index.js";
 import type { Experiment } from "../../core/index.js";
+import { runTemplateJob } from "../actions/index.js";
+import type { TemplateJob } from "../tasks/types.js";
+import { serializeError } from "./errors.js";
+import type { SerializedError } from "./errors.js";
 
 export interface ParseRequest {
   readonly text: string;
@@ -17,51 +20,40 @@ export interface ParseRequest {
   readonly readableFiles?: readonly string[] | undefined;
 }
 
-export interface SerializedError {
-  readonly kind: string;
-  readonly code: string;
-  readonly message: string;
-  readonly field: string | undefined;
-  readonly location: SourceLocation | undefined;
-  readonly suggestion: string | undefined;
-  readonly problems: readonly ExperimentProblem[] | undefined;
-}
+/** What a worker can be asked to do, and what each answers. */
+export type IsolatedJob = { readonly kind: "parse"; readonly request: ParseRequest } | { readonly kind: "render"; readonly job: TemplateJob };
 
-export type ParseResponse = { readonly ok: true; readonly experiment: Experiment } | { readonly ok: false; readonly error: SerializedError };
+export type JobResponse = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: SerializedError };
 
 /** main → worker */
 export interface WorkerRequest {
   readonly id: number;
-  readonly request: ParseRequest;
+  readonly job: IsolatedJob;
 }
 
 /** worker → main: `ready` once, then one answer per request. */
-export type WorkerMessage = { readonly type: "ready" } | { readonly type: "parsed"; readonly id: number; readonly response: ParseResponse };
+export type WorkerMessage = { readonly type: "ready" } | { readonly type: "done"; readonly id: number; readonly response: JobResponse };
 
-function respond(request: ParseRequest): ParseResponse {
+function parse(request: ParseRequest): Experiment {
+  return parseExperimentText(request.text, request.source, {
+    overrides: request.overrides,
+    baseDir: request.baseDir,
+    ...(request.readableFiles ? { readableFiles: request.readableFiles } : {}),
+  });
+}
+
+function respond(job: IsolatedJob): JobResponse {
   try {
-    return { ok: true, experiment: parseExperimentText(request.text, request.source, { overrides: request.overrides, baseDir: request.baseDir, ...(request.readableFiles ? { readableFiles: request.readableFiles } : {}) }) };
+    return { ok: true, value: job.kind === "parse" ? parse(job.request) : runTemplateJob(job.job) };
   } catch (caught) {
-    const error = toAssayError(caught);
-    return {
-      ok: false,
-      error: {
-        kind: error.kind,
-        code: error.code,
-        message: error.message,
-        field: error.field,
-        location: error.location,
-        suggestion: error.suggestion,
-        problems: caught instanceof ExperimentValidationError ? caught.problems : undefined,
-      },
-    };
+    return { ok: false, error: serializeError(caught) };
   }
 }
 
 const port = parentPort;
 if (port) {
   port.on("message", (message: WorkerRequest) => {
-    const answer: WorkerMessage = { type: "parsed", id: message.id, response: respond(message.request) };
+    const answer: WorkerMessage = { type: "done", id: message.id, response: respond(message.job) };
     port.postMessage(answer);
   });
   const ready: WorkerMessage = { type: "ready" };

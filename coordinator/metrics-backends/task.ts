@@ -6,8 +6,9 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { ErrorCode, ValidationError, compileTemplate, findTargetNotAllowed, isTemplate, parseDurationMs } from "../../core/index.js";
-import type { CustomMetricsTaskSpec, MetricInfo, MetricSample, TemplateLimits } from "../../core/index.js";
+import { ErrorCode, TEMPLATE_SOURCE, ValidationError, compileTemplate, findTargetNotAllowed, isTemplate, parseDurationMs } from "../../core/index.js";
+import type { CustomMetricsTaskSpec, MetricInfo, MetricSample } from "../../core/index.js";
+import { templateExecutor } from "../actions/index.js";
 import type { Outcome } from "../assessment/index.js";
 import type { TaskContext, TaskOutcome, TaskRunner } from "../tasks/types.js";
 import { fetchRunTimeText } from "../fetch/index.js";
@@ -48,11 +49,11 @@ function refusalIn(error: unknown, context: TaskContext, field: string): Error |
   return refusal.withField(`spec[${context.entry.index}].${field}`, context.entry.writtenName, egress.guard.allowList.patterns);
 }
 
-/** Templates rendered with the version's data; plain strings pass through. */
-function render(text: string, data: Raw, field: string, limits?: Partial<TemplateLimits>): string {
+/** Templates rendered with the version's data on the task's template executor; plain strings pass through. */
+async function render(text: string, data: Raw, field: string, context: TaskContext): Promise<string> {
   if (!isTemplate(text)) return text;
   try {
-    return compileTemplate(text, { limits }).render(data);
+    return await templateExecutor(context).render({ text, name: TEMPLATE_SOURCE, limits: context.policy.templateLimits, data: { kind: "json", value: data } });
   } catch (err) {
     throw bad(field, `template: ${err instanceof Error ? err.message : String(err)}`, ErrorCode.BadTemplate);
   }
@@ -222,22 +223,22 @@ async function resolveAuth(auth: AuthSpec | undefined, context: TaskContext, fie
   }
 }
 
-function buildRequest(provider: ProviderSpec, part: PartSpec, data: Raw, auth: ResolvedAuth, rendered: boolean, field: string, limits: Partial<TemplateLimits> | undefined): BackendRequest {
-  const r = (text: string, where: string): string => (rendered ? text : render(text, data, where, limits));
-  const query = part.query === undefined ? undefined : r(part.query, `${field}.query`);
+async function buildRequest(provider: ProviderSpec, part: PartSpec, data: Raw, auth: ResolvedAuth, rendered: boolean, field: string, context: TaskContext): Promise<BackendRequest> {
+  const r = (text: string, where: string): Promise<string> => (rendered ? Promise.resolve(text) : render(text, data, where, context));
+  const query = part.query === undefined ? undefined : await r(part.query, `${field}.query`);
   const partData = query === undefined ? data : { ...data, query };
-  const rr = (text: string, where: string): string => (rendered ? text : render(text, partData, where, limits));
-  let url = rr(provider.url, `${field}.url`);
+  const rr = (text: string, where: string): Promise<string> => (rendered ? Promise.resolve(text) : render(text, partData, where, context));
+  let url = await rr(provider.url, `${field}.url`);
   if (provider.kind === "prometheus" && !/\/api\/v1\/query(_range)?\/?$/.test(new URL(url).pathname)) url = `${url.replace(/\/+$/, "")}/api/v1/query`;
   const u = new URL(url);
-  for (const [k, v] of [...provider.params, ...part.params]) u.searchParams.set(k, rr(v, `${field}.params.${k}`));
+  for (const [k, v] of [...provider.params, ...part.params]) u.searchParams.set(k, await rr(v, `${field}.params.${k}`));
   if (provider.kind === "prometheus" && query !== undefined) u.searchParams.set("query", query);
   for (const [k, v] of auth.params) u.searchParams.set(k, v);
   const headers: Record<string, string> = { accept: "application/json" };
-  for (const [k, v] of provider.headers) headers[k.toLowerCase()] = rr(v, `${field}.headers.${k}`);
+  for (const [k, v] of provider.headers) headers[k.toLowerCase()] = await rr(v, `${field}.headers.${k}`);
   for (const [k, v] of Object.entries(auth.headers)) headers[k.toLowerCase()] = v;
   const bodyText = part.body ?? provider.body;
-  const body = bodyText === undefined ? undefined : rr(bodyText, `${field}.body`);
+  const body = bodyText === undefined ? undefined : await rr(bodyText, `${field}.body`);
   if (body !== undefined && headers["content-type"] === undefined) headers["content-type"] = "application/json";
   return { method: provider.method, url: u.toString(), headers, body, secrets: auth.secrets };
 }
@@ -303,9 +304,9 @@ function metricInfo(metric: MetricSpec): MetricInfo {
 }
 
 /** The provider spec of one version: inline as is; a template rendered with the data and read as YAML. */
-function providerFor(source: ProviderSource, data: Raw, settings: Settings, limits: Partial<TemplateLimits> | undefined): { provider: ProviderSpec; rendered: boolean } {
+async function providerFor(source: ProviderSource, data: Raw, settings: Settings, context: TaskContext): Promise<{ provider: ProviderSpec; rendered: boolean }> {
   if (source.inline !== undefined) return { provider: source.inline, rendered: false };
-  const text = render(source.templateText ?? "", data, source.templateOrigin, limits);
+  const text = await render(source.templateText ?? "", data, source.templateOrigin, context);
   let parsed: unknown;
   try {
     parsed = parseYaml(text);
@@ -337,8 +338,7 @@ async function collectVersion(settings: Settings, version: string, index: number
   };
   for (const source of settings.sources) {
     if (context.signal.aborted) return;
-    const limits = context.policy.templateLimits;
-    const { provider, rendered } = providerFor(source, data, settings, limits);
+    const { provider, rendered } = await providerFor(source, data, settings, context);
     const auth = await resolveAuth(provider.auth, context, `${source.templateOrigin}.auth`);
     const timeoutMs = provider.timeoutMs ?? settings.timeoutMs;
     await Promise.all(
@@ -348,7 +348,7 @@ async function collectVersion(settings: Settings, version: string, index: number
         for (const [partName, part] of Object.entries(metric.parts)) {
           let req: BackendRequest;
           try {
-            req = buildRequest(provider, part, data, auth, rendered, `${source.templateOrigin}.metrics[${m}]${partName === "value" ? "" : `.${partName}`}`, limits);
+            req = await buildRequest(provider, part, data, auth, rendered, `${source.templateOrigin}.metrics[${m}]${partName === "value" ? "" : `.${partName}`}`, context);
             if (context.policy.egress) req = { ...req, dispatcher: context.policy.egress.dispatcher };
           } catch (err) {
             record(name, { ok: false, error: err instanceof Error ? err.message : String(err) }, metric);

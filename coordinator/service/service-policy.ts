@@ -2,11 +2,13 @@
  * What the coordinator service adds to running an experiment, built once from its config: the
  * checks at submit (`run` tasks, allow-list, limits, secret references) and the runner policy
  * every task runs under (outbound requests through the allow-list at connect time, agents told
- * the allow-list, template budgets, secrets only from declared sources, no local files).
+ * the allow-list, template budgets, run-time templates rendered in a worker thread
+ * (coordinator/isolation), secrets only from declared sources, no local files).
  */
 import { ErrorCode, ValidationError, createEgressGuard } from "../../core/index.js";
 import type { EgressGuard, Experiment, ParseOptions, ResolveAll } from "../../core/index.js";
 import { createSecretResolver } from "../actions/index.js";
+import { IsolatedTemplates } from "../isolation/index.js";
 import type { RunnerPolicy, SecretResolver } from "../tasks/types.js";
 import type { CoordinatorConfig } from "./config.js";
 import { checkExperimentSafety, checkExperimentTargets } from "./safety.js";
@@ -32,6 +34,7 @@ export function createServicePolicy(config: ServiceConfig, policy: Partial<Runne
   const guard = createEgressGuard(config.allowList, options.resolve ? { resolve: options.resolve } : {});
   const dispatcher = guard.dispatcher();
   const sources: SecretSources = config.secretSources ?? new Map<string, never>();
+  const templates = new IsolatedTemplates();
   return {
     guard,
     parseOptions: { readableFiles: [...sources.values()].flatMap((source) => ("file" in source ? [source.file] : [])) },
@@ -39,6 +42,7 @@ export function createServicePolicy(config: ServiceConfig, policy: Partial<Runne
       ...policy,
       egress: { guard, dispatcher, fileAccess: fileAccessOf(sources) },
       ...(config.templateLimits ? { templateLimits: config.templateLimits } : {}),
+      templates,
     },
     async check(experiment: Experiment): Promise<void> {
       if (policy.allowRunTask !== true) {
@@ -56,6 +60,9 @@ export function createServicePolicy(config: ServiceConfig, policy: Partial<Runne
       await checkExperimentTargets(experiment, guard);
     },
     secretResolver: () => createServiceSecretResolver(sources, createSecretResolver({ kubeconfig: policy.kubeconfig })),
-    close: () => dispatcher.close(),
+    close: async () => {
+      await templates.close();
+      await dispatcher.close();
+    },
   };
 }

@@ -42,6 +42,34 @@ export interface RunnerPolicy {
   readonly egress?: EgressPolicy | undefined;
   /** Budgets of the tasks' template executions (absent: DEFAULT_TEMPLATE_LIMITS). */
   readonly templateLimits?: Partial<TemplateLimits> | undefined;
+  /**
+   * Where the tasks' run-time templates (notify payloads, patches, custommetrics queries and
+   * provider templates) execute. Absent: on the calling thread, within templateLimits (a local
+   * run). The coordinator service executes them in a worker thread (coordinator/isolation), so a
+   * template that runs up to its budget never holds the service's event loop.
+   */
+  readonly templates?: TemplateExecutor | undefined;
+}
+
+/**
+ * One run-time template execution, as plain data (it may cross to a worker thread): the template,
+ * the name its errors show, its budget, and its data — plain JSON, or the template data of a
+ * result document (docs/actions.md), which is built where the template runs.
+ */
+export interface TemplateJob {
+  readonly text: string;
+  readonly name: string;
+  readonly limits?: Partial<TemplateLimits> | undefined;
+  readonly data: TemplateJobData;
+}
+
+export type TemplateJobData =
+  | { readonly kind: "json"; readonly value: unknown }
+  | { readonly kind: "result"; readonly result: ResultDocument; readonly nowMs: number; readonly uptimeSeconds: number };
+
+/** Executes template jobs: the text rendered, or the template's ValidationError. */
+export interface TemplateExecutor {
+  render(job: TemplateJob): Promise<string>;
 }
 
 export interface EgressPolicy {

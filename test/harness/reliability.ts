@@ -83,6 +83,20 @@ export const SCENARIOS: readonly Scenario[] = [
     test: "test/integration/service/isolation.test.ts",
   },
   {
+    id: "template-isolation",
+    kind: "hostile input",
+    scenario: "a notify payloadTemplate that loops for ever (10^10 range iterations), steps unbounded by config so it runs to its 1.5 s time limit, while another experiment's load runs",
+    must: "rendered in the template worker thread: the task fails with TEMPLATE_BUDGET_EXCEEDED at its time limit; the event loop and the API stay responsive; the other run completes",
+    test: "test/integration/service/isolation.test.ts",
+  },
+  {
+    id: "condition-cost",
+    kind: "hostile input",
+    scenario: "the longest `if:` condition the parser accepts (4,096 characters), evaluated 1,000 times",
+    must: "linear in its length (no loops, no deep comparison): well under 1 ms of CPU per evaluation, so it stays on the event loop",
+    test: "test/integration/service/isolation.test.ts",
+  },
+  {
     id: "many-headers",
     kind: "hostile input",
     scenario: "9,000 headers (860 KB, within the parse limits)",
