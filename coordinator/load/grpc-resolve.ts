@@ -12,6 +12,7 @@ import { loadFileDescriptorSetFromBuffer, loadSync } from "@grpc/proto-loader";
 import type { MethodDefinition, Options as LoaderOptions, PackageDefinition } from "@grpc/proto-loader";
 import { ConfigurationError, ErrorCode } from "../../core/index.js";
 import type { GrpcCallInit, GrpcCallSpec, GrpcTaskSpec } from "../../core/index.js";
+import protobuf from "protobufjs/minimal.js";
 import { reflectFileDescriptorSet } from "./grpc-reflection.js";
 
 /** Bytes of a URL the task fetches when it runs (`protoURL`, `dataURL`, ...). */
@@ -123,10 +124,54 @@ function camelKeys(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), camelKeys(inner)]));
 }
 
+/**
+ * Binary data as ghz reads it: a stream of length-delimited messages (each a varint byte count,
+ * then the message: what protobuf's writeDelimitedTo writes) when the bytes read as at least one
+ * such message, bytes after the last whole one ignored; otherwise one serialized message. Either
+ * way every message must decode as the method's request.
+ */
+function binaryMessages(bytes: Uint8Array, method: AnyMethod, field: string): Uint8Array[] {
+  const delimited = delimitedMessages(bytes, method);
+  if (delimited.length > 0) return delimited;
+  if (!decodes(bytes, method)) {
+    throw new ConfigurationError(ErrorCode.BadConfig, `${field}: not a serialized ${method.path} request message, nor a stream of length-delimited ones`, { field });
+  }
+  return [bytes];
+}
+
+/** The length-delimited messages at the start of `bytes` ([] when the first is not one, or one does not decode). */
+function delimitedMessages(bytes: Uint8Array, method: AnyMethod): Uint8Array[] {
+  const messages: Uint8Array[] = [];
+  const reader = protobuf.Reader.create(bytes);
+  while (reader.pos < reader.len) {
+    let length: number;
+    try {
+      length = reader.uint32();
+    } catch {
+      break; // a truncated length: the end of the stream (ghz stops at io.ErrUnexpectedEOF)
+    }
+    if (reader.pos + length > reader.len) break;
+    const message = bytes.subarray(reader.pos, reader.pos + length);
+    if (!decodes(message, method)) return [];
+    messages.push(message);
+    reader.skip(length);
+  }
+  return messages;
+}
+
+function decodes(message: Uint8Array, method: AnyMethod): boolean {
+  try {
+    method.requestDeserialize(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function requestMessages(call: GrpcCallSpec, method: AnyMethod, field: string, readUrl: UrlReader): Promise<Uint8Array[]> {
-  if (call.binaryFile !== undefined) return [await readLocal(call.binaryFile, `${field}.binary-file`)];
-  if (call.binaryDataURL !== undefined) return [await readUrl(call.binaryDataURL, `${field}.binaryDataURL`)];
-  if (call.binaryData !== undefined) return [call.binaryData];
+  if (call.binaryFile !== undefined) return binaryMessages(await readLocal(call.binaryFile, `${field}.binary-file`), method, `${field}.binary-file`);
+  if (call.binaryDataURL !== undefined) return binaryMessages(await readUrl(call.binaryDataURL, `${field}.binaryDataURL`), method, `${field}.binaryDataURL`);
+  if (call.binaryData !== undefined) return binaryMessages(call.binaryData, method, `${field}.binaryData`);
   let data: unknown = call.data;
   let from = `${field}.data`;
   if (call.dataFile !== undefined) {

@@ -54,6 +54,8 @@ export interface GrpcTarget {
   totalCalls(): number;
   /** Request messages received per method. */
   messages(method: string): number;
+  /** How many request messages of a method carried each `name` (`Say` and `ClientStream`). */
+  names(method: string): Record<string, number>;
   /** The metadata of the last call. */
   lastMetadata(): Record<string, string>;
   close(): Promise<void>;
@@ -82,6 +84,13 @@ export async function startGrpcTarget(options: GrpcTargetOptions = {}): Promise<
     return n;
   };
   const received = (method: string): void => void messages.set(method, (messages.get(method) ?? 0) + 1);
+  const names = new Map<string, Record<string, number>>();
+  const named = (method: string, request: EchoRequest): void => {
+    const seen = names.get(method) ?? {};
+    const name = request.name ?? "";
+    seen[name] = (seen[name] ?? 0) + 1;
+    names.set(method, seen);
+  };
   const later = (ms: number, fn: () => void): void => void (ms > 0 ? setTimeout(fn, ms) : setImmediate(fn));
   const delay = options.delayMs ?? 0;
 
@@ -90,6 +99,7 @@ export async function startGrpcTarget(options: GrpcTargetOptions = {}): Promise<
     Say: (call: grpc.ServerUnaryCall<EchoRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       count("Say", call);
       received("Say");
+      named("Say", call.request);
       later(delay, () => callback(null, { message: `hello ${call.request.name ?? ""}` }));
     },
     Fail: (call: grpc.ServerUnaryCall<EchoRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
@@ -115,9 +125,10 @@ export async function startGrpcTarget(options: GrpcTargetOptions = {}): Promise<
     ClientStream: (call: grpc.ServerReadableStream<EchoRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       count("ClientStream", call);
       let n = 0;
-      call.on("data", () => {
+      call.on("data", (request: EchoRequest) => {
         n += 1;
         received("ClientStream");
+        named("ClientStream", request);
       });
       call.on("end", () => later(delay, () => callback(null, { message: `got ${n}` })));
     },
@@ -142,6 +153,7 @@ export async function startGrpcTarget(options: GrpcTargetOptions = {}): Promise<
     calls: (method) => calls.get(method) ?? 0,
     totalCalls: () => [...calls.values()].reduce((a, b) => a + b, 0),
     messages: (method) => messages.get(method) ?? 0,
+    names: (method) => ({ ...names.get(method) }),
     lastMetadata: () => metadata,
     close: () =>
       new Promise<void>((resolve) => {

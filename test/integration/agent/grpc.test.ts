@@ -10,6 +10,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import protobuf from "protobufjs";
 import { startLocalAgents } from "../../../agent/index.js";
 import { runExperiment } from "../../../coordinator/index.js";
 import { parseExperimentText, silentLogger } from "../../../core/index.js";
@@ -153,6 +154,35 @@ void describe("grpc task in-process against grpc-js servers", () => {
     assert.match(await failed(["call: assay.test.Echo.Say", "proto: /nonexistent/echo.proto"]), /spec\[0\]\.with\.proto: cannot read \/nonexistent\/echo\.proto/);
     assert.match(await failed(["call: assay.test.Echo.Say"]), /could not resolve assay\.test\.Echo\.Say by server reflection/);
     assert.equal(server.totalCalls(), 0);
+  });
+
+  it("binary data as ghz reads it: a stream of length-delimited messages, or one serialized message", async (t) => {
+    const server = await target(t);
+    const request = protobuf.parse(ECHO_PROTO).root.lookupType("assay.test.EchoRequest");
+    const dir = await makeTempDir("grpc-binary");
+    const streamFile = join(dir, "stream.bin");
+    // What protobuf's writeDelimitedTo (and ghz's count-prefixed input) is: varint length, message, ...
+    await writeFile(streamFile, Buffer.concat(["a", "b", "c"].map((name) => request.encodeDelimited({ name }).finish())));
+    const single = Buffer.from(request.encode({ name: "solo" }).finish()).toString("base64");
+    const common = [`host: ${server.host}`, `proto: ${server.protoPath}`, "total: 12", "concurrency: 3"];
+
+    // Unary: the messages in turn, one per call.
+    assert.equal(metricsOf(await runGrpc(t, [...common, "call: assay.test.Echo.Say", `binary-file: ${streamFile}`], 1))["grpc/error-count"], 0);
+    assert.deepEqual(server.names("Say"), { a: 4, b: 4, c: 4 });
+    // One serialized message, not delimited (its first byte read as a length runs past the end).
+    assert.equal(metricsOf(await runGrpc(t, [...common, "call: assay.test.Echo.Say", `binaryData: ${single}`], 1))["grpc/request-count"], 12);
+    assert.equal(server.names("Say")["solo"], 12);
+    // Client streaming: every call sends the whole stream.
+    assert.equal(metricsOf(await runGrpc(t, [...common, "call: assay.test.Echo.ClientStream", `binary-file: ${streamFile}`], 1))["grpc/request-count"], 12);
+    assert.deepEqual(server.names("ClientStream"), { a: 12, b: 12, c: 12 });
+
+    // Neither form: the task fails before any call, naming the field.
+    const before = server.totalCalls();
+    const garbage = Buffer.from([0x02, 0x0f, 0xff, 0xff, 0xff]).toString("base64");
+    const failed = await runGrpc(t, [...common, "call: assay.test.Echo.Say", `binaryData: ${garbage}`], 1);
+    assert.equal(failed.completed, false);
+    assert.match(JSON.stringify(failed.tasks[0]?.error), /spec\[0\]\.with\.binaryData: not a serialized \/assay\.test\.Echo\/Say request message, nor a stream of length-delimited ones/);
+    assert.equal(server.totalCalls(), before);
   });
 
   it("protoURL, dataURL and metadataURL are fetched when the task runs", async (t) => {
