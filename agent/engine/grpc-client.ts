@@ -56,7 +56,9 @@ class GrpcExchange implements Exchange {
     }
     this.active = true;
     const options: grpc.CallOptions = { deadline: Date.now() + this.owner.timeoutMs };
-    const metadata = this.owner.metadata.clone();
+    // Shared by every call: grpc-js copies it when a call starts (ResolvingCall.start) and never
+    // changes the caller's object, so a per-call clone here was pure overhead.
+    const { metadata } = this.owner;
     switch (plan.kind) {
       case "unary":
         this.call = this.client.makeUnaryRequest(plan.methodPath, identity, identity, this.owner.nextMessage(), metadata, options, this.onUnary);

@@ -12,6 +12,7 @@ import { loadSync } from "@grpc/proto-loader";
 import { repoRoot } from "./generators.js";
 
 export interface GrpcBenchRow {
+  readonly round: number;
   readonly concurrency: number;
   readonly connections: number;
   readonly bareCallsPerSecond: number;
@@ -77,8 +78,12 @@ async function assay(core: number, host: string, protoPath: string, concurrency:
   return { callsPerSecond: metrics["grpc/throughput"] ?? 0, calls: metrics["grpc/request-count"] ?? 0, errors: metrics["grpc/error-count"] ?? 0 };
 }
 
-/** Runs each configuration: bare loop, then assay, against one server process. */
-export async function benchGrpc(options: { targetCore: number; generatorCore: number; seconds: number; configs: readonly { concurrency: number; connections: number }[] }): Promise<GrpcBenchRow[]> {
+/**
+ * Runs each configuration `rounds` times, bare loop then assay, against one server process. The
+ * VM's throughput drifts by ±30% within minutes, so only pairs run back to back are compared, and
+ * a configuration's figure is the median of its pairs' ratios (medianRatio).
+ */
+export async function benchGrpc(options: { targetCore: number; generatorCore: number; seconds: number; rounds?: number; configs: readonly { concurrency: number; connections: number }[] }): Promise<GrpcBenchRow[]> {
   const server = await startServer(options.targetCore);
   try {
     const definition = loadSync(server.protoPath, { keepCase: false });
@@ -86,13 +91,22 @@ export async function benchGrpc(options: { targetCore: number; generatorCore: nu
     if (!say) throw new Error("Echo.Say not found in the bench proto");
     const message = say.requestSerialize({ name: "bench" });
     const rows: GrpcBenchRow[] = [];
-    for (const { concurrency, connections } of options.configs) {
-      const bareRate = await bare(options.generatorCore, server.host, message, concurrency, connections, options.seconds);
-      const run = await assay(options.generatorCore, server.host, server.protoPath, concurrency, connections, options.seconds);
-      rows.push({ concurrency, connections, bareCallsPerSecond: bareRate, assayCallsPerSecond: run.callsPerSecond, assayCalls: run.calls, assayErrors: run.errors });
+    for (let round = 1; round <= (options.rounds ?? 1); round++) {
+      for (const { concurrency, connections } of options.configs) {
+        const bareRate = await bare(options.generatorCore, server.host, message, concurrency, connections, options.seconds);
+        const run = await assay(options.generatorCore, server.host, server.protoPath, concurrency, connections, options.seconds);
+        rows.push({ round, concurrency, connections, bareCallsPerSecond: bareRate, assayCallsPerSecond: run.callsPerSecond, assayCalls: run.calls, assayErrors: run.errors });
+      }
     }
     return rows;
   } finally {
     await server.stop();
   }
+}
+
+/** The median of assay/bare over the rows of one configuration. */
+export function medianRatio(rows: readonly GrpcBenchRow[]): number {
+  const ratios = rows.map((r) => r.assayCallsPerSecond / r.bareCallsPerSecond).sort((a, b) => a - b);
+  const mid = Math.floor(ratios.length / 2);
+  return ratios.length % 2 === 1 ? (ratios[mid] ?? NaN) : ((ratios[mid - 1] ?? NaN) + (ratios[mid] ?? NaN)) / 2;
 }
