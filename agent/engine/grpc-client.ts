@@ -8,7 +8,10 @@
  * One "request" is one call, with ghz's semantics per kind: unary — one message, one response;
  * server streaming — one message, every response until the status; client streaming — every
  * message, then the response; bidirectional — every message sent while responses are read, until
- * the status. Latency is the whole call. The outcome is the call's status code, reported as the
+ * the status. ghz's streaming options (plan.stream) change how many messages a streaming call
+ * sends, how far apart, and for how long; a server stream may be ended by the client after a count
+ * of responses or a duration (ghz cancels it; here that end is the call's intended one and counts
+ * as OK). Latency is the whole call. The outcome is the call's status code, reported as the
  * "status code" of the engine (0 = OK; non-zero is an error by the shard's error range), so status
  * counts come out per code. A request timeout from the slot sweeper is reported as
  * DEADLINE_EXCEEDED, like the call's own deadline.
@@ -30,8 +33,17 @@ class GrpcExchange implements Exchange {
   private active = false;
   private abortReason: Error | null = null;
   private bytes = 0;
+  /** Responses of the current server stream (ghz's stream-call-count ends it). */
+  private responses = 0;
+  /** The client ended the current call on purpose (a stream's count or duration): its CANCELLED is OK. */
+  private endedByClient = false;
+  private sendTimer: NodeJS.Timeout | null = null;
+  private durationTimer: NodeJS.Timeout | null = null;
   private readonly onData = (chunk: Buffer): void => {
     this.bytes += chunk.length;
+    this.responses += 1;
+    const { kind, stream } = this.owner.plan;
+    if (kind === "server-streaming" && stream.callCount > 0 && this.responses >= stream.callCount) this.endByClient();
   };
   private readonly onUnary = (error: grpc.ServiceError | null, value?: Buffer): void => {
     this.finish(error ? error.code : grpc.status.OK, value?.length ?? 0);
@@ -49,6 +61,8 @@ class GrpcExchange implements Exchange {
   send(): void {
     this.abortReason = null;
     this.bytes = 0;
+    this.responses = 0;
+    this.endedByClient = false;
     const { plan } = this.owner;
     if (this.owner.connectFailure(this.client) !== null) {
       this.listener.onResponse(grpc.status.UNAVAILABLE, 0);
@@ -67,24 +81,74 @@ class GrpcExchange implements Exchange {
         const stream = this.client.makeServerStreamRequest(plan.methodPath, identity, identity, this.owner.nextMessage(), metadata, options);
         this.watch(stream);
         this.call = stream;
+        if (plan.stream.callDurationMs > 0) this.durationTimer = setTimeout(() => this.endByClient(), plan.stream.callDurationMs);
         break;
       }
       case "client-streaming": {
         const stream = this.client.makeClientStreamRequest(plan.methodPath, identity, identity, metadata, options, this.onUnary);
-        for (const message of plan.messages) stream.write(message);
-        stream.end();
         this.call = stream;
+        this.sendStream(stream);
         break;
       }
       case "bidi-streaming": {
         const stream = this.client.makeBidiStreamRequest(plan.methodPath, identity, identity, metadata, options);
         this.watch(stream);
-        for (const message of plan.messages) stream.write(message);
-        stream.end();
         this.call = stream;
+        this.sendStream(stream);
         break;
       }
     }
+  }
+
+  /**
+   * A streaming call's messages, as ghz sends them: `callCount` messages (the data's in turn;
+   * default each once), `intervalMs` apart, sending stopped at `callDurationMs`; then the stream's
+   * end. Writes wait for 'drain' when the call's buffer is full.
+   */
+  private sendStream(stream: grpc.ClientWritableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>): void {
+    const { messages, stream: options } = this.owner.plan;
+    const total = options.callCount > 0 ? options.callCount : messages.length;
+    let sent = 0;
+    let ended = false;
+    const current = (): boolean => !ended && this.active && this.call === stream;
+    const end = (): void => {
+      this.clearTimers();
+      if (current()) stream.end();
+      ended = true;
+    };
+    const writeNext = (): void => {
+      this.sendTimer = null;
+      while (current() && sent < total) {
+        const writable = stream.write(messages.length === 0 ? this.owner.empty : (messages[sent % messages.length] ?? this.owner.empty));
+        sent += 1;
+        if (sent >= total) break;
+        if (options.intervalMs > 0) {
+          this.sendTimer = setTimeout(writeNext, options.intervalMs);
+          return;
+        }
+        if (!writable) {
+          stream.once("drain", writeNext);
+          return;
+        }
+      }
+      end();
+    };
+    if (options.callDurationMs > 0) this.durationTimer = setTimeout(end, options.callDurationMs);
+    writeNext();
+  }
+
+  /** Ends a server stream on purpose (its count or duration reached). */
+  private endByClient(): void {
+    if (!this.active || this.call === null || this.endedByClient) return;
+    this.endedByClient = true;
+    this.call.cancel();
+  }
+
+  private clearTimers(): void {
+    if (this.sendTimer !== null) clearTimeout(this.sendTimer);
+    if (this.durationTimer !== null) clearTimeout(this.durationTimer);
+    this.sendTimer = null;
+    this.durationTimer = null;
   }
 
   private watch(stream: grpc.ClientReadableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>): void {
@@ -104,6 +168,8 @@ class GrpcExchange implements Exchange {
     if (!this.active) return;
     this.active = false;
     this.call = null;
+    this.clearTimers();
+    if (this.endedByClient && code === grpc.status.CANCELLED) code = grpc.status.OK;
     const reason = this.abortReason;
     this.abortReason = null;
     if (reason !== null && !(reason instanceof RequestTimeoutError)) {
@@ -122,7 +188,7 @@ export class GrpcClient implements HttpClient {
   private readonly exchanges: GrpcExchange[] = [];
   private nextClient = 0;
   private messageIndex = 0;
-  private readonly empty = Buffer.alloc(0);
+  readonly empty = Buffer.alloc(0);
 
   constructor(
     readonly plan: GrpcCallPlan,

@@ -57,6 +57,8 @@ export interface GrpcCallPlan {
   readonly connections: number;
   readonly connectTimeoutMs: number;
   readonly keepaliveMs: number;
+  /** ghz's streaming options (0 = not set; proto GrpcCall). */
+  readonly stream: { readonly intervalMs: number; readonly callDurationMs: number; readonly callCount: number };
   readonly authority: string;
   /** null = plaintext. */
   readonly tls: { readonly caCert: Buffer | null; readonly certChain: Buffer | null; readonly privateKey: Buffer | null; readonly skipVerify: boolean; readonly serverName: string } | null;
@@ -159,6 +161,7 @@ function compileGrpc(call: GrpcCallInit, connections: number, field: string): Gr
     connections: Math.max(1, Math.min(call.connections ?? 1, connections)),
     connectTimeoutMs: call.connectTimeoutMs || DEFAULT_CONNECT_TIMEOUT_MS,
     keepaliveMs: call.keepaliveMs ?? 0,
+    stream: { intervalMs: call.streamIntervalMs ?? 0, callDurationMs: call.streamCallDurationMs ?? 0, callCount: call.streamCallCount ?? 0 },
     authority: call.authority ?? "",
     tls: call.tls
       ? { caCert: bytes(call.caCert), certChain: bytes(call.certChain), privateKey: bytes(call.privateKey), skipVerify: call.skipVerify ?? false, serverName: call.serverName ?? "" }

@@ -37,6 +37,9 @@ export async function resolveGrpcCall(task: GrpcTaskSpec, call: GrpcCallSpec, fi
     connections: task.http2Connections,
     connectTimeoutMs: task.connectTimeoutMs,
     keepaliveMs: task.keepaliveMs,
+    streamIntervalMs: uint32(task.stream.intervalMs),
+    streamCallDurationMs: uint32(task.stream.callDurationMs),
+    streamCallCount: task.stream.callCount,
     tls: !tls.plaintext,
     skipVerify: tls.skipVerify,
     caCert: await optionalFile(tls.caCertFile, `${field}.cacert`),
@@ -45,6 +48,11 @@ export async function resolveGrpcCall(task: GrpcTaskSpec, call: GrpcCallSpec, fi
     serverName: tls.serverName ?? "",
     authority: tls.authority ?? "",
   };
+}
+
+/** A duration in ms as the wire's uint32 carries it (longer than 49 days is as good as forever). */
+function uint32(ms: number): number {
+  return Math.min(Math.round(ms), 0xffffffff);
 }
 
 async function readLocal(path: string, field: string): Promise<Buffer> {

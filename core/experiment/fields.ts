@@ -57,6 +57,8 @@ export const Count = {
   retries: { min: 0, limit: VALUE_LIMITS.maxRetries },
   /** agents: how many. */
   agents: { min: 1, limit: VALUE_LIMITS.maxAgents },
+  /** grpc stream-call-count: messages per streaming call (0 = ghz's default, the data's messages). */
+  streamMessages: { min: 0, limit: 1_000_000 },
 } as const satisfies Record<string, { readonly min: number; readonly limit: number }>;
 export type CountKind = (typeof Count)[keyof typeof Count];
 

@@ -276,6 +276,18 @@ export interface GrpcVersionSpec {
 }
 
 /** Iter8's grpc task (ghz's config keys), normalised: the LoadShape fields plus the gRPC ones. */
+/**
+ * ghz's streaming options, per streaming call (0 = not set). Client and bidirectional streaming:
+ * `callCount` messages are sent (the data's messages in turn; default: each once), `intervalMs`
+ * apart, and sending stops at `callDurationMs`. Server streaming: the call is ended by the client
+ * after `callCount` responses or at `callDurationMs`.
+ */
+export interface GrpcStreamSpec {
+  readonly intervalMs: number;
+  readonly callDurationMs: number;
+  readonly callCount: number;
+}
+
 export interface GrpcTaskSpec extends GrpcLoadSpec {
   readonly task: typeof TaskName.Grpc;
   readonly versions: readonly GrpcVersionSpec[];
@@ -293,6 +305,8 @@ export interface GrpcTaskSpec extends GrpcLoadSpec {
   readonly connectTimeoutMs: number;
   /** ghz `keepalive`: HTTP/2 keepalive ping interval; 0 = none. */
   readonly keepaliveMs: number;
+  /** ghz's streaming options (0 = not set): see GrpcStreamSpec. */
+  readonly stream: GrpcStreamSpec;
   /** ghz `connections` (default 1): HTTP/2 connections per series, the concurrency spread over them. */
   readonly http2Connections: number;
   readonly tls: GrpcTlsSpec;

@@ -48,7 +48,7 @@ const CALL_FIELDS = [
   "reflect-metadata",
 ] as const;
 const TLS_FIELDS = ["insecure", "skipTLS", "cacert", "cert", "key", "cname", "authority"] as const;
-const TIMING_FIELDS = ["timeout", "connect-timeout", "dial-timeout", "keepalive"] as const;
+const TIMING_FIELDS = ["timeout", "connect-timeout", "dial-timeout", "keepalive", "stream-interval", "stream-call-duration", "stream-call-count"] as const;
 const LOAD_FIELDS = [
   "total",
   "numRequests",
@@ -100,6 +100,11 @@ export function parseGrpcTask(ctx: ParseContext, withNode: TreeNode, path: strin
     timeoutMs: f.durationMs("timeout", { positive: true }) ?? GRPC_DEFAULTS.timeoutMs,
     connectTimeoutMs: f.durationMs(f.has("dial-timeout") ? "dial-timeout" : "connect-timeout", { positive: true }) ?? GRPC_DEFAULTS.connectTimeoutMs,
     keepaliveMs: f.durationMs("keepalive") ?? 0,
+    stream: {
+      intervalMs: f.durationMs("stream-interval") ?? 0,
+      callDurationMs: f.durationMs("stream-call-duration") ?? 0,
+      callCount: f.count("stream-call-count", Count.streamMessages) ?? 0,
+    },
   };
   if (f.has("dial-timeout") && f.has("connect-timeout")) f.contradiction("connect-timeout", "dial-timeout", "write either {first} or dial-timeout, not both");
   const http2Connections = f.count("connections", Count.connections) ?? GRPC_DEFAULTS.connections;

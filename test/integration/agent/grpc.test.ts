@@ -156,6 +156,40 @@ void describe("grpc task in-process against grpc-js servers", () => {
     assert.equal(server.totalCalls(), 0);
   });
 
+  it("ghz's streaming options: stream-call-count, stream-interval, stream-call-duration", async (t) => {
+    const server = await target(t);
+    const common = [`host: ${server.host}`, `proto: ${server.protoPath}`, "total: 4", "concurrency: 2"];
+    // A count above the data's length sends the messages in turn: a, b, a, b, a per call.
+    const counted = metricsOf(await runGrpc(t, [...common, "call: assay.test.Echo.ClientStream", "data: [{name: a}, {name: b}]", "stream-call-count: 5"], 1));
+    assert.equal(counted["grpc/error-count"], 0);
+    assert.deepEqual(server.names("ClientStream"), { a: 12, b: 8 });
+    // Three messages 100 ms apart: every call takes at least the two intervals.
+    const spaced = metricsOf(await runGrpc(t, [...common, "call: assay.test.Echo.Bidi", "data: [{name: x}, {name: y}, {name: z}]", "stream-interval: 100ms"], 1));
+    assert.equal(spaced["grpc/error-count"], 0);
+    assert.equal(server.messages("Bidi"), 12);
+    assert.ok((spaced["grpc/latency/min"] ?? 0) >= 190, `latency min ${spaced["grpc/latency/min"]} ms`);
+    // Sending stops at the call's duration: messages at 0, 100, 200, 300 ms of the 100 asked for, then the end.
+    const before = server.messages("ClientStream");
+    const cut = metricsOf(await runGrpc(t, [...common, "call: assay.test.Echo.ClientStream", "data: {name: c}", "stream-interval: 100ms", "stream-call-count: 100", "stream-call-duration: 350ms"], 1));
+    assert.equal(cut["grpc/error-count"], 0);
+    const perCall = (server.messages("ClientStream") - before) / 4;
+    assert.ok(perCall >= 3 && perCall <= 5, `${perCall} messages per call`);
+    assert.ok((cut["grpc/latency/min"] ?? 0) >= 340 && (cut["grpc/latency/max"] ?? Infinity) < 2000, JSON.stringify(cut));
+  });
+
+  it("a server stream ended by the client at stream-call-count or stream-call-duration is an OK call", async (t) => {
+    const slow = await target(t, { delayMs: 3000 });
+    const common = [`host: ${slow.host}`, `proto: ${slow.protoPath}`, "total: 4", "concurrency: 2", "call: assay.test.Echo.ServerStream", "data: {count: 50}"];
+    const timed = metricsOf(await runGrpc(t, [...common, "stream-call-duration: 300ms"], 1));
+    assert.equal(timed["grpc/error-count"], 0, JSON.stringify(timed));
+    assert.equal(timed["grpc/status-count/OK"], 4);
+    assert.ok((timed["grpc/latency/max"] ?? Infinity) < 2000, `ended at the duration, not the server's 3 s: ${JSON.stringify(timed)}`);
+    const fast = await target(t);
+    const counted = metricsOf(await runGrpc(t, [`host: ${fast.host}`, `proto: ${fast.protoPath}`, "total: 4", "concurrency: 2", "call: assay.test.Echo.ServerStream", "data: {count: 50}", "stream-call-count: 3"], 1));
+    assert.equal(counted["grpc/error-count"], 0, JSON.stringify(counted));
+    assert.equal(counted["grpc/status-count/OK"], 4);
+  });
+
   it("binary data as ghz reads it: a stream of length-delimited messages, or one serialized message", async (t) => {
     const server = await target(t);
     const request = protobuf.parse(ECHO_PROTO).root.lookupType("assay.test.EchoRequest");

@@ -22,6 +22,7 @@ void describe("grpc task: Iter8's and ghz's inputs", () => {
     assert.equal(spec.timeoutMs, 20_000);
     assert.equal(spec.connectTimeoutMs, 10_000);
     assert.equal(spec.keepaliveMs, 0);
+    assert.deepEqual(spec.stream, { intervalMs: 0, callDurationMs: 0, callCount: 0 });
     assert.equal(spec.tls.plaintext, true);
     assert.deepEqual(spec.versions.map((v) => [v.name, v.call.host, v.call.call]), [["default", "h:1", "a.B.C"]]);
   });
@@ -37,6 +38,8 @@ void describe("grpc task: Iter8's and ghz's inputs", () => {
     assert.equal(spec.timeoutMs, 2000);
     assert.equal(spec.connectTimeoutMs, 3000);
     assert.equal(spec.keepaliveMs, 30_000);
+    const streaming = parse("host: h:1\ncall: a.B/C\nstream-interval: 100ms\nstream-call-duration: 2s\nstream-call-count: 7");
+    assert.deepEqual(streaming.stream, { intervalMs: 100, callDurationMs: 2000, callCount: 7 });
     const timed = parse("host: h:1\ncall: a.B.C\nduration: 5s\nconnect-timeout: 4s");
     assert.equal(timed.numRequests, undefined);
     assert.equal(timed.durationMs, 5000);
@@ -112,7 +115,10 @@ void describe("grpc task: Iter8's and ghz's inputs", () => {
       ["host: h:1\ncall: a.B.C\ninsecure: true\nskipTLS: true", /insecure: true means plaintext/],
       ["host: h:1\ncall: a.B.C\ncert: c.pem", /mutual TLS needs both cert and key/],
       ["host: h:1\ncall: a.B.C\ndata: 5", /expected the call data as a map/],
-      ["host: h:1\ncall: a.B.C\nstream-interval: 1s", /unknown field "stream-interval"/],
+      ["host: h:1\ncall: a.B.C\nstream-interval: often", /spec\[0\]\.with\.stream-interval/],
+      ["host: h:1\ncall: a.B.C\nstream-call-count: 2.5", /spec\[0\]\.with\.stream-call-count/],
+      ["host: h:1\ncall: a.B.C\nstream-call-count: -1", /spec\[0\]\.with\.stream-call-count/],
+      ["host: h:1\ncall: a.B.C\nstream-dynamic-messages: true", /unknown field "stream-dynamic-messages"/],
       ["host: h:1\ncall: a.B.C\nload-schedule: step", /only "const" is supported/],
       ["host: h:1\ncall: a.B.C\nloadModel: open", /the open load model needs a rate > 0/],
     ];
