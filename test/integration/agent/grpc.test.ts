@@ -156,6 +156,25 @@ void describe("grpc task in-process against grpc-js servers", () => {
     assert.equal(server.totalCalls(), 0);
   });
 
+  it("protoURL, dataURL and metadataURL are fetched when the task runs", async (t) => {
+    const server = await target(t);
+    const files: Record<string, string> = { "/echo.proto": ECHO_PROTO, "/data.json": JSON.stringify({ name: "fetched" }), "/metadata.json": JSON.stringify({ "x-from-url": "yes" }) };
+    const assets = createServer((req, res) => {
+      const body = files[req.url ?? ""];
+      res.writeHead(body === undefined ? 404 : 200).end(body);
+    });
+    await new Promise<void>((resolve) => assets.listen(0, "127.0.0.1", resolve));
+    teardown(t).defer(() => new Promise((resolve) => assets.close(resolve)));
+    const base = `http://127.0.0.1:${(assets.address() as AddressInfo).port}`;
+    const m = metricsOf(await runGrpc(t, [`host: ${server.host}`, "call: assay.test.Echo.Say", `protoURL: ${base}/echo.proto`, `dataURL: ${base}/data.json`, `metadataURL: ${base}/metadata.json`, "total: 10", "concurrency: 2"], 1));
+    assert.equal(m["grpc/status-count/OK"], 10);
+    assert.equal(server.lastMetadata()["x-from-url"], "yes");
+    const missing = await runGrpc(t, [`host: ${server.host}`, "call: assay.test.Echo.Say", `protoURL: ${base}/nope.proto`, "total: 10"], 1);
+    assert.match(JSON.stringify(missing.tasks[0]?.error), /spec\[0\]\.with\.protoURL: cannot fetch .*404/);
+  });
+});
+
+void describe("grpc call data and streams as ghz sends them", () => {
   it("ghz's streaming options: stream-call-count, stream-interval, stream-call-duration", async (t) => {
     const server = await target(t);
     const common = [`host: ${server.host}`, `proto: ${server.protoPath}`, "total: 4", "concurrency: 2"];
@@ -217,22 +236,5 @@ void describe("grpc task in-process against grpc-js servers", () => {
     assert.equal(failed.completed, false);
     assert.match(JSON.stringify(failed.tasks[0]?.error), /spec\[0\]\.with\.binaryData: not a serialized \/assay\.test\.Echo\/Say request message, nor a stream of length-delimited ones/);
     assert.equal(server.totalCalls(), before);
-  });
-
-  it("protoURL, dataURL and metadataURL are fetched when the task runs", async (t) => {
-    const server = await target(t);
-    const files: Record<string, string> = { "/echo.proto": ECHO_PROTO, "/data.json": JSON.stringify({ name: "fetched" }), "/metadata.json": JSON.stringify({ "x-from-url": "yes" }) };
-    const assets = createServer((req, res) => {
-      const body = files[req.url ?? ""];
-      res.writeHead(body === undefined ? 404 : 200).end(body);
-    });
-    await new Promise<void>((resolve) => assets.listen(0, "127.0.0.1", resolve));
-    teardown(t).defer(() => new Promise((resolve) => assets.close(resolve)));
-    const base = `http://127.0.0.1:${(assets.address() as AddressInfo).port}`;
-    const m = metricsOf(await runGrpc(t, [`host: ${server.host}`, "call: assay.test.Echo.Say", `protoURL: ${base}/echo.proto`, `dataURL: ${base}/data.json`, `metadataURL: ${base}/metadata.json`, "total: 10", "concurrency: 2"], 1));
-    assert.equal(m["grpc/status-count/OK"], 10);
-    assert.equal(server.lastMetadata()["x-from-url"], "yes");
-    const missing = await runGrpc(t, [`host: ${server.host}`, "call: assay.test.Echo.Say", `protoURL: ${base}/nope.proto`, "total: 10"], 1);
-    assert.match(JSON.stringify(missing.tasks[0]?.error), /spec\[0\]\.with\.protoURL: cannot fetch .*404/);
   });
 });
