@@ -187,6 +187,24 @@ export function isAssayError(error: unknown): error is AssayError {
   return error instanceof AssayError;
 }
 
+/** A new error of the class `kind` names (an error's parts sent across a thread or the wire); InternalError for a kind this build does not know. */
+export function errorOfKind(kind: string, code: ErrorCode, message: string, options: AssayErrorOptions = {}): AssayError {
+  switch (kind) {
+    case ErrorKind.Validation:
+      return new ValidationError(code, message, options);
+    case ErrorKind.Configuration:
+      return new ConfigurationError(code, message, options);
+    case ErrorKind.Transport:
+      return new TransportError(code, message, options);
+    case ErrorKind.Target:
+      return new TargetError(code, message, options);
+    case ErrorKind.Cancelled:
+      return new CancelledError(code, message, options);
+    default:
+      return new InternalError(code, message, options);
+  }
+}
+
 /** Wraps anything thrown into an AssayError (InternalError unless it already is one). */
 export function toAssayError(error: unknown): AssayError {
   if (error instanceof AssayError) return error;

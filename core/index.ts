@@ -14,6 +14,7 @@ export {
   isAssayError,
   isErrorCode,
   toAssayError,
+  errorOfKind,
 } from "./errors.js";
 export type { SourceLocation, AssayErrorOptions } from "./errors.js";
 export { parseDurationMs, formatDurationMs } from "./duration.js";

@@ -3,19 +3,7 @@
  * so the worker sends an error's parts and the service rebuilds the same class (the same message,
  * code, field and location).
  */
-import {
-  CancelledError,
-  ConfigurationError,
-  ErrorCode,
-  ErrorKind,
-  ExperimentValidationError,
-  InternalError,
-  TargetError,
-  TransportError,
-  ValidationError,
-  isErrorCode,
-  toAssayError,
-} from "../../core/index.js";
+import { ErrorCode, ExperimentValidationError, errorOfKind, isErrorCode, toAssayError } from "../../core/index.js";
 import type { AssayError, ExperimentProblem, SourceLocation } from "../../core/index.js";
 
 export interface SerializedError {
@@ -51,18 +39,5 @@ export function rebuildError(error: SerializedError): AssayError {
     ...(error.location === undefined ? {} : { location: error.location }),
     ...(error.suggestion === undefined ? {} : { suggestion: error.suggestion }),
   };
-  switch (error.kind) {
-    case ErrorKind.Validation:
-      return new ValidationError(code, error.message, options);
-    case ErrorKind.Configuration:
-      return new ConfigurationError(code, error.message, options);
-    case ErrorKind.Transport:
-      return new TransportError(code, error.message, options);
-    case ErrorKind.Target:
-      return new TargetError(code, error.message, options);
-    case ErrorKind.Cancelled:
-      return new CancelledError(code, error.message, options);
-    default:
-      return new InternalError(code, error.message, options);
-  }
+  return errorOfKind(error.kind, code, error.message, options);
 }
