@@ -79,9 +79,10 @@ async function assay(core: number, host: string, protoPath: string, concurrency:
 }
 
 /**
- * Runs each configuration `rounds` times, bare loop then assay, against one server process. The
- * VM's throughput drifts by ±30% within minutes, so only pairs run back to back are compared, and
- * a configuration's figure is the median of its pairs' ratios (medianRatio).
+ * Runs each configuration `rounds` times, a bare loop and assay back to back (bare first in odd
+ * rounds, assay first in even ones), against one server process. The VM's throughput drifts by
+ * ±30% within minutes, so only pairs run back to back are compared, and a configuration's figure
+ * is the median of its pairs' ratios (medianRatio).
  */
 export async function benchGrpc(options: { targetCore: number; generatorCore: number; seconds: number; rounds?: number; configs: readonly { concurrency: number; connections: number }[] }): Promise<GrpcBenchRow[]> {
   const server = await startServer(options.targetCore);
@@ -93,8 +94,16 @@ export async function benchGrpc(options: { targetCore: number; generatorCore: nu
     const rows: GrpcBenchRow[] = [];
     for (let round = 1; round <= (options.rounds ?? 1); round++) {
       for (const { concurrency, connections } of options.configs) {
-        const bareRate = await bare(options.generatorCore, server.host, message, concurrency, connections, options.seconds);
-        const run = await assay(options.generatorCore, server.host, server.protoPath, concurrency, connections, options.seconds);
+        // The order alternates between rounds, so a drift of the VM within a pair favours neither side.
+        let bareRate = 0;
+        let run = { callsPerSecond: 0, calls: 0, errors: 0 };
+        if (round % 2 === 1) {
+          bareRate = await bare(options.generatorCore, server.host, message, concurrency, connections, options.seconds);
+          run = await assay(options.generatorCore, server.host, server.protoPath, concurrency, connections, options.seconds);
+        } else {
+          run = await assay(options.generatorCore, server.host, server.protoPath, concurrency, connections, options.seconds);
+          bareRate = await bare(options.generatorCore, server.host, message, concurrency, connections, options.seconds);
+        }
         rows.push({ round, concurrency, connections, bareCallsPerSecond: bareRate, assayCallsPerSecond: run.callsPerSecond, assayCalls: run.calls, assayErrors: run.errors });
       }
     }

@@ -33,7 +33,7 @@ const GENERATOR_CORE = availableParallelism() > 1 ? 1 : 0;
 const CONNECTIONS = 50;
 const SECONDS = 8;
 /** Back-to-back bare/assay pairs per gRPC configuration (the figure is their median ratio). */
-const GRPC_ROUNDS = 3;
+const GRPC_ROUNDS = 5;
 
 type Section = (url: string) => Promise<void>;
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
+import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -123,6 +124,24 @@ void describe("grpc task in-process against grpc-js servers", () => {
     assert.equal(m["grpc/status-count/DEADLINE_EXCEEDED"], 6);
     assert.equal(m["grpc/error-count"], 6);
     assert.ok((m["grpc/latency/min"] ?? 0) >= 140 && (m["grpc/latency/max"] ?? 0) < 1500, `latency ${m["grpc/latency/min"]}..${m["grpc/latency/max"]}`);
+  });
+
+  it("the deadline reaches the server as grpc-timeout; a server that ignores it is cut off at the timeout", async (t) => {
+    // An HTTP/2 server that takes every call and never answers, and shows the headers it got.
+    const timeouts: string[] = [];
+    const silent = http2.createServer();
+    silent.on("stream", (stream, headers) => {
+      timeouts.push(String(headers["grpc-timeout"]));
+      stream.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    teardown(t).defer(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    const server = await target(t);
+    const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const m = metricsOf(await runGrpc(t, [`host: ${host}`, "call: assay.test.Echo.Say", `proto: ${server.protoPath}`, "total: 4", "concurrency: 2", "timeout: 300ms"], 1));
+    assert.deepEqual(timeouts, ["300m", "300m", "300m", "300m"]);
+    assert.equal(m["grpc/status-count/DEADLINE_EXCEEDED"], 4);
+    assert.ok((m["grpc/latency/min"] ?? 0) >= 290 && (m["grpc/latency/max"] ?? 0) < 1000, `latency ${m["grpc/latency/min"]}..${m["grpc/latency/max"]}`);
   });
 
   it("open model (rps): calls + dropped = total, latency from the intended time, service time and lag reported", async (t) => {
