@@ -27,11 +27,13 @@ export function metricPrefix(endpoint: string): string {
 
 const MS = "msec";
 
-export function computeSeriesMetrics(
-  aggregate: SeriesAggregate,
-  options: { percentiles: readonly number[]; durationMs: number; openModel: boolean },
-): SeriesMetrics {
-  const prefix = metricPrefix(aggregate.endpoint);
+/** Where a series' metrics are collected: `put` records a value (finite only) and its info under `<prefix>/<name>`. */
+export function seriesMetricSink(prefix: string): {
+  readonly values: Record<string, number>;
+  readonly info: Record<string, MetricInfo>;
+  readonly samples: Record<string, MetricSample>;
+  readonly put: (name: string, value: number | undefined, metricInfo: MetricInfo) => void;
+} {
   const values: Record<string, number> = {};
   const info: Record<string, MetricInfo> = {};
   const samples: Record<string, MetricSample> = {};
@@ -40,6 +42,15 @@ export function computeSeriesMetrics(
     info[full] = metricInfo;
     if (value !== undefined && Number.isFinite(value)) values[full] = value;
   };
+  return { values, info, samples, put };
+}
+
+export function computeSeriesMetrics(
+  aggregate: SeriesAggregate,
+  options: { percentiles: readonly number[]; durationMs: number; openModel: boolean },
+): SeriesMetrics {
+  const prefix = metricPrefix(aggregate.endpoint);
+  const { values, info, samples, put } = seriesMetricSink(prefix);
   const { requests, errors, dropped } = aggregate.counts;
 
   put("request-count", requests, { type: "counter", description: "number of requests sent and completed (warm-up excluded)" });

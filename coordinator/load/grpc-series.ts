@@ -5,8 +5,8 @@
  * Assay's status counts and open-model extras.
  */
 import { histogramToBase64, percentileMs } from "../../core/index.js";
-import type { GrpcCallInit, GrpcTaskSpec, MetricInfo, MetricSample, SeriesHistograms } from "../../core/index.js";
-import { percentileSuffix } from "./builtin-metrics.js";
+import type { GrpcCallInit, GrpcTaskSpec, MetricInfo, SeriesHistograms } from "../../core/index.js";
+import { percentileSuffix, seriesMetricSink } from "./builtin-metrics.js";
 import type { SeriesMetrics } from "./builtin-metrics.js";
 import type { SeriesAggregate } from "./merger.js";
 import type { PlannedSeries, SeriesMetricOptions, SeriesSpec, ShardOptions } from "./series.js";
@@ -72,14 +72,7 @@ const MS = "msec";
 /** Iter8's grpc metrics of one merged series (names as Iter8 v0.9+), with Assay's extras. */
 export function computeGrpcSeriesMetrics(aggregate: SeriesAggregate, options: SeriesMetricOptions): SeriesMetrics {
   const prefix = grpcMetricPrefix(aggregate.endpoint);
-  const values: Record<string, number> = {};
-  const info: Record<string, MetricInfo> = {};
-  const samples: Record<string, MetricSample> = {};
-  const put = (name: string, value: number | undefined, metricInfo: MetricInfo): void => {
-    const full = `${prefix}/${name}`;
-    info[full] = metricInfo;
-    if (value !== undefined && Number.isFinite(value)) values[full] = value;
-  };
+  const { values, info, samples, put } = seriesMetricSink(prefix);
   const { requests, errors } = aggregate.counts;
   put("request-count", requests, { type: "counter", description: "number of gRPC calls made and completed (warm-up and skipFirst excluded)" });
   put("error-count", errors, { type: "counter", description: "number of calls that ended with a non-OK status or a transport failure" });
