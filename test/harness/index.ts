@@ -3,7 +3,7 @@
  * server) and child processes on free 127.0.0.1 ports, readiness by polling, and cleanup that
  * runs even when a test fails or forgets (see registry.ts and docs/testing.md).
  */
-export { freePort, waitUntil } from "./wait.js";
+export { freePort, waitUntil, waitUntilSteady } from "./wait.js";
 export type { WaitUntilOptions } from "./wait.js";
 export { cleanupAll, makeTempDir } from "./registry.js";
 export { teardown } from "./teardown.js";

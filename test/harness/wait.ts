@@ -43,6 +43,28 @@ export async function waitUntil(
   throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${suffix}`, lastError === undefined ? undefined : { cause: lastError });
 }
 
+/**
+ * Waits until `read()` (a count, e.g. a target's served requests) has not changed for `steadyMs`
+ * and `also()` (default: true) holds; returns when the count last changed (epoch ms), i.e. when
+ * the load stopped.
+ */
+export async function waitUntilSteady(
+  read: () => number,
+  opts: WaitUntilOptions & { readonly steadyMs: number; readonly also?: () => boolean },
+): Promise<number> {
+  let last = read();
+  let steadySinceMs = Date.now();
+  await waitUntil(() => {
+    const now = read();
+    if (now !== last) {
+      last = now;
+      steadySinceMs = Date.now();
+    }
+    return Date.now() - steadySinceMs >= opts.steadyMs && (opts.also?.() ?? true);
+  }, opts);
+  return steadySinceMs;
+}
+
 /** A TCP port that was free on 127.0.0.1 a moment ago (bind to port 0, read it, close). */
 export async function freePort(): Promise<number> {
   return new Promise<number>((resolve, reject) => {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { cleanupAll, recordMeasurement, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil } from "../../harness/index.js";
+import { cleanupAll, recordMeasurement, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil, waitUntilSteady } from "../../harness/index.js";
 import { ASSAY_BIN, REPO_ROOT } from "../cli/cli.js";
 import { startCoordinator } from "./support.js";
 import type { CoordinatorProcess } from "./support.js";
@@ -67,19 +67,7 @@ void describe("poison experiments", { timeout: 240_000 }, () => {
     }
 
     // Nobody owns the run any more: the agent's dead-man switch stops its load.
-    let last = target.served();
-    let stableSinceMs = Date.now();
-    await waitUntil(
-      () => {
-        const now = target.served();
-        if (now !== last) {
-          last = now;
-          stableSinceMs = Date.now();
-        }
-        return Date.now() - stableSinceMs >= 2000;
-      },
-      { timeoutMs: 40_000, intervalMs: 100, what: "the orphaned load to stop" },
-    );
+    await waitUntilSteady(() => target.served(), { steadyMs: 2000, timeoutMs: 40_000, intervalMs: 100, what: "the orphaned load to stop" });
     assert.ok(target.served() < 20 * 120, "the load did not run to its end");
     recordMeasurement("poison-experiment", `failed at restart 3; load stopped after ${target.served()} of ${20 * 120} requests`);
   });

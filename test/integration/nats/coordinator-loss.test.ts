@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { cleanupAll, makeTempDir, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil } from "../../harness/index.js";
+import { cleanupAll, makeTempDir, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil, waitUntilSteady } from "../../harness/index.js";
 import { ErrorCode } from "../../../core/index.js";
 import type { ResultDocument } from "../../../core/index.js";
 import { cliCommand, httpExperiment, requestCount, runYaml, startAgents, startCoordinator } from "./support.js";
@@ -33,20 +33,8 @@ void describe("coordinator loss", { timeout: 120_000 }, () => {
     const goneAtMs = Date.now();
 
     // Within the dead-man time (3 s) plus a heartbeat and the cancel grace, the served count stops growing.
-    let last = target.served();
-    let stableSinceMs = Date.now();
-    await waitUntil(
-      () => {
-        const now = target.served();
-        if (now !== last) {
-          last = now;
-          stableSinceMs = Date.now();
-        }
-        // A pause of a starved machine before the switch tripped is not the end of the load.
-        return Date.now() - stableSinceMs >= 1500 && /dead-man switch/.test(agents[0]?.handle.stderr() ?? "");
-      },
-      { timeoutMs: 12_000, intervalMs: 100, what: "the dead-man switch to trip and the target's served count to stop growing" },
-    );
+    // The agent must also have logged the switch: a pause of a starved machine is not the end of the load.
+    const stableSinceMs = await waitUntilSteady(() => target.served(), { steadyMs: 1500, also: () => /dead-man switch/.test(agents[0]?.handle.stderr() ?? ""), timeoutMs: 12_000, intervalMs: 100, what: "the dead-man switch to trip and the target's served count to stop growing" });
     assert.ok(stableSinceMs - goneAtMs <= 8000, `load stopped ${stableSinceMs - goneAtMs} ms after the coordinator vanished`);
     // The agent's silence began with its last heartbeat reply, up to a heartbeat (1 s, later on a
     // busy machine) before the coordinator vanished: its load runs on for the dead-man time less that.

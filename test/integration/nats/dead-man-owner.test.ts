@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { cleanupAll, makeTempDir, recordMeasurement, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil } from "../../harness/index.js";
+import { cleanupAll, makeTempDir, recordMeasurement, startHttpTarget, startNatsServer, startProcess, teardown, waitUntil, waitUntilSteady } from "../../harness/index.js";
 import { cliCommand, httpExperiment, startAgents } from "./support.js";
 
 after(cleanupAll);
@@ -46,19 +46,7 @@ void describe("dead-man switch with another coordinator on the same NATS", { tim
     run.kill();
     await run.exited;
 
-    let last = target.served();
-    let stableSinceMs = Date.now();
-    await waitUntil(
-      () => {
-        const now = target.served();
-        if (now !== last) {
-          last = now;
-          stableSinceMs = Date.now();
-        }
-        return Date.now() - stableSinceMs >= 1500 && /dead-man switch/.test(agent.stderr());
-      },
-      { timeoutMs: 20_000, intervalMs: 100, what: "the dead-man switch to trip and the load to stop" },
-    );
+    const stableSinceMs = await waitUntilSteady(() => target.served(), { steadyMs: 1500, also: () => /dead-man switch/.test(agent.stderr()), timeoutMs: 20_000, intervalMs: 100, what: "the dead-man switch to trip and the load to stop" });
     const stoppedAfterMs = stableSinceMs - killedAtMs;
     t.diagnostic(`load stopped ${stoppedAfterMs} ms after the owner was killed (dead-man ${DEAD_MAN_MS} ms)`);
     recordMeasurement("dead-man-owner", `load stopped ${(stoppedAfterMs / 1000).toFixed(1)} s after the kill (dead-man ${DEAD_MAN_MS / 1000} s; before the fix it ran to its end)`);
